@@ -1,0 +1,109 @@
+"""The phrase entry as written in YAML/CSV/JSONL and sent to the API, with its validation."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from assist.vocab import EMOTIONS, LANGS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
+
+MAX_PHRASE_CHARS = 1000
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,79}$"
+
+Lang = Literal["zh-Hans", "zh-Hant", "en"]
+Status = Literal["draft", "approved", "retired"]
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+Team = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+assert set(LANGS) == {"zh-Hans", "zh-Hant", "en"} and set(PHRASE_STATUSES) == {"draft", "approved", "retired"}
+
+
+def placeholders(text: str) -> list[str]:
+    """The `{name}` slots in a text, in order of first appearance."""
+    return list(dict.fromkeys(PLACEHOLDER.findall(text)))
+
+
+def _check_labels(values: list[str], allowed: tuple[str, ...] | dict[str, str], what: str) -> list[str]:
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
+    return list(dict.fromkeys(values))
+
+
+class Source(BaseModel):
+    """Where a phrase's principle comes from: a seed document and the principle's name in it."""
+
+    model_config = ConfigDict(extra="forbid")
+    seed: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    principle: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class PhraseFields(BaseModel):
+    """Labels shared by every way of writing a phrase."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    situations: list[str] = Field(default_factory=list)
+    emotions: list[str] = Field(default_factory=list)
+    customer_types: list[str] = Field(default_factory=list, description="dimension:label, e.g. temperament:proud")
+    technique: str | None = None
+    teams: list[Team] = Field(default_factory=list, description="team scope; empty means everyone")
+    source: Source | None = None
+
+    @field_validator("situations")
+    @classmethod
+    def _situations(cls, v: list[str]) -> list[str]:
+        return _check_labels(v, SITUATIONS, "situation")
+
+    @field_validator("emotions")
+    @classmethod
+    def _emotions(cls, v: list[str]) -> list[str]:
+        return _check_labels(v, EMOTIONS, "emotion")
+
+    @field_validator("customer_types")
+    @classmethod
+    def _customer_types(cls, v: list[str]) -> list[str]:
+        return _check_labels(v, PROFILE_LABELS, "customer type")
+
+    @field_validator("technique")
+    @classmethod
+    def _technique(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_labels([v], TECHNIQUES, "technique")
+        return v
+
+    @field_validator("teams")
+    @classmethod
+    def _teams(cls, v: list[str]) -> list[str]:
+        return sorted(set(v))
+
+
+def check_texts(text: dict[str, str]) -> dict[str, str]:
+    """Strip, drop empties, bound length, and require the same placeholders in every language."""
+    cleaned = {lang: t.strip() for lang, t in text.items() if t and t.strip()}
+    if not cleaned:
+        raise ValueError("at least one text is required (zh-Hans, zh-Hant or en)")
+    for lang, t in cleaned.items():
+        if len(t) > MAX_PHRASE_CHARS:
+            raise ValueError(f"text {lang} is {len(t)} characters; the limit is {MAX_PHRASE_CHARS}")
+    slots = {lang: sorted(placeholders(t)) for lang, t in cleaned.items()}
+    if len({tuple(s) for s in slots.values()}) > 1:
+        listed = "; ".join(f"{lang}: {', '.join(s) or 'none'}" for lang, s in slots.items())
+        raise ValueError(f"placeholders differ between languages ({listed})")
+    return cleaned
+
+
+class PhraseIn(PhraseFields):
+    """One phrase as imported or shipped. `key` is the stable id that makes loading idempotent."""
+
+    key: Key | None = None
+    text: dict[Lang, str]
+    status: Status = "approved"
+
+    @model_validator(mode="after")
+    def _texts(self) -> PhraseIn:
+        self.text = check_texts(self.text)  # type: ignore[assignment]
+        return self
