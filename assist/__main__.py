@@ -1,0 +1,5 @@
+"""`python -m assist` is the `assist` command."""
+
+from assist.cli import main
+
+main()

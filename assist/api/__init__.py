@@ -1,0 +1,11 @@
+"""All REST routers, mounted under /api by the app factory."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from assist.api import health, phrases
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(phrases.router)

@@ -1,0 +1,220 @@
+"""/phrases: the phrase bank for leads (everything) and agents (approved phrases of their team)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from assist.auth import Principal
+from assist.bank import io
+from assist.bank.schema import Lang, PhraseFields, PhraseIn, Source, Status
+from assist.bank.store import PhraseFilter
+from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep
+from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound
+
+router = APIRouter(prefix="/phrases", tags=["phrases"])
+
+Format = Literal["yaml", "csv", "jsonl"]
+
+
+class PhraseCreate(PhraseIn):
+    status: Status = "draft"
+
+
+class PhraseUpdate(BaseModel):
+    """A partial change. `text` merges per language; an empty string removes that language."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(description="the version you read; a stale one gets 409 with the current version")
+    text: dict[Lang, str] | None = None
+    situations: list[str] | None = None
+    emotions: list[str] | None = None
+    customer_types: list[str] | None = None
+    technique: str | None = None
+    teams: list[str] | None = None
+    status: Status | None = None
+    source: Source | None = None
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Status
+    version: int | None = None
+
+
+class PhrasePublic(PhraseFields):
+    id: int
+    key: str
+    text: dict[str, str]
+    derived: list[str] = Field(description="languages made with OpenCC from the other Chinese script")
+    placeholders: list[str]
+    status: Status
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    version: int
+
+
+class PhrasesPublic(BaseModel):
+    data: list[PhrasePublic]
+    count: int
+
+
+class HistoryPublic(BaseModel):
+    id: int
+    action: str
+    actor: str
+    at: datetime
+    version: int
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class UsageEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event: Literal["shown", "used", "dismissed"]
+    count: int = Field(1, ge=1, le=10_000)
+
+
+def _visible(principal: Principal, f: PhraseFilter) -> PhraseFilter:
+    """Agents and integrations see approved phrases that are unscoped or scoped to their team."""
+    if principal.role != "lead":
+        f.statuses = ["approved"]
+        f.team = principal.team or ""
+    return f
+
+
+def _check_visible(principal: Principal, phrase: dict[str, Any]) -> None:
+    if principal.role == "lead":
+        return
+    if phrase["status"] != "approved" or (phrase["teams"] and principal.team not in phrase["teams"]):
+        raise PhraseNotFound(f"phrase {phrase['id']} not found")
+
+
+@router.get("", response_model=PhrasesPublic)
+def read_phrases(
+    store: StoreDep,
+    principal: PrincipalDep,
+    lang: Lang | None = None,
+    situation: Annotated[list[str] | None, Query()] = None,
+    emotion: Annotated[list[str] | None, Query()] = None,
+    customer_type: Annotated[list[str] | None, Query(description="dimension:label, e.g. trust:skeptical")] = None,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    team: str | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="text or key contains")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """List phrases with filters and pagination."""
+    f = PhraseFilter(lang=lang, situations=situation or (), emotions=emotion or (),
+                     customer_types=customer_type or (), statuses=status_ or (), team=team, q=q or None)
+    data, count = store.list(_visible(principal, f), offset, limit)
+    return {"data": data, "count": count}
+
+
+@router.post("", response_model=PhrasePublic, status_code=status.HTTP_201_CREATED)
+def create_phrase(body: PhraseCreate, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+    """Create a phrase (status draft unless given)."""
+    return store.create(body, lead.name)
+
+
+@router.get("/export")
+def export_phrases(
+    store: StoreDep,
+    lead: LeadDep,
+    format: Format = "yaml",
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+) -> Response:
+    """Download the bank as YAML, CSV or JSONL (the import formats)."""
+    entries = store.entries(PhraseFilter(statuses=status_ or ()))
+    body = io.dump(entries, format)
+    ext = "yml" if format == "yaml" else format
+    return Response(
+        body, media_type=io.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="phrasebank.{ext}"'},
+    )
+
+
+@router.post("/import")
+async def import_phrases(
+    store: StoreDep,
+    settings: SettingsDep,
+    lead: LeadDep,
+    file: Annotated[UploadFile, File(description="YAML, CSV (UTF-8, UTF-8 with BOM or GBK) or JSONL")],
+    format: Format | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Import phrases by key, all or nothing; `dry_run` checks without writing."""
+    data = await file.read(settings.max_import_bytes + 1)
+    if len(data) > settings.max_import_bytes:
+        raise PayloadTooLarge(f"the file is larger than {settings.max_import_bytes} bytes; split it")
+    fmt = format or io.guess_format(file.filename)
+    if fmt is None:
+        raise InvalidInput("cannot tell the format from the file name; pass ?format=yaml|csv|jsonl")
+    parsed = io.parse(data, fmt)
+    if parsed.errors:
+        raise ImportInvalid(
+            f"{len(parsed.errors)} bad row(s); nothing was imported",
+            errors=[e.as_dict() for e in parsed.errors], format=fmt, encoding=parsed.encoding,
+        )
+    report = store.import_entries(parsed.entries, lead.name, dry_run=dry_run)
+    return {**report.as_dict(), "format": fmt, "encoding": parsed.encoding}
+
+
+@router.get("/stats")
+def read_stats(store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+    """Counts by status, language and label, and usage totals."""
+    return store.stats()
+
+
+@router.get("/{phrase_id}", response_model=PhrasePublic)
+def read_phrase(phrase_id: int, store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
+    """One phrase."""
+    phrase = store.get(phrase_id)
+    _check_visible(principal, phrase)
+    return phrase
+
+
+@router.patch("/{phrase_id}", response_model=PhrasePublic)
+def update_phrase(phrase_id: int, body: PhraseUpdate, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+    """Change fields of a phrase; `version` must be the one you read."""
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    return store.update(phrase_id, changes, body.version, lead.name)
+
+
+@router.post("/{phrase_id}/status", response_model=PhrasePublic)
+def update_phrase_status(phrase_id: int, body: StatusChange, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+    """Approve, retire or send back to draft."""
+    return store.set_status(phrase_id, body.status, body.version, lead.name)
+
+
+@router.delete("/{phrase_id}", response_model=PhrasePublic)
+def delete_phrase(phrase_id: int, store: StoreDep, lead: LeadDep, version: int | None = None) -> dict[str, Any]:
+    """Retire a phrase (soft delete: it stays, with its history)."""
+    return store.retire(phrase_id, version, lead.name)
+
+
+@router.get("/{phrase_id}/history", response_model=list[HistoryPublic])
+def read_phrase_history(phrase_id: int, store: StoreDep, lead: LeadDep) -> list[dict[str, Any]]:
+    """Every change of a phrase, oldest first, with who, when, before and after."""
+    return store.history(phrase_id)
+
+
+@router.get("/{phrase_id}/usage")
+def read_phrase_usage(
+    phrase_id: int, store: StoreDep, principal: PrincipalDep, days: Annotated[int, Query(ge=1, le=366)] = 30
+) -> dict[str, Any]:
+    """Shown / used / dismissed per day and the acceptance rate."""
+    _check_visible(principal, store.get(phrase_id))
+    return store.usage(phrase_id, days)
+
+
+@router.post("/{phrase_id}/usage", status_code=status.HTTP_204_NO_CONTENT)
+def record_phrase_usage(phrase_id: int, body: UsageEvent, store: StoreDep, principal: PrincipalDep) -> None:
+    """Count a suggestion shown, used or dismissed today."""
+    _check_visible(principal, store.get(phrase_id))
+    store.record_usage(phrase_id, body.event, body.count)

@@ -1,0 +1,89 @@
+"""API tokens with roles: created from the CLI, stored as SHA-256 hashes, checked per request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from assist.bank.models import Token, utcnow
+from assist.bank.store import PhraseStore
+from assist.config import Settings
+from assist.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from assist.vocab import ROLES
+
+TOKEN_PREFIX = "aa_"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: str  # agent | lead | integration
+    team: str | None = None
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"this needs the role {' or '.join(roles)}; the token has {self.role}")
+
+
+OPEN_ACCESS = Principal(name="local", role="lead")
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def open_access(settings: Settings, tokens: TokenStore) -> bool:
+    """Requests without a token act as a lead only on loopback with no tokens configured."""
+    return settings.loopback and tokens.active_count() == 0
+
+
+class TokenStore:
+    """Tokens live in the same database as the phrase bank."""
+
+    def __init__(self, store: PhraseStore) -> None:
+        self.store = store
+
+    def create(self, name: str, role: str, team: str | None = None) -> tuple[dict[str, Any], str]:
+        """Make a token; the secret is returned once and only its hash is kept."""
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.store.session() as s:
+            token = Token(name=name, role=role, team=team or None, token_hash=hash_token(secret))
+            s.add(token)
+            s.flush()
+            return _public(token), secret
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            return [_public(t) for t in s.scalars(select(Token).order_by(Token.id))]
+
+    def revoke(self, token_id: int) -> dict[str, Any]:
+        with self.store.session() as s:
+            token = s.get(Token, token_id)
+            if token is None:
+                raise NotFound(f"token {token_id} not found")
+            token.revoked_at = token.revoked_at or utcnow()
+            return _public(token)
+
+    def active_count(self) -> int:
+        with self.store.session() as s:
+            return s.scalar(select(func.count()).select_from(Token).where(Token.revoked_at.is_(None))) or 0
+
+    def verify(self, secret: str) -> Principal:
+        with self.store.session() as s:
+            token = s.scalar(select(Token).where(Token.token_hash == hash_token(secret)))
+            if token is None or token.revoked_at is not None:
+                raise Unauthorized("unknown or revoked token")
+            return Principal(name=token.name, role=token.role, team=token.team)
+
+
+def _public(t: Token) -> dict[str, Any]:
+    revoked: datetime | None = t.revoked_at
+    return {"id": t.id, "name": t.name, "role": t.role, "team": t.team, "created_at": t.created_at,
+            "revoked_at": revoked}

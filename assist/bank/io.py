@@ -1,0 +1,224 @@
+"""Import and export of phrases as YAML, CSV and JSONL: parsing with line numbers, all-or-nothing checks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from assist.bank.schema import PhraseIn
+
+FORMATS = ("yaml", "csv", "jsonl")
+CSV_COLUMNS = (
+    "key", "zh-Hans", "zh-Hant", "en", "situations", "emotions", "customer_types",
+    "technique", "teams", "status", "source_seed", "source_principle",
+)
+LIST_COLUMNS = ("situations", "emotions", "customer_types", "teams")
+LIST_SEPARATOR = "|"
+_EXTENSIONS = {"yaml": "yaml", "yml": "yaml", "csv": "csv", "tsv": "csv", "txt": "csv", "jsonl": "jsonl",
+               "ndjson": "jsonl", "json": "jsonl"}
+
+
+@dataclass(slots=True)
+class RowError:
+    line: int | None
+    reason: str
+    key: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "key": self.key, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class Parsed:
+    entries: list[PhraseIn] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    encoding: str = "utf-8"
+
+
+def guess_format(filename: str | None) -> str | None:
+    if not filename or "." not in filename:
+        return None
+    return _EXTENSIONS.get(filename.rsplit(".", 1)[1].lower())
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text and the encoding used: UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030 (GBK's superset,
+    what Excel writes for "CSV" on a Chinese Windows)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            "the file is neither UTF-8 nor GBK/GB18030; save it as 'CSV UTF-8' (Excel: File > Save As > "
+            "CSV UTF-8) and import again"
+        ) from exc
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def _validate_rows(rows: Iterable[tuple[int | None, Any]], parsed: Parsed) -> Parsed:
+    seen: dict[str, int | None] = {}
+    for line, raw in rows:
+        key = raw.get("key") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            parsed.errors.append(RowError(line, "expected a mapping of phrase fields"))
+            continue
+        try:
+            entry = PhraseIn.model_validate(raw)
+        except ValidationError as exc:
+            parsed.errors.append(RowError(line, _reason(exc), key if isinstance(key, str) else None))
+            continue
+        if entry.key is not None:
+            if entry.key in seen:
+                parsed.errors.append(RowError(line, f"duplicate key {entry.key!r} (first on line {seen[entry.key]})",
+                                              entry.key))
+                continue
+            seen[entry.key] = line
+        parsed.entries.append(entry)
+    return parsed
+
+
+def _yaml_rows(text: str) -> list[tuple[int | None, Any]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return []
+        if not isinstance(root, yaml.SequenceNode):
+            raise ValueError("a YAML import is a list of phrases (each item starting with '- ')")
+        return [(node.start_mark.line + 1, loader.construct_object(node, deep=True)) for node in root.value]
+    finally:
+        loader.dispose()
+
+
+def _jsonl_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
+    rows: list[tuple[int | None, Any]] = []
+    errors: list[RowError] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((n, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            errors.append(RowError(n, f"invalid JSON: {exc.msg} at column {exc.colno}"))
+    return rows, errors
+
+
+def _csv_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown or not header:
+        raise ValueError(
+            f"unknown CSV column(s) {', '.join(map(repr, unknown)) or '(none found)'}; "
+            f"the columns are {', '.join(CSV_COLUMNS)}"
+        )
+    rows: list[tuple[int | None, Any]] = []
+    errors: list[RowError] = []
+    start = 2
+    for record in reader:
+        line = start
+        start = reader.line_num + 1
+        if None in record:
+            errors.append(RowError(line, f"{len(record[None])} more field(s) than the header has"))  # type: ignore[index]
+            continue
+        values = {k: (v or "").strip() for k, v in record.items()}
+        if not any(values.values()):
+            continue
+        rows.append((line, _csv_entry(values)))
+    return rows, errors
+
+
+def _csv_entry(values: dict[str, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"text": {lang: values[lang] for lang in ("zh-Hans", "zh-Hant", "en") if values.get(lang)}}
+    for name in LIST_COLUMNS:
+        if name in values:
+            entry[name] = [v.strip() for v in values[name].split(LIST_SEPARATOR) if v.strip()]
+    for name in ("key", "technique", "status"):
+        if values.get(name):
+            entry[name] = values[name]
+    if values.get("source_seed") or values.get("source_principle"):
+        entry["source"] = {"seed": values.get("source_seed", ""), "principle": values.get("source_principle", "")}
+    return entry
+
+
+def parse(data: bytes, fmt: str) -> Parsed:
+    """Parse and validate a whole import file. `errors` lists every bad row with its line number."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    try:
+        text, encoding = decode(data)
+    except ValueError as exc:
+        return Parsed(errors=[RowError(None, str(exc))])
+    parsed = Parsed(encoding=encoding)
+    text = text.replace("\r\n", "\n")
+    try:
+        if fmt == "yaml":
+            rows = _yaml_rows(text)
+        elif fmt == "jsonl":
+            rows, parsed.errors = _jsonl_rows(text)
+        else:
+            rows, parsed.errors = _csv_rows(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        return Parsed(errors=[RowError(line, f"invalid YAML: {problem}")], encoding=encoding)
+    except ValueError as exc:
+        return Parsed(errors=[RowError(1 if fmt == "csv" else None, str(exc))], encoding=encoding)
+    except csv.Error as exc:
+        return Parsed(errors=[RowError(None, f"invalid CSV: {exc}")], encoding=encoding)
+    return _validate_rows(rows, parsed)
+
+
+def _clean(entry: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty optional fields so exports stay short; import restores the same defaults."""
+    return {k: v for k, v in entry.items() if v not in (None, [], {}) or k in ("key", "text")}
+
+
+def dump(entries: list[dict[str, Any]], fmt: str) -> str:
+    """Serialize entries (PhraseIn shape) in one of FORMATS."""
+    if fmt == "yaml":
+        return yaml.safe_dump([_clean(e) for e in entries], allow_unicode=True, sort_keys=False, width=1000)
+    if fmt == "jsonl":
+        return "".join(json.dumps(_clean(e), ensure_ascii=False) + "\n" for e in entries)
+    if fmt == "csv":
+        out = io.StringIO(newline="")
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+        writer.writeheader()
+        for e in entries:
+            row = {lang: e["text"].get(lang, "") for lang in ("zh-Hans", "zh-Hant", "en")}
+            row.update({name: LIST_SEPARATOR.join(e.get(name) or []) for name in LIST_COLUMNS})
+            row.update(key=e["key"], technique=e.get("technique") or "", status=e.get("status") or "")
+            source = e.get("source") or {}
+            row.update(source_seed=source.get("seed", ""), source_principle=source.get("principle", ""))
+            writer.writerow(row)
+        return out.getvalue()
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+MEDIA_TYPES = {"yaml": "application/yaml", "csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}

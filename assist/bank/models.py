@@ -1,0 +1,110 @@
+"""SQLAlchemy tables: phrases with their texts and tags, history, daily usage, and API tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Phrase(Base):
+    __tablename__ = "phrases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    technique: Mapped[str | None] = mapped_column(String(40))
+    placeholders: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    source_seed: Mapped[str | None] = mapped_column(String(120))
+    source_principle: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    texts: Mapped[list[PhraseText]] = relationship(
+        back_populates="phrase", cascade="all, delete-orphan", lazy="selectin", order_by="PhraseText.lang"
+    )
+    tags: Mapped[list[PhraseTag]] = relationship(
+        back_populates="phrase", cascade="all, delete-orphan", lazy="selectin", order_by="PhraseTag.id"
+    )
+
+    # Optimistic concurrency: every UPDATE carries "WHERE version = <the version read>".
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PhraseText(Base):
+    """One language's text. `derived` marks zh-Hant made from zh-Hans with OpenCC (re-derived on edit)."""
+
+    __tablename__ = "phrase_texts"
+    __table_args__ = (UniqueConstraint("phrase_id", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase_id: Mapped[int] = mapped_column(ForeignKey("phrases.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    derived: Mapped[bool] = mapped_column(Boolean, default=False)
+    phrase: Mapped[Phrase] = relationship(back_populates="texts")
+
+
+class PhraseTag(Base):
+    """A label: kind is situation | emotion | customer_type | team."""
+
+    __tablename__ = "phrase_tags"
+    __table_args__ = (UniqueConstraint("phrase_id", "kind", "value"), Index("ix_phrase_tags_kind_value", "kind", "value"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase_id: Mapped[int] = mapped_column(ForeignKey("phrases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(64))
+    phrase: Mapped[Phrase] = relationship(back_populates="tags")
+
+
+class History(Base):
+    __tablename__ = "phrase_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase_id: Mapped[int] = mapped_column(ForeignKey("phrases.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # create | update | status | delete
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Usage(Base):
+    __tablename__ = "phrase_usage"
+    __table_args__ = (UniqueConstraint("phrase_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase_id: Mapped[int] = mapped_column(ForeignKey("phrases.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    dismissed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Token(Base):
+    """An API token. Only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str | None] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

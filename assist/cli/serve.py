@@ -1,0 +1,43 @@
+"""`assist serve`: run the service with uvicorn."""
+
+from __future__ import annotations
+
+import logging.config
+
+import click
+import uvicorn
+
+from assist.cli import main
+from assist.config import get_settings
+
+
+def log_config(level: str) -> dict[str, object]:
+    """Log events to stderr. Chat text is never passed to a logger unless ASSIST_LOG_CHAT_TEXT is set."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "loggers": {
+            "assist": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        },
+    }
+
+
+@main.command()
+@click.option("--host", default=None, help="bind address (default from ASSIST_HOST, 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="port (default from ASSIST_PORT, 8000)")
+def serve(host: str | None, port: int | None) -> None:
+    """Start the service on the embedded defaults (SQLite, in-process hub, bundled model)."""
+    settings = get_settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    config = log_config(settings.log_level.upper())
+    logging.config.dictConfig(config)
+    from assist.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=config)

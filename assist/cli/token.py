@@ -1,0 +1,60 @@
+"""`assist token …`: API tokens with roles; the secret is shown once, only its hash is stored."""
+
+from __future__ import annotations
+
+import click
+
+from assist.auth import TokenStore
+from assist.bank.store import PhraseStore
+from assist.cli import echo_json, fail, main
+from assist.config import get_settings
+from assist.errors import AssistError
+from assist.vocab import ROLES
+
+
+def _tokens() -> TokenStore:
+    return TokenStore(PhraseStore.connect(get_settings().sqlalchemy_url))
+
+
+@main.group()
+def token() -> None:
+    """Create, list and revoke API tokens."""
+
+
+@token.command()
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", required=True, help="who or what uses it, e.g. alice or chatwoot")
+@click.option("--team", default=None, help="agents see phrases of this team (and unscoped ones)")
+@click.option("--json", "as_json", is_flag=True)
+def create(role: str, name: str, team: str | None, as_json: bool) -> None:
+    """Create a token and print its secret (shown only this once)."""
+    info, secret = _tokens().create(name, role, team)
+    if as_json:
+        echo_json({**info, "token": secret})
+    else:
+        click.echo(secret)
+        click.echo(f"token {info['id']} for {name} ({role}); store the secret now, it is not kept", err=True)
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_(as_json: bool) -> None:
+    """List tokens (never their secrets)."""
+    rows = _tokens().list()
+    if as_json:
+        echo_json(rows)
+        return
+    for t in rows:
+        state = f"revoked {t['revoked_at']:%Y-%m-%d}" if t["revoked_at"] else "active"
+        click.echo(f"{t['id']:>4}  {t['role']:<11} {t['name']:<20} {t['team'] or '-':<12} {state}")
+
+
+@token.command()
+@click.argument("token_id", type=int)
+def revoke(token_id: int) -> None:
+    """Revoke a token by id."""
+    try:
+        _tokens().revoke(token_id)
+    except AssistError as exc:
+        fail(exc.detail)
+    click.echo(f"token {token_id} revoked")

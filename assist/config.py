@@ -1,0 +1,61 @@
+"""Settings from the environment (prefix ASSIST_, nested with __) and a cached getter."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The repo's shipped phrase bank; a deployment points ASSIST_PHRASEBANK_DIR elsewhere.
+_SHIPPED_PHRASEBANK = Path(__file__).resolve().parent.parent / "phrasebank"
+
+
+class RetrievalSettings(BaseModel):
+    model_name: str = "bundled:all-MiniLM-L6-v2"
+    top_k: int = 5
+    dense_weight: float = 0.5
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSIST_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(Path("data"), description="where the SQLite file and caches live")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<data_dir>/assist.db")
+    phrasebank_dir: Path = Field(_SHIPPED_PHRASEBANK, description="shipped phrases loaded on first start")
+    seed_phrasebank: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_lang: str = "en"
+    max_import_bytes: int = 10 * 1024 * 1024
+    log_level: str = "INFO"
+    log_chat_text: bool = Field(False, description="write customer and agent text into logs (debug only)")
+    retrieval: RetrievalSettings = RetrievalSettings()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'assist.db').resolve()}"
+
+    @property
+    def loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,58 @@
+"""Dependency aliases that route signatures read as plain English."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from assist.auth import OPEN_ACCESS, Principal, TokenStore, open_access
+from assist.bank.store import PhraseStore
+from assist.config import Settings
+from assist.errors import Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="API token (`assist token create --role ...`)")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.state.settings
+    return settings
+
+
+def get_store(request: Request) -> PhraseStore:
+    store: PhraseStore = request.state.store
+    return store
+
+
+def get_tokens(request: Request) -> TokenStore:
+    tokens: TokenStore = request.state.tokens
+    return tokens
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+StoreDep = Annotated[PhraseStore, Depends(get_store)]
+TokensDep = Annotated[TokenStore, Depends(get_tokens)]
+
+
+def get_principal(
+    settings: SettingsDep,
+    tokens: TokensDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is not None:
+        return tokens.verify(credentials.credentials)
+    if open_access(settings, tokens):
+        return OPEN_ACCESS
+    raise Unauthorized("an API token is required: send `Authorization: Bearer <token>`")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_lead(principal: PrincipalDep) -> Principal:
+    principal.require("lead")
+    return principal
+
+
+LeadDep = Annotated[Principal, Depends(require_lead)]
