@@ -1,0 +1,25 @@
+"""Shared fixtures: settings isolated from the developer's .env, a TestClient that runs the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assist.app import create_app
+from assist.config import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """An empty SQLite store in a temp dir; the shipped bank is not loaded (tests that want it say so)."""
+    return Settings(_env_file=None, data_dir=tmp_path, seed_phrasebank=False)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """Bound to loopback with no tokens: open access, every request acts as a lead."""
+    with TestClient(create_app(settings)) as c:
+        yield c
