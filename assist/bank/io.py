@@ -186,8 +186,8 @@ def parse(data: bytes, fmt: str) -> Parsed:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        return Parsed(errors=[RowError(line, f"invalid YAML: {problem}")], encoding=encoding)
+        detail = " ".join(str(exc).split())  # PyYAML names the construct, its start and the problem
+        return Parsed(errors=[RowError(line, f"invalid YAML: {detail}")], encoding=encoding)
     except ValueError as exc:
         return Parsed(errors=[RowError(1 if fmt == "csv" else None, str(exc))], encoding=encoding)
     except csv.Error as exc:

@@ -258,6 +258,7 @@ class PhraseStore:
         p = Phrase(key=key, status=data.status, created_by=actor, updated_by=actor)
         s.add(p)
         self._write(s, p, data, actor)
+        p.created_at = p.updated_at
         s.flush()
         s.add(History(phrase_id=p.id, action="create", actor=actor, version=p.version, before=None, after=_snapshot(p)))
         return p
@@ -372,7 +373,8 @@ class PhraseStore:
                     self._get(s, phrase_id)
                     row = s.scalar(select(Usage).where(Usage.phrase_id == phrase_id, Usage.day == day))
                     if row is None:
-                        s.add(Usage(phrase_id=phrase_id, day=day, shown=0, used=0, dismissed=0, **{event_name: n}))
+                        counts = {name: n if name == event_name else 0 for name in USAGE_EVENTS}
+                        s.add(Usage(phrase_id=phrase_id, day=day, **counts))
                     else:
                         s.execute(
                             Usage.__table__.update().where(Usage.id == row.id).values({column: column + n})
