@@ -32,9 +32,9 @@ def _report_errors(parsed: io.Parsed, path: Path, as_json: bool) -> None:
         echo_json({"ok": False, "errors": [e.as_dict() for e in parsed.errors]})
     else:
         for e in parsed.errors:
-            where = f"line {e.line}" if e.line else "file"
+            where = f"{path}:{e.line}" if e.line else str(path)
             key = f" [{e.key}]" if e.key else ""
-            click.echo(f"{path}:{where}{key}: {e.reason}", err=True)
+            click.echo(f"{where}:{key} {e.reason}", err=True)
         click.echo(f"{len(parsed.errors)} bad row(s); nothing was imported", err=True)
     sys.exit(1)
 
