@@ -24,9 +24,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     settings: Settings = app.state.settings
     store = PhraseStore.connect(settings.sqlalchemy_url)
     if settings.seed_phrasebank:
-        added = store.seed(settings.phrasebank_dir)
-        if added:
-            logger.info("phrase bank: loaded %d shipped phrases from %s", added, settings.phrasebank_dir)
+        store.seed(settings.phrasebank_dir)
     tokens = TokenStore(store)
     if open_access(settings, tokens):
         logger.warning(

@@ -349,7 +349,7 @@ class PhraseStore:
     def seed(self, directory: Path) -> int:
         """Load the shipped phrase bank: add entries whose key is new, never touch existing ones."""
         if not directory.is_dir():
-            logger.warning("phrasebank.missing", extra={"path": str(directory)})
+            logger.warning("phrase bank: %s is not a directory; no shipped phrases loaded", directory)
             return 0
         shipped = [e for _, e in load_shipped(directory)]
         with self.session() as s:
@@ -357,7 +357,7 @@ class PhraseStore:
         new = [e for e in shipped if e.key not in have]
         if new:
             self.import_entries(new, SHIPPED_ACTOR)
-        logger.info("phrasebank.seeded", extra={"added": len(new), "shipped": len(shipped)})
+        logger.info("phrase bank: %d shipped phrases in %s, %d new loaded", len(shipped), directory, len(new))
         return len(new)
 
     # ---- usage ---------------------------------------------------------------------------------
