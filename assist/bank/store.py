@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from assist.bank.content import load_shipped
-from assist.bank.models import Base, History, Phrase, PhraseTag, PhraseText, Usage, utcnow
+from assist.bank.models import Base, Embedding, History, Phrase, PhraseTag, PhraseText, Usage, utcnow
 from assist.bank.schema import PhraseIn, check_texts, placeholders
 from assist.errors import Conflict, InvalidInput, PhraseNotFound, StoreUnavailable, VersionConflict
 from assist.lang import to_simplified, to_traditional
@@ -129,6 +129,16 @@ class PhraseStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._listeners: list[Callable[[list[int]], None]] = []
+
+    def on_change(self, listener: Callable[[list[int]], None]) -> None:
+        """Call `listener(phrase_ids)` after every committed change to phrases (the search index uses it)."""
+        self._listeners.append(listener)
+
+    def _changed(self, ids: Sequence[int]) -> None:
+        if ids:
+            for listener in self._listeners:
+                listener(list(ids))
 
     @classmethod
     def connect(cls, url: str) -> PhraseStore:
@@ -223,6 +233,41 @@ class PhraseStore:
             rows = s.scalars(self._query(f or PhraseFilter()).order_by(Phrase.id)).all()
             return [entry_of(p) for p in rows]
 
+    def records(self, ids: Sequence[int] | None = None, statuses: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Phrases as the API shows them, by id: all of them, or those with the given ids."""
+        with self.session() as s:
+            stmt = select(Phrase).order_by(Phrase.id)
+            if ids is not None:
+                stmt = stmt.where(Phrase.id.in_(list(ids)))
+            if statuses:
+                stmt = stmt.where(Phrase.status.in_(list(statuses)))
+            return [public_of(p) for p in s.scalars(stmt)]
+
+    def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Cached embeddings of `model` for these text hashes (those present)."""
+        out: dict[str, bytes] = {}
+        with self.session() as s:
+            for start in range(0, len(hashes), 500):
+                chunk = list(hashes[start : start + 500])
+                rows = s.execute(
+                    select(Embedding.text_hash, Embedding.vector).where(
+                        Embedding.model == model, Embedding.text_hash.in_(chunk))
+                )
+                out.update({h: v for h, v in rows})
+        return out
+
+    def save_vectors(self, model: str, dim: int, vectors: dict[str, bytes]) -> None:
+        """Add embeddings to the cache; hashes already there (another instance wrote them) are skipped."""
+        if not vectors:
+            return
+        have = self.cached_vectors(model, list(vectors))
+        new = [Embedding(model=model, text_hash=h, dim=dim, vector=v) for h, v in vectors.items() if h not in have]
+        try:
+            with self.session() as s:
+                s.add_all(new)
+        except IntegrityError:
+            logger.info("embedding cache: another writer stored the same vectors first")
+
     # ---- writes --------------------------------------------------------------------------------
 
     def _write(self, s: Session, p: Phrase, data: PhraseIn, actor: str) -> None:
@@ -268,9 +313,11 @@ class PhraseStore:
             with self.session() as s:
                 p = self._create(s, data, actor)
                 s.flush()
-                return public_of(p)
+                out = public_of(p)
         except IntegrityError as exc:  # a concurrent create took the key between check and insert
             raise Conflict(f"a phrase with key {data.key!r} already exists", key=data.key) from exc
+        self._changed([out["id"]])
+        return out
 
     def _check_version(self, p: Phrase, version: int | None) -> None:
         if version is not None and version != p.version:
@@ -294,7 +341,9 @@ class PhraseStore:
             merged.update({k: v for k, v in changes.items() if k != "text"})
             data = _validate(merged)
             action = "status" if set(changes) == {"status"} else "update"
-            return self._commit_change(s, p, data, actor, action, before)
+            out = self._commit_change(s, p, data, actor, action, before)
+        self._changed([phrase_id] if out["version"] != before["version"] else [])
+        return out
 
     def _commit_change(
         self, s: Session, p: Phrase, data: PhraseIn, actor: str, action: str, before: dict[str, Any]
@@ -312,7 +361,9 @@ class PhraseStore:
             self._check_version(p, version)
             before = _snapshot(p)
             data = _validate({**entry_of(p), "status": status})
-            return self._commit_change(s, p, data, actor, action, before)
+            out = self._commit_change(s, p, data, actor, action, before)
+        self._changed([phrase_id] if out["version"] != before["version"] else [])
+        return out
 
     def retire(self, phrase_id: int, version: int | None, actor: str) -> dict[str, Any]:
         """Soft delete: the phrase stays, with status `retired`, and the history says `delete`."""
@@ -321,6 +372,7 @@ class PhraseStore:
     def import_entries(self, entries: Sequence[PhraseIn], actor: str, dry_run: bool = False) -> ImportReport:
         """Create or update phrases by key in one transaction: all of them or none."""
         report = ImportReport(dry_run=dry_run)
+        touched: list[int] = []
         try:
             with self.session() as s:
                 keys = [e.key for e in entries if e.key]
@@ -328,7 +380,9 @@ class PhraseStore:
                 for data in entries:
                     p = existing.get(data.key) if data.key else None
                     if p is None:
-                        report.created.append(self._create(s, data, actor).key)
+                        created = self._create(s, data, actor)
+                        report.created.append(created.key)
+                        touched.append(created.id)
                         continue
                     before = _snapshot(p)
                     if _same(p, data):
@@ -339,11 +393,14 @@ class PhraseStore:
                     s.add(History(phrase_id=p.id, action="update", actor=actor, version=p.version,
                                   before=before, after=_snapshot(p)))
                     report.updated.append(p.key)
+                    touched.append(p.id)
                 if dry_run:
                     s.rollback()
         except IntegrityError as exc:
             raise Conflict("another import or edit wrote the same phrases at the same time; nothing was saved, "
                            "run the import again") from exc
+        if not dry_run:
+            self._changed(touched)
         return report
 
     def seed(self, directory: Path) -> int:

@@ -1,0 +1,1 @@
+"""The phrase bank: store, schema, import/export."""

@@ -1,0 +1,49 @@
+"""Situation cues: every example in every language's cue file, and behaviour on odd input."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from assist.retrieval.situation import detect_situations, load_cues
+
+FOLDER_LANG = {"zh": ["zh-Hans", "zh-Hant"], "en": ["en"]}
+FOLDERS = sorted(p.name for p in resources.files("assist.retrieval").joinpath("data").iterdir() if p.is_dir())
+
+CASES = [
+    pytest.param(folder, name, ex, id=f"{folder}.{name}.{i}")
+    for folder in FOLDERS
+    for name, (cues, _) in load_cues(folder).items()
+    for i, ex in enumerate(cues.examples)
+]
+
+
+@pytest.mark.parametrize(("folder", "situation", "example"), CASES)
+def test_situation_examples(folder: str, situation: str, example) -> None:  # type: ignore[no-untyped-def]
+    found = [h.situation for h in detect_situations(example.text, FOLDER_LANG[folder][0])]
+    if example.expect:
+        assert example.expect in found, found
+    if example.not_:
+        assert example.not_ not in found, found
+
+
+def test_situation_every_folder_covers_every_situation() -> None:
+    from assist.vocab import SITUATIONS
+
+    for folder in FOLDERS:
+        assert sorted(load_cues(folder)) == sorted(SITUATIONS), folder
+
+
+def test_situation_evidence_spans_point_into_traditional_original() -> None:
+    text = "我的包裹怎麼還沒到，等了五天了"
+    hits = {h.situation: h for h in detect_situations(text, "zh-Hant")}
+    assert "delay" in hits and "delivery" in hits
+    for ev in hits["delay"].evidence:
+        assert text[ev["start"] : ev["end"]] == ev["text"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀", "\x00\x1b[31m", "a" * 100_000])
+def test_situation_odd_input_gives_a_list(text: str) -> None:
+    assert isinstance(detect_situations(text, "en"), list)
+    assert isinstance(detect_situations(text, "zh-Hans"), list)
