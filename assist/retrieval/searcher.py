@@ -1,0 +1,365 @@
+"""HybridSearcher: approved phrases in a dense (FAISS) and a lexical (BM25) channel, fused, then reranked
+with the analysis of the customer message (situation, emotion, customer profile, technique)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from assist.config import RetrievalSettings
+from assist.lang import detect_lang
+from assist.retrieval.embedder import Encoder, Progress, text_hash
+from assist.retrieval.hybrid import convex, normalize, rrf
+from assist.retrieval.index import DenseIndex
+from assist.retrieval.sparse import BM25
+from assist.retrieval.tokenize import tokens
+from assist.vocab import EMOTIONS, LANGS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
+
+logger = logging.getLogger(__name__)
+
+CHANNELS = ("dense", "lexical", "fused", "rerank")
+# Texts that get a vector: English and the Simplified form of Chinese (Traditional is the same text).
+DENSE_LANGS = ("en", "zh-Hans")
+_SLOTS = len(LANGS)
+_SIT = {s: i for i, s in enumerate(SITUATIONS)}
+_EMO = {e: i for i, e in enumerate(EMOTIONS)}
+_TYPE = {t: i for i, t in enumerate(PROFILE_LABELS)}
+_TECH = {t: i for i, t in enumerate(TECHNIQUES)}
+_LANG = {lang: i for i, lang in enumerate(LANGS)}
+
+
+class RerankPrefs(BaseModel):
+    """Which techniques suit which emotion and which customer type (data/rerank.yml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    emotion_techniques: dict[str, dict[str, float]]
+    profile_techniques: dict[str, dict[str, float]]
+
+    def vectors(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        def vec(prefs: dict[str, float], where: str) -> np.ndarray:
+            out = np.zeros(len(TECHNIQUES) + 1, dtype=np.float32)  # last slot: phrase without technique
+            for tech, w in prefs.items():
+                if tech not in _TECH:
+                    raise ValueError(f"rerank.yml: unknown technique {tech!r} under {where}")
+                out[_TECH[tech]] = w
+            return out
+
+        for name, known in (("emotion", _EMO), ("profile", _TYPE)):
+            table = getattr(self, f"{name}_techniques")
+            unknown = set(table) - set(known)
+            if unknown:
+                raise ValueError(f"rerank.yml: unknown {name} label(s) {sorted(unknown)}")
+        return ({e: vec(p, e) for e, p in self.emotion_techniques.items()},
+                {t: vec(p, t) for t, p in self.profile_techniques.items()})
+
+
+@lru_cache(maxsize=1)
+def load_prefs() -> RerankPrefs:
+    text = resources.files("assist.retrieval").joinpath("data").joinpath("rerank.yml").read_text(encoding="utf-8")
+    return RerankPrefs.model_validate(yaml.safe_load(text))
+
+
+@dataclass(slots=True)
+class Query:
+    """What to search for: the customer's text and what the analysis found in it."""
+
+    text: str
+    lang: str | None = None  # detected when None
+    situations: dict[str, float] = field(default_factory=dict)  # situation -> confidence
+    emotion: str | None = None
+    emotion_scores: dict[str, float] = field(default_factory=dict)
+    customer_types: dict[str, float] = field(default_factory=dict)  # "dimension:label" -> confidence
+    team: str | None = None
+    k: int = 5
+    vector: np.ndarray | None = None  # precomputed query embedding (micro-batching)
+
+
+@dataclass(slots=True)
+class Hit:
+    phrase: dict[str, Any]
+    text: str
+    score: float
+    why: str
+    parts: dict[str, float]
+
+
+def _mask(labels: Sequence[str], index: dict[str, int]) -> int:
+    m = 0
+    for label in labels:
+        if label in index:
+            m |= 1 << index[label]
+    return m
+
+
+def _bigrams(text: str) -> set[str]:
+    t = "".join(text.lower().split())
+    return {t[i : i + 2] for i in range(len(t) - 1)} or {t}
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Jaccard similarity of character bigrams at or above `threshold`."""
+    x, y = _bigrams(a), _bigrams(b)
+    return len(x & y) / max(1, len(x | y)) >= threshold
+
+
+class HybridSearcher:
+    """Holds every approved phrase as a row: tag bitmasks, a BM25 document and up to two dense vectors."""
+
+    def __init__(self, encoder: Encoder, settings: RetrievalSettings, prefs: RerankPrefs | None = None) -> None:
+        self.encoder = encoder
+        self.settings = settings
+        self._emotion_tech, self._profile_tech = (prefs or load_prefs()).vectors()
+        self._lock = threading.RLock()
+        self._rows: dict[int, int] = {}  # phrase id -> row
+        self._phrases: list[dict[str, Any] | None] = []
+        self._dense = DenseIndex(encoder.dim)
+        self._bm25 = BM25()
+        self._teams: dict[str, int] = {}
+        cap = 64
+        self._active = np.zeros(cap, dtype=bool)
+        self._langs = np.zeros(cap, dtype=np.uint8)
+        self._sit = np.zeros(cap, dtype=np.uint32)
+        self._emo = np.zeros(cap, dtype=np.uint32)
+        self._type = np.zeros(cap, dtype=np.uint32)
+        self._tech = np.full(cap, len(TECHNIQUES), dtype=np.int64)
+        self._team = np.zeros(cap, dtype=np.uint64)
+
+    # ---- building and updating ------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self._active.sum())
+
+    def _grow(self, size: int) -> None:
+        cap = len(self._active)
+        if size <= cap:
+            return
+        new = max(size, cap * 2)
+        for name in ("_active", "_langs", "_sit", "_emo", "_type", "_tech", "_team"):
+            old = getattr(self, name)
+            fill = len(TECHNIQUES) if name == "_tech" else 0
+            arr = np.full(new, fill, dtype=old.dtype)
+            arr[:cap] = old
+            setattr(self, name, arr)
+
+    def _team_bit(self, team: str) -> int:
+        if team not in self._teams:
+            if len(self._teams) >= 63:
+                raise ValueError("more than 63 distinct phrase teams; the search index keeps teams as a bitmask")
+            self._teams[team] = len(self._teams)
+        return self._teams[team]
+
+    def vectors_for(self, texts: Sequence[str], cache: Any = None, progress: Progress | None = None) -> np.ndarray:
+        """Embeddings of texts, from the store's cache where present; new ones are encoded and cached."""
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        hashes = [text_hash(t) for t in texts]
+        cached = cache.cached_vectors(self.encoder.name, hashes) if cache is not None else {}
+        missing = [i for i, h in enumerate(hashes) if h not in cached]
+        out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
+        for i, h in enumerate(hashes):
+            if h in cached:
+                out[i] = np.frombuffer(cached[h], dtype=np.float32)
+        if missing:
+            encoded = self.encoder.encode([texts[i] for i in missing], progress=progress)
+            out[missing] = encoded
+            if cache is not None:
+                cache.save_vectors(self.encoder.name, self.encoder.dim,
+                                   {hashes[i]: encoded[j].tobytes() for j, i in enumerate(missing)})
+        return out
+
+    def upsert(self, phrases: Sequence[dict[str, Any]], cache: Any = None, progress: Progress | None = None) -> None:
+        """Add or replace phrases (as the store returns them). Only approved ones stay searchable."""
+        todo: list[tuple[int, str]] = []  # (dense id, text)
+        with self._lock:
+            for p in phrases:
+                row = self._rows.get(p["id"])
+                if row is None:
+                    row = self._rows[p["id"]] = len(self._phrases)
+                    self._phrases.append(None)
+                    self._grow(row + 1)
+                self._dense.remove(np.arange(row * _SLOTS, row * _SLOTS + _SLOTS, dtype=np.int64))
+                if p["status"] != "approved":
+                    self._phrases[row] = None
+                    self._active[row] = False
+                    self._bm25.remove(row)
+                    continue
+                self._phrases[row] = p
+                self._active[row] = True
+                self._langs[row] = _mask(list(p["text"]), _LANG)
+                self._sit[row] = _mask(p["situations"], _SIT)
+                self._emo[row] = _mask(p["emotions"], _EMO)
+                self._type[row] = _mask(p["customer_types"], _TYPE)
+                self._tech[row] = _TECH.get(p["technique"] or "", len(TECHNIQUES))
+                self._team[row] = np.uint64(sum(1 << self._team_bit(t) for t in p["teams"]))
+                self._bm25.set(row, [t for lang in DENSE_LANGS if lang in p["text"] for t in tokens(p["text"][lang])])
+                todo.extend((row * _SLOTS + _LANG[lang], p["text"][lang]) for lang in DENSE_LANGS if lang in p["text"])
+        vectors = self.vectors_for([t for _, t in todo], cache, progress)
+        with self._lock:
+            self._dense.add(np.array([i for i, _ in todo], dtype=np.int64), vectors)
+
+    def remove(self, phrase_ids: Sequence[int]) -> None:
+        with self._lock:
+            for pid in phrase_ids:
+                row = self._rows.get(pid)
+                if row is not None:
+                    self._dense.remove(np.arange(row * _SLOTS, row * _SLOTS + _SLOTS, dtype=np.int64))
+                    self._bm25.remove(row)
+                    self._active[row] = False
+                    self._phrases[row] = None
+
+    @classmethod
+    def build(cls, store: Any, encoder: Encoder, settings: RetrievalSettings,
+              progress: Progress | None = None) -> HybridSearcher:
+        """Index the store's approved phrases and follow its changes from then on."""
+        searcher = cls(encoder, settings)
+        searcher.upsert(store.records(statuses=["approved"]), cache=store, progress=progress)
+        store.on_change(lambda ids: searcher.refresh(store, ids))
+        return searcher
+
+    def refresh(self, store: Any, phrase_ids: Sequence[int]) -> None:
+        """Re-read changed phrases from the store and update their rows."""
+        records = store.records(phrase_ids)
+        self.upsert(records, cache=store)
+        found = {p["id"] for p in records}
+        self.remove([pid for pid in phrase_ids if pid not in found])
+
+    # ---- searching --------------------------------------------------------------------------------
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encoder.encode([text])[0]
+
+    def search(self, q: Query, channel: str = "rerank") -> list[Hit]:
+        """Best phrases for a query, in the query's language and script.
+
+        Args:
+            q: the customer's text and its analysis.
+            channel: "dense", "lexical" or "fused" rank by that channel alone (for evaluation);
+                "rerank" (the default) adds the analysis and keeps the list diverse.
+        Returns:
+            Up to q.k hits, best first.
+        """
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+        lang = q.lang or detect_lang(q.text).lang
+        vector = q.vector if q.vector is not None or channel == "lexical" else self.encode_query(q.text)
+        with self._lock:
+            n = len(self._phrases)
+            if n == 0:
+                return []
+            eligible = self._active[:n] & ((self._langs[:n] >> _LANG.get(lang, 0)) & 1).astype(bool)
+            bit = self._teams.get(q.team or "")
+            team = self._team[:n]
+            visible = team == 0
+            if bit is not None:
+                visible |= (team & np.uint64(1 << bit)) != 0
+            eligible &= visible
+            dense = np.zeros(n, dtype=np.float32)
+            if vector is not None and channel != "lexical":
+                ids, sims = self._dense.search(vector, self.settings.dense_depth)
+                rows = ids // _SLOTS
+                np.maximum.at(dense, rows, np.clip(sims, 0.0, 1.0))
+            lexical = normalize(self._bm25.scores(tokens(q.text), n)) if channel != "dense" else np.zeros(n)
+            parts = {"dense": dense, "lexical": lexical}
+            w = self.settings.dense_weight if lang in self.settings.model_langs else self.settings.foreign_dense_weight
+            if self.settings.fusion == "rrf":
+                fused = rrf(dense * (w > 0), lexical * (w < 1), depth=self.settings.dense_depth)
+            else:
+                fused = convex(dense, lexical, w)
+            parts["fused"] = fused
+            if channel == "rerank":
+                total = self._rerank(q, fused, parts, n)
+            else:  # one channel alone ranks only what it scored
+                total = np.where(parts[channel] > 0, parts[channel], -np.inf)
+            total = np.where(eligible, total, -np.inf)
+            return self._top(q, lang, total, parts, channel)
+
+    def _rerank(self, q: Query, fused: np.ndarray, parts: dict[str, np.ndarray], n: int) -> np.ndarray:
+        s = self.settings
+        sit = np.zeros(n, dtype=np.float32)
+        mass = sum(q.situations.values())
+        for name, conf in q.situations.items():
+            if name in _SIT:
+                sit += conf * ((self._sit[:n] >> _SIT[name]) & 1)
+        if mass:
+            sit /= mass
+        emo = np.zeros(n, dtype=np.float32)
+        top_emotion = max(q.emotion_scores.values(), default=0.0)
+        scores = dict(q.emotion_scores) if top_emotion else ({q.emotion: 1.0} if q.emotion else {})
+        top_emotion = top_emotion or 1.0
+        for name, score in scores.items():
+            if name in _EMO and score > 0:
+                emo = np.maximum(emo, (score / top_emotion) * ((self._emo[:n] >> _EMO[name]) & 1))
+        cust = np.zeros(n, dtype=np.float32)
+        known = {t: c for t, c in q.customer_types.items() if t in _TYPE and c > 0}
+        for name, conf in known.items():
+            cust += conf * ((self._type[:n] >> _TYPE[name]) & 1)
+        if known:
+            cust /= len(known)
+        pref = np.zeros(len(TECHNIQUES) + 1, dtype=np.float32)
+        if q.emotion in self._emotion_tech:
+            pref = np.maximum(pref, self._emotion_tech[q.emotion])
+        for name, conf in known.items():
+            if name in self._profile_tech:
+                pref = np.maximum(pref, conf * self._profile_tech[name])
+        tech = pref[self._tech[:n]]
+        parts.update(situation=sit, emotion=emo, customer=cust, technique=tech)
+        return (s.w_text * fused + s.w_situation * sit + s.w_emotion * emo + s.w_customer * cust
+                + s.w_technique * tech)
+
+    def _top(self, q: Query, lang: str, total: np.ndarray, parts: dict[str, np.ndarray], channel: str) -> list[Hit]:
+        pool = min(len(total), max(q.k * 8, 40))
+        order = np.argpartition(-total, pool - 1)[:pool] if pool < len(total) else np.arange(len(total))
+        order = order[np.argsort(-total[order], kind="stable")]
+        hits: list[Hit] = []
+        per_technique: dict[str | None, int] = {}
+        held: list[int] = []
+        for row in order:
+            if not np.isfinite(total[row]) or len(hits) >= q.k:
+                break
+            p = self._phrases[row]
+            assert p is not None
+            text = p["text"][lang]
+            if channel == "rerank":
+                if any(near_duplicate(text, h.text) for h in hits):
+                    continue
+                if per_technique.get(p["technique"], 0) >= 2:  # keep the list varied; used if room is left
+                    held.append(int(row))
+                    continue
+                per_technique[p["technique"]] = per_technique.get(p["technique"], 0) + 1
+            hits.append(self._hit(q, p, text, float(total[row]), {k: float(v[row]) for k, v in parts.items()}))
+        for row in held:
+            if len(hits) >= q.k:
+                break
+            p = self._phrases[row]
+            assert p is not None
+            text = p["text"][lang]
+            if not any(near_duplicate(text, h.text) for h in hits):
+                hits.append(self._hit(q, p, text, float(total[row]), {k: float(v[row]) for k, v in parts.items()}))
+        return hits
+
+    def _hit(self, q: Query, p: dict[str, Any], text: str, score: float, parts: dict[str, float]) -> Hit:
+        reasons = []
+        emotions = [e for e in p["emotions"] if e == q.emotion]
+        situations = [s for s in p["situations"] if s in q.situations]
+        if emotions or situations:
+            reasons.append(" + ".join(emotions + situations))
+        types = [t for t in p["customer_types"] if t in q.customer_types]
+        if types:
+            reasons.append("fits " + ", ".join(types))
+        if p["technique"]:
+            reasons.append(f"technique: {p['technique']}")
+        if parts.get("fused", 0.0) >= 0.5:
+            reasons.append("close in wording")
+        return Hit(phrase=p, text=text, score=round(score, 4), why="; ".join(reasons), parts=parts)
+
+
+SearchProgress = Callable[[int, int], None]
