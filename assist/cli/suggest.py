@@ -1,0 +1,109 @@
+"""`assist suggest` and `assist eval retrieval`: ranked replies from the phrase bank for a message."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assist.bank.store import PhraseStore
+from assist.cli import echo_json, fail, main, eval_group
+from assist.config import get_settings
+
+
+def read_conversation(path: Path) -> list[dict[str, Any]]:
+    """JSONL turns `{"role": "customer"|"agent", "text": ..., "t": seconds}`; a bad line stops with its number."""
+    turns = []
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            turn = json.loads(line)
+        except json.JSONDecodeError as exc:
+            fail(f"{path}:{n}: invalid JSON: {exc.msg}", 2)
+        if not isinstance(turn, dict) or turn.get("role") not in ("customer", "agent") or not isinstance(
+            turn.get("text"), str
+        ):
+            fail(f'{path}:{n}: expected {{"role": "customer"|"agent", "text": "...", "t": seconds}}', 2)
+        turns.append(turn)
+    return turns
+
+
+def _quiet() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("assist").setLevel(logging.INFO)
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("--conversation", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL file of turns; suggestions are for its latest customer message")
+@click.option("--k", type=click.IntRange(1, 50), default=None, help="how many suggestions (default 5)")
+@click.option("--team", default=None, help="the agent's team, for team-scoped phrases")
+@click.option("--set", "slots", multiple=True, metavar="SLOT=VALUE", help="fill a placeholder, e.g. customer_name=王先生")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def suggest(text: str | None, conversation: Path | None, k: int | None, team: str | None, slots: tuple[str, ...],
+            as_json: bool) -> None:
+    """Suggest replies for a customer message (TEXT) or the latest message of a conversation."""
+    if (text is None) == (conversation is None):
+        fail("give either TEXT or --conversation FILE", 2)
+    context = dict(s.split("=", 1) for s in slots if "=" in s)
+    _quiet()
+    from assist.analysis.analyzer import Analyzer
+    from assist.services import build_suggester
+
+    settings = get_settings()
+    store = PhraseStore.connect(settings.sqlalchemy_url)
+    if settings.seed_phrasebank:
+        store.seed(settings.phrasebank_dir)
+    suggester = build_suggester(settings, store, Analyzer.load())
+    turns = read_conversation(conversation) if conversation else None
+    result = suggester.suggest(text=text, conversation=turns, k=k, team=team, context=context)
+    if as_json:
+        echo_json(result)
+        return
+    situations = ", ".join(f"{s['situation']} {s['score']:.2f}" for s in result["situations"]) or "none"
+    emotion = result["analysis"].get("emotion", {})
+    click.echo(f"[{result['lang']}] emotion: {emotion.get('label')} {emotion.get('intensity', 0):.2f}; "
+               f"situations: {situations}")
+    for n, item in enumerate(result["items"], 1):
+        click.echo(f"{n}. {item['text']}\n   {item['score']:.3f} {item['key']} — {item['why']}")
+
+
+@eval_group.command("retrieval")
+@click.option("--set", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="labelled messages (default: eval/retrieval.yml)")
+@click.option("--misses", is_flag=True, help="also list the messages the full pipeline misses at 3")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
+    """hit@1, hit@3 and MRR per language and channel (dense, lexical, fused, fused + rerank)."""
+    _quiet()
+    from assist.analysis.analyzer import Analyzer
+    from assist.retrieval.evaluate import DEFAULT_SET, evaluate, load_set, render
+    from assist.retrieval.searcher import HybridSearcher
+    from assist.retrieval.embedder import shared_embedder
+    from assist.suggest import Suggester
+
+    settings = get_settings()
+    items = load_set(path or DEFAULT_SET)
+    # The shipped bank alone, in a scratch store; vectors are cached in the configured store across runs.
+    cache = PhraseStore.connect(settings.sqlalchemy_url)
+    with tempfile.TemporaryDirectory() as tmp:
+        bank = PhraseStore.connect(f"sqlite:///{Path(tmp) / 'eval.db'}")
+        bank.seed(settings.phrasebank_dir)
+        searcher = HybridSearcher(shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads),
+                                  settings.retrieval)
+        searcher.upsert(bank.records(statuses=["approved"]), cache=cache)
+        report = evaluate(Suggester(Analyzer.load(), searcher, settings.retrieval.top_k), items)
+        bank.close()
+    if as_json:
+        echo_json(report)
+        return
+    click.echo(render(report))
+    if misses:
+        for m in report["misses"]:
+            click.echo(json.dumps(m, ensure_ascii=False))

@@ -1,0 +1,133 @@
+"""Suggester: a customer message (or a conversation) in, ranked empathetic replies from the bank out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from assist.retrieval.searcher import HybridSearcher, Query
+from assist.retrieval.situation import detect_situations
+from assist.retrieval.slots import extract_slots, fill
+
+# A follow-up like "那要多久" inherits the situations of earlier customer messages, discounted.
+CARRY_OVER = 0.6
+CARRY_TURNS = 3
+
+
+class AnalyzerLike(Protocol):
+    def analyze_message(self, text: str) -> dict[str, Any]: ...
+
+    def analyze_conversation(self, turns: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
+
+
+def profile_labels(customer: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """`{"dimension:label": confidence}` for the known dimensions of an analysis' customer profile."""
+    out: dict[str, float] = {}
+    for dim, value in customer.items():
+        label = value.get("label")
+        if label and label != "unknown":
+            out[f"{dim}:{label}"] = float(value.get("confidence") or 0.0)
+    return out
+
+
+def situations_in_context(text: str, lang: str, earlier: Sequence[str]) -> list[dict[str, Any]]:
+    """Situations of the latest customer message; earlier customer messages (newest first) add theirs,
+    discounted, so a short follow-up keeps its topic."""
+    found = {h.situation: h.as_dict() for h in detect_situations(text, lang)}
+    factor = 1.0
+    for previous in earlier[:CARRY_TURNS]:
+        factor *= CARRY_OVER
+        for h in detect_situations(previous, lang):
+            score = round(h.score * factor, 3)
+            if h.situation not in found or found[h.situation]["score"] < score:
+                found[h.situation] = {**h.as_dict(), "score": score, "from_earlier": True}
+    return sorted(found.values(), key=lambda s: -s["score"])
+
+
+class Suggester:
+    def __init__(self, analyzer: AnalyzerLike, searcher: HybridSearcher, top_k: int = 5) -> None:
+        self.analyzer = analyzer
+        self.searcher = searcher
+        self.top_k = top_k
+
+    def suggest(
+        self,
+        text: str | None = None,
+        conversation: Sequence[Mapping[str, Any]] | None = None,
+        k: int | None = None,
+        team: str | None = None,
+        context: Mapping[str, str] | None = None,
+        channel: str = "rerank",
+    ) -> dict[str, Any]:
+        """Analyse a message or a conversation and rank replies for its latest customer message."""
+        if conversation is not None:
+            analysis = self.analyzer.analyze_conversation(conversation)
+            customer_texts = [t["text"] for t in conversation if t.get("role") == "customer"]
+        else:
+            analysis = self.analyzer.analyze_message(text or "")
+            customer_texts = [text or ""]
+        latest = customer_texts[-1] if customer_texts else ""
+        return self.for_analysis(latest, analysis, customer_texts[-2::-1], k=k, team=team, context=context,
+                                 channel=channel)
+
+    def for_analysis(
+        self,
+        text: str,
+        analysis: Mapping[str, Any],
+        earlier: Sequence[str] = (),
+        k: int | None = None,
+        team: str | None = None,
+        context: Mapping[str, str] | None = None,
+        vector: np.ndarray | None = None,
+        channel: str = "rerank",
+    ) -> dict[str, Any]:
+        """Rank replies for a customer message already analysed (the live hub keeps the analysis).
+
+        Args:
+            text: the latest customer message.
+            analysis: its analysis (assist.analysis output: lang, emotion, customer, ...).
+            earlier: earlier customer messages, newest first (topic carry-over, slot values).
+            k: how many suggestions; settings' top_k by default.
+            team: the agent's team, for team-scoped phrases.
+            context: known slot values, e.g. {"customer_name": "王先生"}; they win over extracted ones.
+            vector: the message's embedding if already computed (micro-batching).
+            channel: "rerank" normally; "dense", "lexical" or "fused" for evaluation.
+        Returns:
+            {"lang", "situations", "analysis", "items"}.
+        """
+        lang = analysis.get("lang") or "en"
+        situations = situations_in_context(text, lang, earlier)
+        emotion = analysis.get("emotion") or {}
+        query = Query(
+            text=text,
+            lang=lang,
+            situations={s["situation"]: s["score"] for s in situations},
+            emotion=emotion.get("label"),
+            emotion_scores=dict(emotion.get("scores") or {}),
+            customer_types=profile_labels(analysis.get("customer") or {}),
+            team=team,
+            k=k or self.top_k,
+            vector=vector,
+        )
+        values = {**extract_slots([text, *earlier]), **{k_: v for k_, v in (context or {}).items() if v}}
+        items = []
+        for hit in self.searcher.search(query, channel):
+            filled, missing = fill(hit.text, values)
+            p = hit.phrase
+            items.append({
+                "phrase_id": p["id"],
+                "key": p["key"],
+                "text": filled,
+                "template": hit.text,
+                "slots": missing,
+                "score": hit.score,
+                "situations": p["situations"],
+                "emotions": p["emotions"],
+                "customer_types": p["customer_types"],
+                "technique": p["technique"],
+                "source": p["source"],
+                "why": hit.why,
+            })
+        return {"lang": lang, "situations": situations, "analysis": dict(analysis), "items": items}
