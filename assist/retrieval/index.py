@@ -2,26 +2,54 @@
 
 from __future__ import annotations
 
+import logging
+import math
+
 import faiss
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 faiss.omp_set_num_threads(1)  # one query at a time is faster single-threaded on a 2-core machine
 
 
 class DenseIndex:
-    """`IndexIDMap2(IndexFlatIP)`: inner product equals cosine on normalized vectors. Flat is exact and
-    fast enough for the bank sizes we serve (see docs/benchmarks.md)."""
+    """Exact `IndexIDMap2(IndexFlatIP)` while small; past `ivf_threshold` vectors it turns itself into an
+    `IndexIVFFlat` (inner product, ids kept, `nprobe` lists searched), as txtai switches from Flat to IVF
+    for large collections. Inner product equals cosine on normalized vectors."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, ivf_threshold: int = 20_000, nprobe: int = 24) -> None:
         self.dim = dim
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.ivf_threshold = ivf_threshold
+        self.nprobe = nprobe
+        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.kind = "flat"
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        if len(ids):
-            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+        if not len(ids):
+            return
+        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+        if self.kind == "flat" and len(self) >= self.ivf_threshold:
+            self._to_ivf()
+
+    def _to_ivf(self) -> None:
+        flat = self._index
+        n = len(self)
+        ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
+        vectors = flat.index.reconstruct_n(0, n)
+        nlist = max(1, min(int(2 * math.sqrt(n)), n // 8))
+        quantizer = faiss.IndexFlatIP(self.dim)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).permutation(n)[: nlist * 40]]
+        ivf.train(sample)
+        ivf.add_with_ids(vectors, ids)
+        ivf.nprobe = self.nprobe
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # lets remove_ids find entries by id
+        self._index, self.kind = ivf, "ivf"
+        logger.info("dense index: %d vectors, switched to IVF with %d lists (nprobe %d)", n, nlist, self.nprobe)
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids) and len(self):
@@ -35,3 +63,4 @@ class DenseIndex:
         sims, ids = self._index.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), k)
         keep = ids[0] >= 0
         return ids[0][keep], sims[0][keep]
+

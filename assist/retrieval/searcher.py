@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from assist.config import RetrievalSettings
-from assist.lang import detect_lang
+from assist.lang import detect_lang, to_simplified
 from assist.retrieval.embedder import Encoder, Progress, text_hash
 from assist.retrieval.hybrid import convex, normalize, rrf
 from assist.retrieval.index import DenseIndex
@@ -27,8 +27,6 @@ from assist.vocab import EMOTIONS, LANGS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 logger = logging.getLogger(__name__)
 
 CHANNELS = ("dense", "lexical", "fused", "rerank")
-# Texts that get a vector: English and the Simplified form of Chinese (Traditional is the same text).
-DENSE_LANGS = ("en", "zh-Hans")
 _SLOTS = len(LANGS)
 _SIT = {s: i for i, s in enumerate(SITUATIONS)}
 _EMO = {e: i for i, e in enumerate(EMOTIONS)}
@@ -121,7 +119,9 @@ class HybridSearcher:
         self._lock = threading.RLock()
         self._rows: dict[int, int] = {}  # phrase id -> row
         self._phrases: list[dict[str, Any] | None] = []
-        self._dense = DenseIndex(encoder.dim)
+        self._dense = DenseIndex(encoder.dim, settings.ivf_threshold, settings.nprobe)
+        # Only texts in languages the model knows get a vector; the others would only add noise and time.
+        self._dense_langs = [lang for lang in LANGS if lang in settings.model_langs]
         self._bm25 = BM25()
         self._teams: dict[str, int] = {}
         cap = 64
@@ -200,8 +200,11 @@ class HybridSearcher:
                 self._type[row] = _mask(p["customer_types"], _TYPE)
                 self._tech[row] = _TECH.get(p["technique"] or "", len(TECHNIQUES))
                 self._team[row] = np.uint64(sum(1 << self._team_bit(t) for t in p["teams"]))
-                self._bm25.set(row, [t for lang in DENSE_LANGS if lang in p["text"] for t in tokens(p["text"][lang])])
-                todo.extend((row * _SLOTS + _LANG[lang], p["text"][lang]) for lang in DENSE_LANGS if lang in p["text"])
+                # Both Chinese scripts normalize to one Simplified text: index it once.
+                texts = dict.fromkeys(to_simplified(t) for t in p["text"].values())
+                self._bm25.set(row, [t for text in texts for t in tokens(text)])
+                todo.extend((row * _SLOTS + _LANG[lang], p["text"][lang])
+                            for lang in self._dense_langs if lang in p["text"])
         vectors = self.vectors_for([t for _, t in todo], cache, progress)
         with self._lock:
             self._dense.add(np.array([i for i, _ in todo], dtype=np.int64), vectors)
@@ -250,7 +253,9 @@ class HybridSearcher:
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
         lang = q.lang or detect_lang(q.text).lang
-        vector = q.vector if q.vector is not None or channel == "lexical" else self.encode_query(q.text)
+        w = self.settings.dense_weight if lang in self.settings.model_langs else self.settings.foreign_dense_weight
+        use_dense = channel == "dense" or (channel != "lexical" and w > 0)
+        vector = q.vector if q.vector is not None or not use_dense else self.encode_query(q.text)
         with self._lock:
             n = len(self._phrases)
             if n == 0:
@@ -263,13 +268,12 @@ class HybridSearcher:
                 visible |= (team & np.uint64(1 << bit)) != 0
             eligible &= visible
             dense = np.zeros(n, dtype=np.float32)
-            if vector is not None and channel != "lexical":
+            if use_dense and vector is not None:
                 ids, sims = self._dense.search(vector, self.settings.dense_depth)
                 rows = ids // _SLOTS
                 np.maximum.at(dense, rows, np.clip(sims, 0.0, 1.0))
             lexical = normalize(self._bm25.scores(tokens(q.text), n)) if channel != "dense" else np.zeros(n)
             parts = {"dense": dense, "lexical": lexical}
-            w = self.settings.dense_weight if lang in self.settings.model_langs else self.settings.foreign_dense_weight
             if self.settings.fusion == "rrf":
                 fused = rrf(dense * (w > 0), lexical * (w < 1), depth=self.settings.dense_depth)
             else:

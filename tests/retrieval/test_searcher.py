@@ -121,10 +121,27 @@ def test_searcher_drops_near_duplicates(searcher: HybridSearcher) -> None:
 def test_searcher_restart_encodes_nothing_new(store: PhraseStore, embedder: Embedder) -> None:
     first = CountingEncoder(embedder)
     HybridSearcher.build(store, first, RetrievalSettings())
-    assert first.encoded == 10  # English and Simplified text of five approved phrases
+    assert first.encoded == 5  # the English text of five approved phrases: the model knows English only
     again = CountingEncoder(embedder)
     HybridSearcher.build(store, again, RetrievalSettings())
     assert again.encoded == 0
+
+
+def test_searcher_multilingual_model_setting_indexes_more_languages(store: PhraseStore, embedder: Embedder) -> None:
+    counting = CountingEncoder(embedder)
+    settings = RetrievalSettings(model_langs=["en", "zh-Hans"], foreign_dense_weight=0.0)
+    searcher = HybridSearcher.build(store, counting, settings)
+    assert counting.encoded == 10  # English and Simplified text of five approved phrases
+    assert searcher.search(Query("包裹", lang="zh-Hans", k=1), "dense")
+
+
+def test_searcher_switches_to_ivf_and_keeps_following_edits(store: PhraseStore, embedder: Embedder) -> None:
+    searcher = HybridSearcher.build(store, embedder, RetrievalSettings(ivf_threshold=4, nprobe=4))
+    assert searcher._dense.kind == "ivf"  # noqa: SLF001
+    fee = _id(store, "refund.fee")
+    assert keys(searcher.search(Query("who pays for return shipping", lang="en", k=1), "dense")) == ["refund.fee"]
+    store.retire(fee, None, "lead")
+    assert "refund.fee" not in keys(searcher.search(Query("return shipping", lang="en", k=5), "dense"))
 
 
 def test_searcher_empty_bank_and_odd_queries(tmp_path: Path, embedder: Embedder) -> None:
