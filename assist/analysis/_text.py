@@ -1,0 +1,72 @@
+"""Text preparation shared by the analysis: cleaning, truncation, normalization, similarity grams."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+
+from assist.lang import is_cjk, to_simplified
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d{3,}")
+
+
+def clean(text: str, max_chars: int) -> tuple[str, bool]:
+    """Truncate to `max_chars` and blank out control characters one for one, so spans stay put."""
+    truncated = len(text) > max_chars
+    if truncated:
+        text = text[:max_chars]
+    return _CONTROL.sub(" ", text), truncated
+
+
+@lru_cache(maxsize=4096)
+def _simplified_char(ch: str) -> str:
+    out = to_simplified(ch)
+    return out if len(out) == 1 else ch
+
+
+def _simplified(text: str) -> str:
+    out = to_simplified(text)
+    if len(out) == len(text):
+        return out
+    # OpenCC changed the length (a phrase mapping): convert char by char so every span maps back.
+    return "".join(_simplified_char(c) for c in text)
+
+
+NORMALIZERS: dict[str, Callable[[str], str]] = {"none": lambda s: s, "simplified": _simplified}
+
+
+def size(text: str) -> int:
+    """Length in reading units: a Chinese character or a Latin word each count one."""
+    return sum(1 for c in text if is_cjk(c)) + len(_LATIN_WORD.findall(text))
+
+
+def is_content(ch: str) -> bool:
+    return ch.isalnum() or unicodedata.category(ch).startswith("S")
+
+
+def grams(norm: str) -> frozenset[str]:
+    """Character bigrams of Chinese runs, Latin words of 3+ letters and digit runs: a script-neutral bag."""
+    out: set[str] = set()
+    run: list[str] = []
+    for ch in norm + " ":
+        if is_cjk(ch):
+            run.append(ch)
+            continue
+        if len(run) == 1:
+            out.add(run[0])
+        out.update(run[i] + run[i + 1] for i in range(len(run) - 1))
+        run = []
+    out.update(w.lower().rstrip("'’s") for w in _LATIN_WORD.findall(norm) if len(w) >= 3)
+    out.discard("")
+    return frozenset(out)
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, float]:
+    """(containment, jaccard) of two gram bags."""
+    if not a or not b:
+        return 0.0, 0.0
+    inter = len(a & b)
+    return inter / min(len(a), len(b)), inter / len(a | b)
