@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from assist import __version__
+from assist.analysis import Analyzer
 from assist.api import api_router
 from assist.auth import TokenStore, open_access
 from assist.bank.store import PhraseStore
@@ -36,7 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         logger.warning("no tokens configured and not bound to loopback: every API call will be refused (401). "
                        "Create one with `assist token create --role lead`.")
     try:
-        yield {"settings": settings, "store": store, "tokens": tokens}
+        yield {"settings": settings, "store": store, "tokens": tokens, "analyzer": Analyzer.load()}
     finally:
         store.close()
 

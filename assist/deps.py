@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from assist.analysis import Analyzer
 from assist.auth import OPEN_ACCESS, Principal, TokenStore, open_access
 from assist.bank.store import PhraseStore
 from assist.config import Settings
@@ -30,8 +31,14 @@ def get_tokens(request: Request) -> TokenStore:
     return tokens
 
 
+def get_analyzer(request: Request) -> Analyzer:
+    analyzer: Analyzer = request.state.analyzer
+    return analyzer
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[PhraseStore, Depends(get_store)]
+AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
 TokensDep = Annotated[TokenStore, Depends(get_tokens)]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assist.api import health, phrases
+from assist.api import analyze, health, phrases
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(phrases.router)
+api_router.include_router(analyze.router)
