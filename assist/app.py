@@ -16,6 +16,7 @@ from assist.auth import TokenStore, open_access
 from assist.bank.store import PhraseStore
 from assist.config import Settings, get_settings
 from assist.errors import install_handlers
+from assist.services import build_suggester
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         logger.warning("no tokens configured and not bound to loopback: every API call will be refused (401). "
                        "Create one with `assist token create --role lead`.")
     try:
-        yield {"settings": settings, "store": store, "tokens": tokens, "analyzer": Analyzer.load()}
+        analyzer = Analyzer.load()
+        suggester = build_suggester(settings, store, analyzer)
+        yield {"settings": settings, "store": store, "tokens": tokens, "analyzer": analyzer, "suggester": suggester}
     finally:
         store.close()
 

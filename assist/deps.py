@@ -12,6 +12,7 @@ from assist.auth import OPEN_ACCESS, Principal, TokenStore, open_access
 from assist.bank.store import PhraseStore
 from assist.config import Settings
 from assist.errors import Unauthorized
+from assist.suggest import Suggester
 
 _bearer = HTTPBearer(auto_error=False, description="API token (`assist token create --role ...`)")
 
@@ -63,3 +64,11 @@ def require_lead(principal: PrincipalDep) -> Principal:
 
 
 LeadDep = Annotated[Principal, Depends(require_lead)]
+
+
+def get_suggester(request: Request) -> Suggester:
+    suggester: Suggester = request.state.suggester
+    return suggester
+
+
+SuggesterDep = Annotated[Suggester, Depends(get_suggester)]

@@ -23,3 +23,12 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """Bound to loopback with no tokens: open access, every request acts as a lead."""
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def shipped_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with the shipped bank and its vectors cached, made once and copied per test."""
+    data = tmp_path_factory.mktemp("shipped")
+    with TestClient(create_app(Settings(_env_file=None, data_dir=data))):  # type: ignore[call-arg]
+        pass
+    return data / "assist.db"

@@ -91,7 +91,10 @@ class PhraseTag(Base):
     """A label: kind is situation | emotion | customer_type | team."""
 
     __tablename__ = "phrase_tags"
-    __table_args__ = (UniqueConstraint("phrase_id", "kind", "value"), Index("ix_phrase_tags_kind_value", "kind", "value"))
+    __table_args__ = (
+        UniqueConstraint("phrase_id", "kind", "value"),
+        Index("ix_phrase_tags_kind_value", "kind", "value"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phrase_id: Mapped[int] = mapped_column(ForeignKey("phrases.id", ondelete="CASCADE"), index=True)

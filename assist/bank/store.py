@@ -171,7 +171,9 @@ class PhraseStore:
             with self._sessions.begin() as s:
                 yield s
         except StaleDataError as exc:
-            raise Conflict("a phrase changed while this change was being written; nothing was saved, try again") from exc
+            raise Conflict(
+                "a phrase changed while this change was being written; nothing was saved, try again"
+            ) from exc
         except OperationalError as exc:
             raise StoreUnavailable(f"the phrase store is unavailable: {type(exc.orig).__name__}") from exc
 
@@ -253,7 +255,7 @@ class PhraseStore:
                     select(Embedding.text_hash, Embedding.vector).where(
                         Embedding.model == model, Embedding.text_hash.in_(chunk))
                 )
-                out.update({h: v for h, v in rows})
+                out.update((h, v) for h, v in rows)
         return out
 
     def save_vectors(self, model: str, dim: int, vectors: dict[str, bytes]) -> None:
@@ -355,7 +357,9 @@ class PhraseStore:
         s.add(History(phrase_id=p.id, action=action, actor=actor, version=p.version, before=before, after=_snapshot(p)))
         return public_of(p)
 
-    def set_status(self, phrase_id: int, status: str, version: int | None, actor: str, action: str = "status") -> dict[str, Any]:
+    def set_status(
+        self, phrase_id: int, status: str, version: int | None, actor: str, action: str = "status"
+    ) -> dict[str, Any]:
         with self.session() as s:
             p = self._get(s, phrase_id)
             self._check_version(p, version)
@@ -469,7 +473,9 @@ class PhraseStore:
         labels: dict[str, Counter[str]] = {kind: Counter() for kind in TAG_KINDS.values()}
         for kind, value, n in tag_rows:
             labels[kind][value] = n
-        per_phrase = [{"phrase_id": pid, "shown": a or 0, "used": b or 0, "dismissed": c or 0} for pid, a, b, c in usage_rows]
+        per_phrase = [
+            {"phrase_id": pid, "shown": a or 0, "used": b or 0, "dismissed": c or 0} for pid, a, b, c in usage_rows
+        ]
         top = sorted(per_phrase, key=lambda r: (-r["used"], r["phrase_id"]))[:10]
         return {
             "phrases": {"total": sum(by_status.values()), "by_status": by_status, "by_lang": by_lang},

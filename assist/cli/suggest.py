@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from assist.bank.store import PhraseStore
-from assist.cli import echo_json, fail, main, eval_group
+from assist.cli import echo_json, eval_group, fail, main
 from assist.config import get_settings
 
 
@@ -44,7 +44,8 @@ def _quiet() -> None:
               help="JSONL file of turns; suggestions are for its latest customer message")
 @click.option("--k", type=click.IntRange(1, 50), default=None, help="how many suggestions (default 5)")
 @click.option("--team", default=None, help="the agent's team, for team-scoped phrases")
-@click.option("--set", "slots", multiple=True, metavar="SLOT=VALUE", help="fill a placeholder, e.g. customer_name=王先生")
+@click.option("--set", "slots", multiple=True, metavar="SLOT=VALUE",
+              help="fill a placeholder, e.g. customer_name=王先生")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def suggest(text: str | None, conversation: Path | None, k: int | None, team: str | None, slots: tuple[str, ...],
             as_json: bool) -> None:
@@ -83,9 +84,9 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     """hit@1, hit@3 and MRR per language and channel (dense, lexical, fused, fused + rerank)."""
     _quiet()
     from assist.analysis.analyzer import Analyzer
+    from assist.retrieval.embedder import shared_embedder
     from assist.retrieval.evaluate import DEFAULT_SET, evaluate, load_set, render
     from assist.retrieval.searcher import HybridSearcher
-    from assist.retrieval.embedder import shared_embedder
     from assist.suggest import Suggester
 
     settings = get_settings()

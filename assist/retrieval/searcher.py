@@ -361,8 +361,11 @@ class HybridSearcher:
             reasons.append("fits " + ", ".join(types))
         if p["technique"]:
             reasons.append(f"technique: {p['technique']}")
-        if parts.get("fused", 0.0) >= 0.5:
-            reasons.append("close in wording")
+        if parts.get("lexical", 0.0) > 0:
+            theirs = set(tokens(text))
+            shared = [t for t in dict.fromkeys(tokens(q.text)) if t in theirs][:3]
+            if shared:
+                reasons.append("shares " + ", ".join(shared))
         return Hit(phrase=p, text=text, score=round(score, 4), why="; ".join(reasons), parts=parts)
 
 

@@ -35,7 +35,7 @@ BANK = [
                                   "en": "I'm so sorry for the wait; your parcel should arrive by {eta}!"},
            situations=["delay", "delivery"], emotions=["anger"], technique="apology"),
     phrase("late.calm", text={"zh-Hans": "我理解您着急，同时已为您催促仓库，今天内给您回复。",
-                              "en": "I understand the rush, and I've already chased the warehouse; you'll hear back today."},
+                              "en": "I understand the rush, and I've chased the warehouse; you'll hear back today."},
            situations=["delay"], emotions=["anxiety"], technique="understand_and"),
     phrase("refund.fee", text={"zh-Hans": "退货运费由我们承担，您只需在{days}天内寄回。",
                                "en": "We cover the return shipping; just send it back within {days} days."},
@@ -93,7 +93,11 @@ def test_searcher_team_scope(searcher: HybridSearcher) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("包裹怎麼還沒到", "非常抱歉讓您久等了"), ("包裹怎么还没到", "非常抱歉让您久等了"), ("where is my parcel", "I'm so sorry")],
+    [
+        ("包裹怎麼還沒到", "非常抱歉讓您久等了"),
+        ("包裹怎么还没到", "非常抱歉让您久等了"),
+        ("where is my parcel", "I'm so sorry"),
+    ],
 )
 def test_searcher_answers_in_the_customers_script(searcher: HybridSearcher, text: str, expected: str) -> None:
     hits = searcher.search(Query(text, situations={"delay": 0.9, "delivery": 0.8}, emotion="anger", k=1))
@@ -137,7 +141,7 @@ def test_searcher_multilingual_model_setting_indexes_more_languages(store: Phras
 
 def test_searcher_switches_to_ivf_and_keeps_following_edits(store: PhraseStore, embedder: Embedder) -> None:
     searcher = HybridSearcher.build(store, embedder, RetrievalSettings(ivf_threshold=4, nprobe=4))
-    assert searcher._dense.kind == "ivf"  # noqa: SLF001
+    assert searcher._dense.kind == "ivf"
     fee = _id(store, "refund.fee")
     assert keys(searcher.search(Query("who pays for return shipping", lang="en", k=1), "dense")) == ["refund.fee"]
     store.retire(fee, None, "lead")
