@@ -173,7 +173,7 @@ def test_store_import_is_all_or_nothing(store: PhraseStore) -> None:
     # a row that collides with an existing key's unique text constraint cannot happen; force a failure
     # mid-import instead: the second entry has the key of a phrase created concurrently.
     entries = [_in("x.3"), _in("x.4")]
-    original = store._create  # noqa: SLF001 - hook the real method to fail on the second row
+    original = store._create
 
     def failing(s, data, actor):  # type: ignore[no-untyped-def]
         if data.key == "x.4":
