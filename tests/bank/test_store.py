@@ -169,22 +169,11 @@ def test_store_import_dry_run_writes_nothing(store: PhraseStore) -> None:
 
 def test_store_import_is_all_or_nothing(store: PhraseStore) -> None:
     store.create(_in("x.1"), "lead")
-    store.create(_in("x.2"), "lead")
-    # a row that collides with an existing key's unique text constraint cannot happen; force a failure
-    # mid-import instead: the second entry has the key of a phrase created concurrently.
-    entries = [_in("x.3"), _in("x.4")]
-    original = store._create
-
-    def failing(s, data, actor):  # type: ignore[no-untyped-def]
-        if data.key == "x.4":
-            raise Conflict("simulated concurrent create")
-        return original(s, data, actor)
-
-    store._create = failing  # type: ignore[method-assign]
-    with pytest.raises(Conflict):
-        store.import_entries(entries, "lead")
-    store._create = original  # type: ignore[method-assign]
-    assert [p["key"] for p in store.list(PhraseFilter())[0]] == ["x.1", "x.2"]
+    # The third entry repeats the first one's key: the store refuses it after writing two rows in the
+    # same transaction, and the whole import rolls back.
+    with pytest.raises(Conflict, match="x.3"):
+        store.import_entries([_in("x.3"), _in("x.4"), _in("x.3", technique="apology")], "lead")
+    assert [p["key"] for p in store.list(PhraseFilter())[0]] == ["x.1"]
 
 
 def test_store_concurrent_imports_leave_a_consistent_bank(store: PhraseStore) -> None:
