@@ -39,8 +39,9 @@ NORMALIZERS: dict[str, Callable[[str], str]] = {"none": lambda s: s, "simplified
 
 
 def size(text: str) -> int:
-    """Length in reading units: a Chinese character or a Latin word each count one."""
-    return sum(1 for c in text if is_cjk(c)) + len(_LATIN_WORD.findall(text))
+    """Length in reading units of Chinese characters."""
+    # An English word carries about one and a half Chinese characters of content.
+    return round(sum(1 for c in text if is_cjk(c)) + 1.5 * len(_LATIN_WORD.findall(text)))
 
 
 def is_content(ch: str) -> bool:

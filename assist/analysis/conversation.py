@@ -63,7 +63,7 @@ class Conversation:
         self._n = 0
         self._last_t = 0.0
         self._last_role: str | None = None
-        self._last_agent: tuple[int, float, bool] | None = None  # message, t, refused
+        self._last_agent: tuple[int, float, bool, bool] | None = None  # message, t, refused, asked
         self._customers: deque[_Turn] = deque(maxlen=self.th.repetition_window)
         self._run: deque[float] = deque(maxlen=self.th.burst_messages)  # customer times since the agent spoke
         self._trajectory: deque[dict[str, Any]] = deque(maxlen=self.th.trajectory_max)
@@ -79,7 +79,7 @@ class Conversation:
         if r.lang.cjk or r.lang.latin:
             self.lang, self.mixed = r.lang.lang, r.lang.mixed
         if role == "agent":
-            self._last_agent = (message, t, r.refusal)
+            self._last_agent = (message, t, r.refusal, r.question)
             self._run.clear()
             self._last_role, self._last_t = role, t
             self._last = self._snapshot(message, role, r.truncated, self._last.emotion if self._last else None)
@@ -99,11 +99,14 @@ class Conversation:
         cues.extend(self._burst(r))
         cues.extend(self._silence(r, t))
         cues.sort(key=lambda c: (c.start, c.kind))
-        carry = None
+        carry: dict[str, float] = {}
         if prev is not None and prev.emotion is not None and not r.emotion_hits \
                 and t - prev.t <= self.th.carry_max_gap_s:
             neg = set(self.conf.negative_emotions)
             carry = {k: v * self.th.carry_decay for k, v in prev.emotion.raw.items() if k in neg and v > 0}
+        if self._after_refusal():
+            for label, w in self.conf.after_refusal.items():
+                carry[label] = carry.get(label, 0.0) + w
         emotion = self.detector.score(r, cues, carry)
         self.profile.update(r, cues)
         self._customers.append(_Turn(r.message, t, g if len(g) >= self.th.repetition_min_grams else frozenset(),
@@ -112,10 +115,13 @@ class Conversation:
                                  "intensity": emotion.intensity})
         return emotion
 
+    def _after_refusal(self) -> bool:
+        return self._last_role == "agent" and self._last_agent is not None and self._last_agent[2]
+
     def _sarcasm(self, r: Reading, prev: _Turn | None) -> list[Cue]:
         if not r.sarcasm_candidates:
             return []
-        after_refusal = self._last_role == "agent" and self._last_agent is not None and self._last_agent[2]
+        after_refusal = self._after_refusal()
         neg = set(self.conf.negative_emotions)
         after_complaint = (self._last_role == "customer" and prev is not None and prev.emotion is not None
                            and prev.emotion.label in neg)
@@ -150,8 +156,8 @@ class Conversation:
     def _silence(self, r: Reading, t: float) -> list[Cue]:
         if self._last_role != "agent" or self._last_agent is None:
             return []
-        agent_msg, agent_t, _ = self._last_agent
-        if t - agent_t < self.th.silence_gap_s:
+        agent_msg, agent_t, _, asked = self._last_agent
+        if not asked or t - agent_t < self.th.silence_gap_s:  # a wait after "let me check" is the agent's
             return []
         return [Cue("silence", r.text, 0, len(r.text), r.message, ref=(agent_msg,))]
 

@@ -64,6 +64,7 @@ class Reading:
     sarcasm_candidates: list[Cue] = field(default_factory=list)  # praise that is sarcasm only in context
     signal_hits: list[Hit[SignalEntry]] = field(default_factory=list)
     refusal: bool = False
+    question: bool = False
     valence: float | None = None
 
     def grams(self) -> frozenset[str]:
@@ -116,6 +117,7 @@ class EmotionDetector:
             (r.sarcasm_candidates if entry.context == "negative" else r.cues).append(cue)
         r.signal_hits.extend(h for h in pack.signal_matcher.find(r.norm) if not h.negated)
         r.refusal = r.refusal or bool(pack.refusal_matcher.find(r.norm))
+        r.question = r.question or bool(pack.question_matcher.find(r.norm))
         valence = pack.manifest.valence
         if valence is not None and r.text.strip():
             r.valence = backend(valence.backend)(r.text)

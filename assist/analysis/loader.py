@@ -44,6 +44,7 @@ class LangPack:
     emotion_matcher: Matcher[EmotionEntry]
     cue_matcher: Matcher[CueEntry]
     refusal_matcher: Matcher[Entry]
+    question_matcher: Matcher[Entry]
     signal_matcher: Matcher[SignalEntry]
 
 
@@ -90,7 +91,7 @@ def load_pack(folder: Traversable) -> LangPack:
     emotion = _read(folder.joinpath("emotion.yml"), EmotionFile, required=False)
     cues = _read(folder.joinpath("cues.yml"), CueFile, required=False)
     signals = _read(folder.joinpath("customer_type.yml"), SignalFile, required=False)
-    ids = [e.id for e in (*emotion.entries, *cues.entries, *cues.refusals, *signals.entries)]
+    ids = [e.id for e in (*emotion.entries, *cues.entries, *cues.refusals, *cues.questions, *signals.entries)]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise AnalysisDataInvalid(f"{folder}: duplicate entry ids {dupes}")
@@ -103,6 +104,7 @@ def load_pack(folder: Traversable) -> LangPack:
         emotion_matcher=Matcher(emotion.entries, manifest),
         cue_matcher=Matcher(cues.entries, manifest),
         refusal_matcher=Matcher(cues.refusals, manifest),
+        question_matcher=Matcher(cues.questions, manifest),
         signal_matcher=Matcher(signals.entries, manifest),
     )
 

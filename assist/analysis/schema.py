@@ -172,6 +172,7 @@ class EmotionFile(Strict):
 class CueFile(Strict):
     entries: list[CueEntry] = []
     refusals: list[Entry] = []  # agent replies that refuse; the customer's praise after them is sarcasm
+    questions: list[Entry] = []  # agent questions: a long wait after one is the customer's silence
 
 
 class SignalFile(Strict):
@@ -234,6 +235,7 @@ class ConversationFile(Strict):
     thresholds: Thresholds = Thresholds()
     negative_emotions: list[str]
     cue_effects: dict[str, CueEffect]
+    after_refusal: dict[str, float] = {}  # added to the customer's next message after an agent refusal
     derived: list[DerivedSignal] = []
     promotions: list[Promotion] = []
 
