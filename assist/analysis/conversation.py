@@ -11,11 +11,15 @@ from assist.analysis.customer_type import CustomerTypeClassifier
 from assist.analysis.emotion import Cue, Emotion, Reading
 from assist.analysis.hints import HintBook
 from assist.errors import InvalidInput
+from assist.lang import to_simplified, to_traditional
 
 if TYPE_CHECKING:
     from assist.analysis.analyzer import Analyzer
 
 ROLES = ("customer", "agent")
+
+# A message that reads the same in the conversation's script (嗯嗯, 好吧) keeps that script.
+_SCRIPT_FORMS = {"zh-Hant": to_traditional, "zh-Hans": to_simplified}
 
 
 @dataclass(slots=True)
@@ -77,7 +81,11 @@ class Conversation:
         self._n += 1
         r = self.detector.read(text, message, default_lang=self.lang)
         if r.lang.cjk or r.lang.latin:
-            self.lang, self.mixed = r.lang.lang, r.lang.mixed
+            lang = r.lang.lang
+            keep = _SCRIPT_FORMS.get(self.lang)
+            if keep is not None and lang in _SCRIPT_FORMS and keep(r.text) == r.text:
+                lang = self.lang
+            self.lang, self.mixed = lang, r.lang.mixed
         if role == "agent":
             self._last_agent = (message, t, r.refusal, r.question)
             self._run.clear()

@@ -119,3 +119,9 @@ def test_analyze_conversation_validates_turns() -> None:
     with pytest.raises(InvalidInput):
         analyzer.analyze_conversation([{"role": "customer", "text": "hi", "t": "soon"}])
     assert analyzer.analyze_conversation([])["emotion"]["label"] == "neutral"
+
+
+def test_script_neutral_reply_keeps_the_conversation_script(conv: Conversation) -> None:
+    conv.add("customer", "請問運費多少", 0)
+    assert conv.add("customer", "嗯嗯", 10).lang == "zh-Hant"
+    assert default_analyzer().analyze_message("嗯嗯")["lang"] == "zh-Hans"
