@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from assist import __version__
 from assist.analysis import Analyzer
@@ -15,8 +17,12 @@ from assist.api import api_router
 from assist.auth import TokenStore, open_access
 from assist.bank.store import PhraseStore
 from assist.config import Settings, get_settings
+from assist.demo import play_demo
 from assist.errors import install_handlers
+from assist.hub import Hub
+from assist.rewrite import Rewriter
 from assist.services import build_suggester
+from assist.ws import router as ws_router
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +43,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     elif tokens.active_count() == 0:
         logger.warning("no tokens configured and not bound to loopback: every API call will be refused (401). "
                        "Create one with `assist token create --role lead`.")
+    hub: Hub | None = None
+    demo: asyncio.Task[None] | None = None
     try:
         analyzer = Analyzer.load()
         suggester = build_suggester(settings, store, analyzer)
-        yield {"settings": settings, "store": store, "tokens": tokens, "analyzer": analyzer, "suggester": suggester}
+        rewriter = Rewriter.load(default_lang=settings.default_lang)
+        hub = app.state.hub = Hub(analyzer, suggester, rewriter, store, settings.hub)
+        hub.start()
+        if settings.demo:
+            demo = asyncio.create_task(play_demo(hub))
+        yield {"settings": settings, "store": store, "tokens": tokens, "analyzer": analyzer, "suggester": suggester,
+               "rewriter": rewriter, "hub": hub}
     finally:
+        if demo is not None:
+            demo.cancel()
+        if hub is not None:
+            await hub.shutdown()
         store.close()
 
 
@@ -54,5 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_handlers(app)
+    if app.state.settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=app.state.settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"], allow_headers=["Authorization", "Content-Type"])
     app.include_router(api_router, prefix="/api")
+    app.include_router(ws_router)
     return app

@@ -33,6 +33,17 @@ class RetrievalSettings(BaseModel):
     w_technique: float = 0.05
 
 
+class HubSettings(BaseModel):
+    ttl_seconds: float = Field(7200, description="forget a conversation idle this long that nobody watches")
+    max_conversations: int = 10_000
+    window: int = Field(50, description="recent messages kept per conversation")
+    max_text_chars: int = Field(20_000, description="longer messages are cut here and flagged `truncated`")
+    max_frame_bytes: int = 256 * 1024
+    send_queue: int = Field(256, description="frames queued per connection before the oldest droppable go")
+    sweep_seconds: float = 60
+    usage_flush_seconds: float = 5
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSIST_",
@@ -53,6 +64,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_chat_text: bool = Field(False, description="write customer and agent text into logs (debug only)")
     retrieval: RetrievalSettings = RetrievalSettings()
+    hub: HubSettings = HubSettings()
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a "
+                                    "browser, e.g. the helpdesk that embeds the widget")
+    demo: bool = Field(False, description="play a scripted customer into conversation 'demo' (assist serve --demo)")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -12,6 +12,7 @@ from assist.auth import OPEN_ACCESS, Principal, TokenStore, open_access
 from assist.bank.store import PhraseStore
 from assist.config import Settings
 from assist.errors import Unauthorized
+from assist.hub import Hub
 from assist.suggest import Suggester
 
 _bearer = HTTPBearer(auto_error=False, description="API token (`assist token create --role ...`)")
@@ -72,3 +73,11 @@ def get_suggester(request: Request) -> Suggester:
 
 
 SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]

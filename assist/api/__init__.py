@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assist.api import analyze, health, phrases, suggest
+from assist.api import analyze, chatwoot, conversations, health, phrases, suggest
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(phrases.router)
 api_router.include_router(analyze.router)
 api_router.include_router(suggest.router)
+api_router.include_router(conversations.router)
+api_router.include_router(chatwoot.router)

@@ -445,6 +445,22 @@ class PhraseStore:
                 if attempt:  # two first events of the day raced on the insert; the retry updates
                     raise
 
+    def record_usage_many(self, counts: dict[tuple[int, str], int], day: date | None = None) -> None:
+        """Add many counts in one transaction; phrases deleted meanwhile are skipped."""
+        day = day or datetime.now(UTC).date()
+        with self.session() as s:
+            known = set(s.scalars(select(Phrase.id).where(Phrase.id.in_({pid for pid, _ in counts}))))
+            rows = {r.phrase_id: r for r in s.scalars(
+                select(Usage).where(Usage.day == day, Usage.phrase_id.in_(known)))}
+            for (pid, event_name), n in counts.items():
+                if pid not in known or event_name not in USAGE_EVENTS:
+                    continue
+                row = rows.get(pid)
+                if row is None:
+                    row = rows[pid] = Usage(phrase_id=pid, day=day, shown=0, used=0, dismissed=0)
+                    s.add(row)
+                setattr(row, event_name, getattr(row, event_name) + n)
+
     def usage(self, phrase_id: int, days: int = 30) -> dict[str, Any]:
         since = datetime.now(UTC).date() - timedelta(days=days - 1)
         with self.session() as s:

@@ -29,15 +29,21 @@ def log_config(level: str) -> dict[str, object]:
 @main.command()
 @click.option("--host", default=None, help="bind address (default from ASSIST_HOST, 127.0.0.1)")
 @click.option("--port", type=int, default=None, help="port (default from ASSIST_PORT, 8000)")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--demo", is_flag=True, help="also play a scripted customer into conversation 'demo'")
+def serve(host: str | None, port: int | None, demo: bool) -> None:
     """Start the service on the embedded defaults (SQLite, in-process hub, bundled model)."""
     settings = get_settings()
     if host:
         settings.host = host
     if port:
         settings.port = port
+    settings.demo = settings.demo or demo
     config = log_config(settings.log_level.upper())
     logging.config.dictConfig(config)
     from assist.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=config)
+    from assist.server import AssistServer
+
+    server = AssistServer(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+                                         log_config=config, ws_max_size=settings.hub.max_frame_bytes * 8))
+    server.run()

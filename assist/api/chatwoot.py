@@ -1,0 +1,64 @@
+"""Chatwoot webhook intake: `message_created` events mapped onto the conversation messages path."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Body, Query, Request
+
+from assist.auth import Principal, open_access
+from assist.deps import HubDep, SettingsDep, TokensDep
+from assist.errors import Unauthorized
+
+router = APIRouter(prefix="/integrations", tags=["integrations"])
+
+ROLES = {"incoming": "customer", "outgoing": "agent"}  # Chatwoot message_type -> our role
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+@router.post("/chatwoot")
+async def receive_chatwoot(
+    request: Request,
+    hub: HubDep,
+    settings: SettingsDep,
+    tokens: TokensDep,
+    payload: Annotated[dict[str, Any], Body()],
+    token: Annotated[str | None, Query(description="an integration token; Chatwoot webhooks send no headers")] = None,
+) -> dict[str, Any]:
+    """Take a Chatwoot webhook: incoming messages are the customer's, outgoing the agent's; the rest is ignored."""
+    header = request.headers.get("authorization", "")
+    secret = token or (header[7:].strip() if header.lower().startswith("bearer ") else None)
+    principal: Principal | None = await to_thread.run_sync(tokens.verify, secret) if secret else None
+    if principal is None and not await to_thread.run_sync(open_access, settings, tokens):
+        raise Unauthorized("pass an integration token as ?token=… in the webhook URL")
+    if principal is not None:
+        principal.require("integration", "lead")
+    if payload.get("event") != "message_created":
+        return {"accepted": False, "reason": f"event {payload.get('event')!r} is not handled"}
+    role = ROLES.get(str(payload.get("message_type")))
+    conversation = payload.get("conversation") or {}
+    content = payload.get("content")
+    if role is None or payload.get("private"):
+        return {"accepted": False, "reason": "only public incoming and outgoing messages are handled"}
+    if not isinstance(content, str) or not content.strip():
+        return {"accepted": False, "reason": "the message has no text"}
+    if not isinstance(conversation, dict) or conversation.get("id") is None:
+        return {"accepted": False, "reason": "the payload has no conversation.id"}
+    account = (payload.get("account") or {}).get("id")
+    conversation_id = f"chatwoot:{account}:{conversation['id']}" if account is not None else \
+        f"chatwoot:{conversation['id']}"
+    message_id = f"cw-{payload['id']}" if payload.get("id") is not None else None
+    result = await hub.feed(conversation_id, role, content, _seconds(payload.get("created_at")), message_id)
+    return {"accepted": True, "conversation_id": conversation_id, "message_id": result["message"]["message_id"]}

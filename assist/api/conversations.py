@@ -1,0 +1,38 @@
+"""/conversations: feed a message over HTTP (the webhook path) and read a conversation's live state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from assist.deps import HubDep, PrincipalDep
+from assist.protocol import CONVERSATION_ID
+
+router = APIRouter(prefix="/conversations", tags=["conversations"])
+
+ConversationPath = Annotated[str, Path(pattern=CONVERSATION_ID, description="the helpdesk's conversation id")]
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["customer", "agent"]
+    text: str = Field(max_length=1_000_000)
+    t: float | None = Field(None, description="seconds; default: arrival time")
+    message_id: str | None = Field(None, max_length=64)
+
+
+@router.post("/{conversation_id}/messages")
+async def create_message(conversation_id: ConversationPath, body: MessageIn, hub: HubDep,
+                         principal: PrincipalDep) -> dict[str, Any]:
+    """Add a message, as a `message` frame does; a customer message answers with its analysis and suggestions."""
+    principal.require("integration", "lead")
+    return await hub.feed(conversation_id, body.role, body.text, body.t, body.message_id, answer=True,
+                          team=principal.team)
+
+
+@router.get("/{conversation_id}")
+async def read_conversation(conversation_id: ConversationPath, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+    """The recent messages, latest analysis and suggestions of a conversation the hub holds."""
+    return {"conversation_id": conversation_id, **hub.state(conversation_id, principal.team)}

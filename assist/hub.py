@@ -1,0 +1,296 @@
+"""The conversation hub: per-conversation state, message processing in order, events to subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from anyio import to_thread
+
+from assist.config import HubSettings
+from assist.errors import AssistError, NotFound
+
+logger = logging.getLogger(__name__)
+
+DROPPABLE = frozenset({"analysis", "suggestions", "message"})
+
+
+class HubBusy(AssistError):
+    status, code = 503, "busy"
+
+
+class HubClosing(AssistError):
+    status, code = 503, "shutting_down"
+
+
+class UnknownConversation(NotFound):
+    code = "unknown_conversation"
+
+
+class Subscriber(Protocol):
+    """A connection that receives a conversation's events."""
+
+    team: str | None
+
+    def send(self, frame: dict[str, Any]) -> None: ...
+
+
+class Outbox:
+    """A bounded send queue. When full, the oldest droppable frame (analysis, suggestions, message) goes
+    first, so a slow client never blocks the hub and never loses a reply to its own request."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: deque[dict[str, Any] | None] = deque()
+        self._ready = asyncio.Event()
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, frame: dict[str, Any] | None) -> None:
+        if frame is not None and len(self._items) >= self.maxsize:
+            victim = next((i for i, f in enumerate(self._items) if f is not None and f["type"] in DROPPABLE), None)
+            if victim is None:
+                if frame["type"] in DROPPABLE:
+                    self.dropped += 1
+                    return
+                victim = 0
+            del self._items[victim]
+            self.dropped += 1
+        self._items.append(frame)
+        self._ready.set()
+
+    async def get(self) -> dict[str, Any] | None:
+        """The next frame; None means: close after what came before."""
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+
+@dataclass(eq=False)
+class ConversationState:
+    id: str
+    analysis: Any  # assist.analysis.conversation.Conversation
+    window: int
+    messages: deque[dict[str, Any]] = field(init=False)
+    customer_texts: deque[str] = field(default_factory=lambda: deque(maxlen=10))
+    last_analysis: dict[str, Any] | None = None
+    last_customer: dict[str, Any] | None = None
+    suggestions: dict[str | None, dict[str, Any]] = field(default_factory=dict)  # by team
+    updated_at: float | None = None
+    seq: int = 0
+    subscribers: set[Subscriber] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.messages = deque(maxlen=self.window)
+
+    def snapshot(self, team: str | None) -> dict[str, Any]:
+        return {
+            "messages": list(self.messages),
+            "analysis": self.last_analysis,
+            "suggestions": self.suggestions.get(team),
+            "updated_at": self.updated_at,
+        }
+
+
+class Hub:
+    """Holds conversations in memory with an idle TTL and caps; processes each conversation's messages
+    one at a time, off the event loop; publishes events to every subscriber's outbox."""
+
+    def __init__(self, analyzer: Any, suggester: Any, rewriter: Any, store: Any, settings: HubSettings) -> None:
+        self.analyzer = analyzer
+        self.suggester = suggester
+        self.rewriter = rewriter
+        self.store = store
+        self.settings = settings
+        self.conversations: dict[str, ConversationState] = {}
+        self.connections: set[Any] = set()
+        self.closing = False
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._shown: Counter[int] = Counter()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._every(self.settings.sweep_seconds, self.sweep)),
+                       asyncio.create_task(self._every(self.settings.usage_flush_seconds, self.flush_usage))]
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[None] | None]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                result = job()
+                if result is not None:
+                    await result
+            except Exception:  # a failed sweep or flush must not stop the next one
+                logger.exception("hub: periodic job %s failed", getattr(job, "__name__", job))
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        """Refuse new messages, let in-flight ones finish, close every socket with 1001, save counts."""
+        self.closing = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        for conn in list(self.connections):
+            conn.close(1001)
+        for conn in list(self.connections):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.closed(), timeout)
+        for task in self._tasks:
+            task.cancel()
+        await self.flush_usage()
+
+    # ---- conversations -----------------------------------------------------------------------------
+
+    def _conversation(self, conversation_id: str, create: bool = True) -> ConversationState:
+        conv = self.conversations.get(conversation_id)
+        if conv is not None:
+            return conv
+        if not create:
+            raise UnknownConversation(f"conversation {conversation_id!r} is not held by this hub")
+        if len(self.conversations) >= self.settings.max_conversations:
+            self.sweep()
+        if len(self.conversations) >= self.settings.max_conversations:
+            idle = [c for c in self.conversations.values() if not c.subscribers and not c.lock.locked()]
+            if not idle:
+                raise HubBusy("the hub holds its maximum number of conversations; try again later")
+            oldest = min(idle, key=lambda c: c.updated_at or 0.0)
+            del self.conversations[oldest.id]
+        conv = ConversationState(conversation_id, self.analyzer.conversation(), self.settings.window)
+        self.conversations[conversation_id] = conv
+        return conv
+
+    def sweep(self) -> None:
+        """Forget conversations idle past the TTL that nobody watches."""
+        cutoff = time.time() - self.settings.ttl_seconds
+        for cid, conv in list(self.conversations.items()):
+            if not conv.subscribers and not conv.lock.locked() and (conv.updated_at or 0.0) < cutoff:
+                del self.conversations[cid]
+
+    def state(self, conversation_id: str, team: str | None = None) -> dict[str, Any]:
+        return self._conversation(conversation_id, create=False).snapshot(team)
+
+    def publish(self, conv: ConversationState, frame: dict[str, Any]) -> None:
+        for sub in list(conv.subscribers):
+            sub.send(frame)
+
+    # ---- messages ---------------------------------------------------------------------------------
+
+    async def feed(self, conversation_id: str, role: str, text: str, t: float | None = None,
+                   message_id: str | None = None, *, answer: bool = False, team: str | None = None) -> dict[str, Any]:
+        """Take one message. A customer message is analysed, and replies are suggested for every team whose
+        agents watch the conversation; with `answer`, also for `team`, and returned (the REST caller's)."""
+        if self.closing:
+            raise HubClosing("the service is shutting down; send the message to another instance or retry")
+        conv = self._conversation(conversation_id)
+        self._inflight += 1
+        self._idle.clear()
+        try:
+            async with conv.lock:
+                return await self._feed(conv, role, text, t, message_id, answer, team)
+        finally:
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.set()
+
+    async def _feed(self, conv: ConversationState, role: str, text: str, t: float | None,
+                    message_id: str | None, answer: bool, team: str | None) -> dict[str, Any]:
+        limit = self.settings.max_text_chars
+        truncated = len(text) > limit
+        text = text[:limit]
+        now = time.time()
+        conv.seq += 1
+        message = {"message_id": message_id or f"m{conv.seq}", "role": role, "text": text,
+                   "t": now if t is None else t, "truncated": truncated}
+        conv.messages.append(message)
+        conv.updated_at = now
+        cid = conv.id
+        self.publish(conv, {"type": "message", "conversation_id": cid, "message": message})
+        analysis = await to_thread.run_sync(self._analyse, conv, role, text, message["t"])
+        out: dict[str, Any] = {"conversation_id": cid, "message": message}
+        if role != "customer":
+            return out
+        earlier = list(reversed(conv.customer_texts))
+        conv.customer_texts.append(text)
+        conv.last_analysis, conv.last_customer = analysis, message
+        conv.suggestions = {}
+        self.publish(conv, {"type": "analysis", "conversation_id": cid, "message_id": message["message_id"],
+                            "analysis": analysis})
+        teams = {sub.team for sub in conv.subscribers} | ({team} if answer else set())
+        for each in sorted(teams, key=lambda x: x or ""):
+            result = await to_thread.run_sync(
+                lambda tm=each: self.suggester.for_analysis(text, analysis, earlier, team=tm))
+            conv.suggestions[each] = result
+            frame = {"type": "suggestions", "conversation_id": cid, "message_id": message["message_id"],
+                     "lang": result["lang"], "situations": result["situations"], "items": result["items"]}
+            watchers = [sub for sub in conv.subscribers if sub.team == each]
+            for sub in watchers:
+                sub.send(frame)
+            if watchers:
+                self._shown.update(item["phrase_id"] for item in result["items"])
+        out["analysis"] = analysis
+        if answer:
+            out["suggestions"] = conv.suggestions[team]
+        return out
+
+    def _analyse(self, conv: ConversationState, role: str, text: str, t: float) -> dict[str, Any]:
+        result: dict[str, Any] = conv.analysis.add(role, text, t).to_dict()
+        return result
+
+    async def subscribe(self, sub: Subscriber, conversation_id: str) -> dict[str, Any]:
+        """Watch a conversation (held or not yet); the current state, with suggestions for sub's team."""
+        conv = self._conversation(conversation_id)
+        conv.subscribers.add(sub)
+        if conv.last_customer is not None and sub.team not in conv.suggestions:
+            async with conv.lock:
+                if sub.team not in conv.suggestions and conv.last_analysis is not None:
+                    earlier = list(reversed(conv.customer_texts))[1:]
+                    text = conv.last_customer["text"]
+                    conv.suggestions[sub.team] = await to_thread.run_sync(
+                        lambda: self.suggester.for_analysis(text, conv.last_analysis, earlier, team=sub.team))
+        return conv.snapshot(sub.team)
+
+    def unsubscribe(self, sub: Subscriber, conversation_id: str) -> None:
+        conv = self.conversations.get(conversation_id)
+        if conv is not None:
+            conv.subscribers.discard(sub)
+
+    def drop(self, sub: Subscriber) -> None:
+        """A connection went away: it watches nothing any more."""
+        for conv in self.conversations.values():
+            conv.subscribers.discard(sub)
+        self.connections.discard(sub)
+
+    # ---- drafts and feedback ----------------------------------------------------------------------
+
+    async def rewrite(self, text: str) -> dict[str, Any]:
+        result: dict[str, Any] = (await to_thread.run_sync(self.rewriter.rewrite, text[: self.settings.max_text_chars])
+                                  ).as_dict()
+        return result
+
+    async def feedback(self, conversation_id: str, phrase_id: int, action: str) -> None:
+        self._conversation(conversation_id, create=False)
+        event = "dismissed" if action == "dismissed" else "used"
+        await to_thread.run_sync(self.store.record_usage, phrase_id, event)
+
+    async def flush_usage(self) -> None:
+        """Write the batched `shown` counts (one transaction for all phrases)."""
+        if not self._shown:
+            return
+        counts, self._shown = self._shown, Counter()
+        try:
+            await to_thread.run_sync(self.store.record_usage_many, {(pid, "shown"): n for pid, n in counts.items()})
+        except AssistError:
+            self._shown.update(counts)  # keep them for the next flush
+            raise
