@@ -1,0 +1,358 @@
+"""The Rewriter: applies a language's rules to an agent draft and explains every change."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from assist.errors import InvalidInput
+from assist.lang import detect_lang, to_simplified, to_traditional
+from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
+
+# Named script converters that language.yml may refer to (`scripts: {zh-Hant: {match: t2s, output: s2tw}}`).
+CONVERTERS: dict[str, Callable[[str], str]] = {"t2s": to_simplified, "s2tw": to_traditional}
+
+MAX_PASSES = 3  # a pass's output is rewritten again until nothing fires; 3 is plenty for the shipped rules
+_GROUP_REF = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    start: int  # offsets are Unicode code points into the original draft
+    end: int
+    before: str
+    after: str
+    rule: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    start: int
+    end: int
+    text: str
+    rule: str
+    why: str
+
+
+@dataclass(slots=True)
+class RewriteResult:
+    lang: str
+    original: str
+    rewritten: str
+    changes: list[Change] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.rewritten != self.original
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lang": self.lang,
+            "original": self.original,
+            "rewritten": self.rewritten,
+            "changed": self.changed,
+            "changes": [asdict(c) for c in self.changes],
+            "flags": [asdict(f) for f in self.flags],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    rule: Rule
+    regex: re.Pattern[str]
+    parts: tuple[tuple[bool, str], ...]  # (is a group reference, text)
+    order: int
+
+
+@dataclass(slots=True)
+class _Edit:
+    start: int
+    end: int
+    after: str
+    rules: list[str]
+    whys: list[str]
+
+
+@lru_cache(maxsize=65536)
+def _convert_char(name: str, ch: str) -> str:
+    out = CONVERTERS[name](ch)
+    return out if len(out) == 1 else ch
+
+
+def _aligned(text: str, name: str) -> str:
+    """Convert for matching; the copy must keep every character at its offset."""
+    out = CONVERTERS[name](text)
+    if len(out) == len(text):
+        return out
+    return "".join(_convert_char(name, ch) for ch in text)
+
+
+@lru_cache(maxsize=4096)
+def _convert_literal(name: str | None, text: str) -> str:
+    return CONVERTERS[name](text) if name else text
+
+
+def _compile(rule: Rule, flags: int, order: int) -> _Compiled:
+    regex = re.compile(rule.pattern, flags)
+    parts: list[tuple[bool, str]] = []
+    if rule.replace is not None:
+        pos = 0
+        for m in _GROUP_REF.finditer(rule.replace):
+            if m.group(1) in regex.groupindex:  # other {...} stay as visible fill-in slots
+                parts.append((False, rule.replace[pos : m.start()]))
+                parts.append((True, m.group(1)))
+                pos = m.end()
+        parts.append((False, rule.replace[pos:]))
+    return _Compiled(rule, regex, tuple(p for p in parts if p[1]), order)
+
+
+class _Lang:
+    """One compiled rule set."""
+
+    def __init__(self, rule_set: RuleSet, offset: int) -> None:
+        self.name = rule_set.name
+        self.spec = rule_set.language
+        flags = self.spec.re_flags
+        compiled = [_compile(r, flags, offset + i) for i, r in enumerate(rule_set.rules)]
+        self.rewrites = [c for c in compiled if not c.rule.is_flag]
+        self.flaggers = [c for c in compiled if c.rule.is_flag]
+        self.sentence = re.compile(self.spec.sentence)
+        ln = self.spec.long_negative
+        self.markers = re.compile(ln.markers, flags) if ln else None
+        self.keep_case = re.compile(self.spec.keep_case) if self.spec.keep_case else None
+
+    def scripts(self, code: str) -> tuple[str | None, str | None]:
+        spec = self.spec.scripts.get(code)
+        return (spec.match, spec.output) if spec else (None, None)
+
+
+def _trim(text: str, start: int, end: int, after: str) -> tuple[int, int, str]:
+    """Shrink an edit to the part that differs, never splitting an ASCII word."""
+    before = text[start:end]
+    p = 0
+    limit = min(len(before), len(after))
+    while p < limit and before[p] == after[p]:
+        p += 1
+    q = 0
+    while q < limit - p and before[-1 - q] == after[-1 - q]:
+        q += 1
+
+    def word(ch: str) -> bool:
+        return ch.isascii() and ch.isalnum()
+
+    while p > 0 and word(before[p - 1]) and (p < len(before) and word(before[p]) or p < len(after) and word(after[p])):
+        p -= 1
+    while q > 0 and word(before[-q]) and (
+        len(before) - q - 1 >= p and word(before[-q - 1]) or len(after) - q - 1 >= p and word(after[-q - 1])
+    ):
+        q -= 1
+    return start + p, end - q, after[p : len(after) - q]
+
+
+class Rewriter:
+    """Negative phrasing in, positive phrasing out, with every change and its principle.
+
+    Build once (`Rewriter.load()`) and share: it holds only compiled, read-only rules.
+    """
+
+    def __init__(self, rule_sets: Iterable[RuleSet], default_lang: str = "en", max_chars: int = 20_000) -> None:
+        self.langs: list[_Lang] = []
+        offset = 0
+        for rs in rule_sets:
+            self.langs.append(_Lang(rs, offset))
+            offset += len(rs.rules)
+        self.by_code = {code: lang for lang in self.langs for code in lang.spec.codes}
+        self.default_lang = default_lang
+        self.max_chars = max_chars
+
+    @classmethod
+    def load(cls, names: Iterable[str] | None = None, **kwargs: Any) -> Rewriter:
+        """Load and validate the shipped rule sets (all languages unless `names` says otherwise)."""
+        return cls((load_rules(n) for n in (names or available_languages())), **kwargs)
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.by_code)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return [c.rule for lang in self.langs for c in (*lang.rewrites, *lang.flaggers)]
+
+    def fires(self, rule_id: str, text: str, lang: str = "auto") -> bool:
+        """Whether one rule's pattern matches `text` on its own (script handling included)."""
+        code = detect_lang(text, self.default_lang).lang if lang == "auto" else lang
+        for lg in self.langs:
+            for c in (*lg.rewrites, *lg.flaggers):
+                if c.rule.id == rule_id:
+                    match_script, _ = lg.scripts(code)
+                    return c.regex.search(_aligned(text, match_script) if match_script else text) is not None
+        raise KeyError(rule_id)
+
+    def rewrite(self, text: str, lang: str = "auto") -> RewriteResult:
+        """Rewrite one draft.
+
+        Args:
+            text: the agent's draft, as typed.
+            lang: "auto" (detect) or a language code such as "zh-Hant".
+
+        Returns:
+            The rewritten text, the changes (spans against `text`) and the flags.
+        """
+        if not isinstance(text, str):
+            raise InvalidInput("text must be a string")
+        mixed = False
+        if lang == "auto":
+            guess = detect_lang(text, self.default_lang)
+            code, mixed = guess.lang, guess.mixed
+        else:
+            code = lang
+        primary = self.by_code.get(code)
+        if primary is None:
+            raise UnknownLanguage(f"unknown language {code!r}; use auto or one of {', '.join(self.codes)}")
+        if not text.strip():
+            return RewriteResult(code, text, text)
+        if len(text) > self.max_chars:
+            why = f"Drafts longer than {self.max_chars} characters are not rewritten; split the message."
+            return RewriteResult(code, text, text, flags=[Flag(0, 0, "", "engine.too_long", why)])
+        langs = [primary, *(x for x in self.langs if x is not primary)] if mixed else [primary]
+
+        current, changes = text, []
+        for _ in range(MAX_PASSES):
+            edits = self._pass(current, langs, code)
+            if not edits:
+                break
+            changes, current = _compose(text, changes, current, edits)
+        flags = self._flags(text, langs, code, changes)
+        return RewriteResult(code, text, current, changes, flags)
+
+    def _pass(self, text: str, langs: list[_Lang], code: str) -> list[_Edit]:
+        candidates: list[tuple[tuple[int, int, int, int], _Edit]] = []
+        for lang in langs:
+            match_script, output_script = lang.scripts(code)
+            subject = _aligned(text, match_script) if match_script else text
+            swaps = [(a, b) for a, b in lang.spec.punctuation if a not in text and b in text]
+            for c in lang.rewrites:
+                for m in c.regex.finditer(subject):
+                    after = self._fill(c, m, text, output_script, swaps, lang)
+                    s, e, a = _trim(text, m.start(), m.end(), after)
+                    if text[s:e] == a:
+                        continue
+                    key = (-c.rule.priority, m.start() - m.end(), s, c.order)
+                    candidates.append((key, _Edit(s, e, a, [c.rule.id], [c.rule.note])))
+        candidates.sort(key=lambda kv: kv[0])
+        chosen: list[_Edit] = []
+        for _, ed in candidates:
+            if all(not _overlaps(ed.start, ed.end, o.start, o.end) for o in chosen):
+                chosen.append(ed)
+        chosen.sort(key=lambda ed: ed.start)
+        return chosen
+
+    @staticmethod
+    def _fill(
+        c: _Compiled, m: re.Match[str], text: str, script: str | None, swaps: list[tuple[str, str]], lang: _Lang
+    ) -> str:
+        out: list[str] = []
+        for is_group, value in c.parts:
+            if is_group:
+                s, e = m.span(value)
+                out.append(text[s:e] if s >= 0 else "")
+            else:
+                lit = _convert_literal(script, value)
+                for a, b in swaps:
+                    lit = lit.replace(a, b)
+                out.append(lit)
+        after = "".join(out)
+        if lang.spec.match_case and after:
+            first = text[m.start() : m.end()][:1]
+            if first.isupper() and after[0].islower():
+                after = after[0].upper() + after[1:]
+            elif first.islower() and after[0].isupper() and not (lang.keep_case and lang.keep_case.match(after)):
+                after = after[0].lower() + after[1:]
+        return after
+
+    def _flags(self, text: str, langs: list[_Lang], code: str, changes: list[Change]) -> list[Flag]:
+        flags: dict[tuple[int, int, str], Flag] = {}
+        for lang in langs:
+            match_script, _ = lang.scripts(code)
+            subject = _aligned(text, match_script) if match_script else text
+            for c in lang.flaggers:
+                for m in c.regex.finditer(subject):
+                    s, e = m.span()
+                    flags.setdefault((s, e, c.rule.id), Flag(s, e, text[s:e], c.rule.id, c.rule.note))
+            ln = lang.spec.long_negative
+            if ln is None or lang.markers is None:
+                continue
+            for m in lang.sentence.finditer(subject):
+                s, e = m.span()
+                if e - s < ln.min_chars or len(lang.markers.findall(m.group())) < ln.min_markers:
+                    continue
+                if any(_overlaps(s, e, ch.start, ch.end) for ch in changes):
+                    continue
+                rid = f"{lang.name}.long_negative"
+                flags.setdefault((s, e, rid), Flag(s, e, text[s:e], rid, ln.note))
+        return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
+
+
+def _overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
+    return (s1 < e2 and s2 < e1) or s1 == s2
+
+
+def _compose(original: str, changes: list[Change], current: str, edits: list[_Edit]) -> tuple[list[Change], str]:
+    """Fold one pass's edits (offsets into `current`) into the changes against `original`."""
+    items: list[tuple[int, int, Change | None, _Edit | None]] = []
+    delta = 0
+    for ch in changes:  # where each earlier change sits in `current`
+        cs = ch.start + delta
+        items.append((cs, cs + len(ch.after), ch, None))
+        delta += len(ch.after) - len(ch.before)
+    items.extend((ed.start, ed.end, None, ed) for ed in edits)
+    items.sort(key=lambda it: (it[0], it[1]))
+
+    def to_original(pos: int) -> int:
+        d = 0
+        for ch in changes:
+            cs = ch.start + d
+            if cs + len(ch.after) > pos:
+                break
+            d += len(ch.after) - len(ch.before)
+        return pos - d
+
+    clusters: list[list[tuple[int, int, Change | None, _Edit | None]]] = []
+    for it in items:
+        if clusters and it[0] < max(x[1] for x in clusters[-1]):
+            clusters[-1].append(it)
+        else:
+            clusters.append([it])
+
+    merged: list[Change] = []
+    pieces: list[str] = []
+    cursor = 0
+    for cl in clusters:
+        lo, hi = min(x[0] for x in cl), max(x[1] for x in cl)
+        segment = current[lo:hi]
+        for s, e, _, ed in sorted((x for x in cl if x[3] is not None), key=lambda x: -x[0]):
+            assert ed is not None
+            segment = segment[: s - lo] + ed.after + segment[e - lo :]
+        pieces.append(current[cursor:lo])
+        pieces.append(segment)
+        cursor = hi
+        olds = [x[2] for x in cl if x[2] is not None]
+        news = [x[3] for x in cl if x[3] is not None]
+        if not news:
+            merged.extend(olds)
+            continue
+        os_, oe = to_original(lo), to_original(hi)
+        if olds:
+            os_, oe = min(os_, olds[0].start), max(oe, olds[-1].end)
+        rules = [c.rule for c in olds] + [r for ed in news for r in ed.rules]
+        whys = [c.why for c in olds] + [w for ed in news for w in ed.whys]
+        if original[os_:oe] == segment:
+            continue
+        merged.append(Change(os_, oe, original[os_:oe], segment, rules[0], " / ".join(dict.fromkeys(whys))))
+    pieces.append(current[cursor:])
+    return merged, "".join(pieces)

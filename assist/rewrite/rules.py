@@ -1,0 +1,215 @@
+"""Rule and language models for the rewriter, loaded and validated from YAML package data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import reduce
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from assist.errors import AssistError, InvalidInput
+
+DATA_PACKAGE = "assist.rewrite"
+LANGUAGE_FILE = "language.yml"
+SOURCES_FILE = "sources.yml"
+
+_ID = re.compile(r"^[a-z]{2,3}\.[a-z0-9_]+\.v[0-9]+$")
+_FLAGS = {"IGNORECASE": re.IGNORECASE, "MULTILINE": re.MULTILINE, "DOTALL": re.DOTALL}
+
+
+class RuleFileInvalid(AssistError):
+    status, code = 500, "rule_file_invalid"
+
+
+class UnknownLanguage(InvalidInput):
+    code = "unknown_language"
+
+
+class Example(BaseModel):
+    """One example: `expect` is the whole rewritten draft, or null when the rule must not fire.
+
+    Flag rules (no `replace`) use `fires: true|false` instead of `expect`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    expect: str | None = None
+    fires: bool | None = None
+
+    @property
+    def must_fire(self) -> bool:
+        return self.fires if self.fires is not None else self.expect is not None
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    pattern: str
+    replace: str | None = Field(None, description="replacement; {group} inserts a captured group; null = flag only")
+    principle: str
+    source: str
+    note: str
+    priority: int = 0
+    tags: list[str] = []
+    examples: list[Example] = Field(min_length=2)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"id {v!r} must look like 'zh.dont_know.v1' (lang.name.vN)")
+        return v
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"pattern does not compile: {exc}") from exc
+        if re.search(r"\(\?P=|\\[1-9]", v):
+            raise ValueError("backreferences are not allowed in patterns")
+        return v
+
+    @model_validator(mode="after")
+    def _examples_cover(self) -> Rule:
+        flag = self.replace is None
+        for ex in self.examples:
+            if flag and (ex.fires is None or "expect" in ex.model_fields_set):
+                raise ValueError("examples of a flag rule (no replace) need `fires: true|false` and no `expect`")
+            if not flag and (ex.fires is not None or "expect" not in ex.model_fields_set):
+                raise ValueError("examples of a rewrite rule need `expect:` (the rewritten draft, or null)")
+        if not any(ex.must_fire for ex in self.examples) or all(ex.must_fire for ex in self.examples):
+            raise ValueError("a rule needs examples that fire and examples that must not fire")
+        return self
+
+    @property
+    def is_flag(self) -> bool:
+        return self.replace is None
+
+
+class ScriptSpec(BaseModel):
+    """How a script of the language is matched: converted to the rules' script and back, char for char."""
+
+    model_config = ConfigDict(extra="forbid")
+    match: str | None = None
+    output: str | None = None
+
+
+class LongNegative(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_chars: int
+    min_markers: int
+    markers: str
+    note: str
+
+
+class Language(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    codes: list[str] = Field(min_length=1)
+    flags: list[str] = []
+    scripts: dict[str, ScriptSpec] = {}
+    punctuation: list[tuple[str, str]] = Field([], description="(style the rules use, style a draft may use)")
+    keep_case: str | None = Field(None, description="regex: replacements starting so keep their first letter")
+    match_case: bool = False
+    sentence: str = r"[^\n]+"
+    long_negative: LongNegative | None = None
+
+    @field_validator("flags")
+    @classmethod
+    def _known_flags(cls, v: list[str]) -> list[str]:
+        unknown = [f for f in v if f not in _FLAGS]
+        if unknown:
+            raise ValueError(f"unknown regex flags {unknown}; use {sorted(_FLAGS)}")
+        return v
+
+    @property
+    def re_flags(self) -> int:
+        return reduce(lambda a, b: a | b, (_FLAGS[f] for f in self.flags), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rules of one language folder, in file then document order (the order breaks ties)."""
+
+    name: str
+    language: Language
+    rules: tuple[Rule, ...]
+
+
+def _read_yaml(path: Traversable, where: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RuleFileInvalid(f"{where}: not valid YAML: {exc}") from exc
+
+
+def _data_root() -> Traversable:
+    return resources.files(DATA_PACKAGE).joinpath("data")
+
+
+def load_sources() -> dict[str, str]:
+    """Seed files a rule may cite, by file name."""
+    data = _read_yaml(_data_root().joinpath(SOURCES_FILE), f"data/{SOURCES_FILE}")
+    return {str(k): str(v) for k, v in (data or {}).items()}
+
+
+def available_languages() -> list[str]:
+    return sorted(p.name for p in _data_root().iterdir() if p.is_dir() and p.joinpath(LANGUAGE_FILE).is_file())
+
+
+def parse_rule_file(data: Any, where: str, prefix: str, sources: dict[str, str]) -> list[Rule]:
+    """Validate one rule file's content; errors name the file and the rule id."""
+    if not isinstance(data, list):
+        raise RuleFileInvalid(f"{where}: expected a list of rules")
+    rules: list[Rule] = []
+    for i, raw in enumerate(data):
+        rid = raw.get("id", f"#{i}") if isinstance(raw, dict) else f"#{i}"
+        try:
+            rule = Rule.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'rule'}: {e['msg']}" for e in exc.errors())
+            raise RuleFileInvalid(f"{where}: rule {rid}: {problems}", file=where, rule=rid) from exc
+        if not rule.id.startswith(prefix + "."):
+            raise RuleFileInvalid(f"{where}: rule {rid}: id must start with '{prefix}.'", file=where, rule=rid)
+        if rule.source not in sources:
+            raise RuleFileInvalid(
+                f"{where}: rule {rid}: source {rule.source!r} is not a known seed file ({SOURCES_FILE})",
+                file=where, rule=rid,
+            )
+        rules.append(rule)
+    return rules
+
+
+def load_rules(name: str) -> RuleSet:
+    """Load and validate the language folder `data/<name>/` (e.g. "zh", "en").
+
+    Raises:
+        UnknownLanguage: no such folder.
+        RuleFileInvalid: a file or a rule in it is malformed; the message names both.
+    """
+    folder = _data_root().joinpath(name)
+    if not folder.joinpath(LANGUAGE_FILE).is_file():
+        raise UnknownLanguage(f"no rewrite rules for {name!r}; available: {', '.join(available_languages())}")
+    where = f"data/{name}/{LANGUAGE_FILE}"
+    try:
+        language = Language.model_validate(_read_yaml(folder.joinpath(LANGUAGE_FILE), where))
+    except ValidationError as exc:
+        raise RuleFileInvalid(f"{where}: {exc}", file=where) from exc
+    sources = load_sources()
+    rules: list[Rule] = []
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".yml") and p.name != LANGUAGE_FILE)
+    for path in files:
+        rel = f"data/{name}/{path.name}"
+        rules.extend(parse_rule_file(_read_yaml(path, rel), rel, name, sources))
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleFileInvalid(f"data/{name}: rule id {rule.id} is used twice", rule=rule.id)
+        seen.add(rule.id)
+    return RuleSet(name, language, tuple(rules))
