@@ -31,6 +31,7 @@ class Draft(BaseModel):
     negative: list[str] = []  # phrasing that must not survive; empty = a clean draft
     keep: list[str] = []  # meaning that must survive
     flag: bool = False  # cannot be rewritten safely: handled when flagged
+    split: str = "dev"  # "dev": written before the rules; "holdout": written after, never tuned against
 
     @property
     def kind(self) -> str:
@@ -80,6 +81,7 @@ class Report:
     set: str
     overall: Tally = field(default_factory=Tally)
     by_lang: dict[str, Tally] = field(default_factory=dict)
+    by_split: dict[str, Tally] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -87,6 +89,7 @@ class Report:
             "set": self.set,
             "overall": self.overall.as_dict(),
             "by_lang": {k: v.as_dict() for k, v in sorted(self.by_lang.items())},
+            "by_split": {k: v.as_dict() for k, v in sorted(self.by_split.items())},
             "failures": self.failures,
         }
 
@@ -109,32 +112,37 @@ def evaluate(rewriter: Rewriter, drafts: Iterable[Draft], name: str = "") -> Rep
         result = rewriter.rewrite(d.text)
         again = rewriter.rewrite(result.rewritten, lang=result.lang)
         problems: list[str] = []
-        for t in (report.overall, report.by_lang.setdefault(d.lang, Tally())):
+        tallies = (
+            report.overall,
+            report.by_lang.setdefault(d.lang, Tally()),
+            report.by_split.setdefault(d.split, Tally()),
+        )
+        for t in tallies:
             t.drafts += 1
             t.idempotent += not again.changed
         if d.kind == "clean":
             changed = result.changed
-            for t in (report.overall, report.by_lang[d.lang]):
+            for t in tallies:
                 t.clean += 1
                 t.clean_changed += changed
             if changed:
                 problems.append("clean draft changed")
         elif d.kind == "flag":
             ok = bool(result.flags) or (result.changed and not _problems(d, result.rewritten))
-            for t in (report.overall, report.by_lang[d.lang]):
+            for t in tallies:
                 t.flag_expected += 1
                 t.flagged += ok
             if not ok:
                 problems.append("not flagged")
         else:
             problems = _problems(d, result.rewritten)
-            for t in (report.overall, report.by_lang[d.lang]):
+            for t in tallies:
                 t.negative += 1
                 t.fixed += not problems
         if again.changed:
             problems.append("not idempotent")
         if problems:
             report.failures.append(
-                {"id": d.id, "kind": d.kind, "problems": problems, "text": d.text, "rewritten": result.rewritten}
+                {"id": d.id, "split": d.split, "kind": d.kind, "problems": problems, "text": d.text, "rewritten": result.rewritten}
             )
     return report
