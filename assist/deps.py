@@ -13,6 +13,7 @@ from assist.bank.store import PhraseStore
 from assist.config import Settings
 from assist.errors import Unauthorized
 from assist.hub import Hub
+from assist.rewrite import Rewriter
 from assist.suggest import Suggester
 
 _bearer = HTTPBearer(auto_error=False, description="API token (`assist token create --role ...`)")
@@ -33,6 +34,11 @@ def get_tokens(request: Request) -> TokenStore:
     return tokens
 
 
+def get_rewriter(request: Request) -> Rewriter:
+    rewriter: Rewriter = request.state.rewriter
+    return rewriter
+
+
 def get_analyzer(request: Request) -> Analyzer:
     analyzer: Analyzer = request.state.analyzer
     return analyzer
@@ -41,6 +47,7 @@ def get_analyzer(request: Request) -> Analyzer:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[PhraseStore, Depends(get_store)]
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
+RewriterDep = Annotated[Rewriter, Depends(get_rewriter)]
 TokensDep = Annotated[TokenStore, Depends(get_tokens)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assist.api import analyze, chatwoot, conversations, health, phrases, suggest
+from assist.api import analyze, chatwoot, conversations, health, phrases, rewrite, suggest
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -13,3 +13,4 @@ api_router.include_router(analyze.router)
 api_router.include_router(suggest.router)
 api_router.include_router(conversations.router)
 api_router.include_router(chatwoot.router)
+api_router.include_router(rewrite.router)

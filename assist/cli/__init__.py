@@ -34,5 +34,5 @@ def fail(message: str, code: int = 1) -> None:
 
 
 # Each module registers its commands on `main` or `eval_group` when imported.
-for _name in ("serve", "bank", "token", "suggest", "analyze"):
+for _name in ("serve", "bank", "token", "suggest", "analyze", "rewrite"):
     import_module(f"assist.cli.{_name}")

@@ -1,0 +1,77 @@
+"""`assist rewrite` (one draft) and `assist eval rewrite` (the project's rewrite set)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assist.cli import echo_json, eval_group, fail, main
+from assist.errors import AssistError
+from assist.rewrite import Rewriter
+from assist.rewrite.evaluate import DEFAULT_SET, evaluate, load_set
+
+LANG_CHOICES = ("auto", "zh-Hans", "zh-Hant", "en")
+
+
+def _human(result: dict[str, Any]) -> None:
+    click.echo(result["rewritten"])
+    for c in result["changes"]:
+        click.echo(f"  [{c['start']}:{c['end']}] {c['before']!r} -> {c['after']!r}  ({c['rule']}) {c['why']}", err=True)
+    for f in result["flags"]:
+        click.echo(f"  flag [{f['start']}:{f['end']}] {f['text']!r}  ({f['rule']}) {f['why']}", err=True)
+
+
+@main.command("rewrite")
+@click.argument("text", required=False)
+@click.option("--lang", type=click.Choice(LANG_CHOICES), default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def rewrite(text: str | None, lang: str, as_json: bool) -> None:
+    """Rewrite a draft (TEXT, or stdin when omitted) from negative to positive phrasing."""
+    if text is None:
+        text = sys.stdin.read()
+    try:
+        result = Rewriter.load().rewrite(text, lang).as_dict()
+    except AssistError as exc:
+        fail(exc.detail, 2)
+    if as_json:
+        echo_json(result)
+    else:
+        _human(result)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    def line(name: str, t: dict[str, Any]) -> str:
+        flagged = f", flagged {t['flagged']}/{t['flag_expected']}" if t["flag_expected"] else ""
+        return (f"{name:<8} fixed {t['fixed']}/{t['negative']} ({t['fixed_pct']}%){flagged}, "
+                f"clean untouched {t['clean_untouched']}/{t['clean']}, "
+                f"idempotent {t['idempotent']}/{t['drafts']}")
+
+    click.echo(f"set: {report['set']}")
+    click.echo(line("all", report["overall"]))
+    for name, t in report["by_lang"].items():
+        click.echo(line(name, t))
+    for name, t in report["by_split"].items():
+        click.echo(line(name, t))
+    for f in report["failures"]:
+        click.echo(f"FAIL {f['id']} ({f['kind']}): {'; '.join(f['problems'])}")
+        click.echo(f"     {f['text']}\n  -> {f['rewritten']}")
+
+
+@eval_group.command("rewrite")
+@click.option("--set", "set_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_SET,
+              show_default=True, help="a rewrite eval set (YAML)")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def eval_rewrite(set_path: Path, as_json: bool) -> None:
+    """Negative drafts fixed, clean drafts untouched and idempotence, per language."""
+    try:
+        drafts = load_set(set_path)
+    except AssistError as exc:
+        fail(exc.detail, 2)
+    report = evaluate(Rewriter.load(), drafts, str(set_path)).as_dict()
+    if as_json:
+        echo_json(report)
+    else:
+        _print_report(report)
