@@ -1,0 +1,66 @@
+"""Rewrite latency per ~200-character draft: median, p95, p99 over a few thousand drafts (zh-Hans, zh-Hant, en)."""
+
+from __future__ import annotations
+
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assist.lang import to_traditional  # noqa: E402
+from assist.rewrite import Rewriter  # noqa: E402
+from assist.rewrite.evaluate import DEFAULT_SET, load_set  # noqa: E402
+
+N = 3000
+TARGET = 200
+
+
+def drafts(seed: int = 7) -> list[str]:
+    """~200-character drafts glued from the eval set's drafts (negative and clean), per language."""
+    rng = random.Random(seed)
+    pool: dict[str, list[str]] = {}
+    for d in load_set(DEFAULT_SET):
+        pool.setdefault(d.lang, []).append(d.text)
+    pool["zh-Hant"] += [to_traditional(t) for t in pool["zh-Hans"]]
+    out = []
+    for i in range(N):
+        texts = pool[("zh-Hans", "zh-Hant", "en")[i % 3]]
+        sep = " " if i % 3 == 2 else ""
+        s = ""
+        while len(s) < TARGET:
+            s += (sep if s else "") + rng.choice(texts)
+        out.append(s[:TARGET])
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+def main() -> None:
+    rewriter = Rewriter.load()
+    batch = drafts()
+    for text in batch[:200]:  # warm caches (regex, OpenCC)
+        rewriter.rewrite(text)
+    times: dict[str, list[float]] = {"zh-Hans": [], "zh-Hant": [], "en": []}
+    changed = 0
+    for text in batch:
+        t0 = time.perf_counter()
+        result = rewriter.rewrite(text)
+        times[result.lang].append((time.perf_counter() - t0) * 1000)
+        changed += result.changed
+    every = [t for ts in times.values() for t in ts]
+    print(f"python {platform.python_version()}, {len(rewriter.rules)} rules, {len(batch)} drafts of {TARGET} chars,"
+          f" {changed} changed")  # noqa: T201
+    for name, ts in [("all", every), *times.items()]:
+        print(f"{name:<8} n={len(ts):<5} median {statistics.median(ts):.3f} ms   p95 {pct(ts, 95):.3f} ms"  # noqa: T201
+              f"   p99 {pct(ts, 99):.3f} ms   max {max(ts):.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
