@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     if app.state.settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=app.state.settings.cors_origins, allow_credentials=False,
-                           allow_methods=["GET", "POST", "PATCH", "DELETE"], allow_headers=["Authorization", "Content-Type"])
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
     app.include_router(api_router, prefix="/api")
     app.include_router(ws_router)
     return app

@@ -130,7 +130,7 @@ def test_ws_agent_messages_give_context_not_suggestions(live: TestClient) -> Non
         agent.receive_json()
         agent.send_json({"type": "subscribe", "conversation_id": "c-2"})
         agent.receive_json()
-        agent.send_json({"type": "message", "conversation_id": "c-2", "role": "agent", "text": "您好，请问有什么可以帮您？"})
+        agent.send_json({"type": "message", "conversation_id": "c-2", "role": "agent", "text": "您好，请问有什么事？"})
         assert agent.receive_json()["type"] == "message"
         assert agent.receive_json()["type"] == "ack"
 
@@ -168,7 +168,7 @@ def test_ws_feedback_counts_usage(live: TestClient, tmp_path: Path) -> None:
         ws.receive_json()
         ws.send_json({"type": "subscribe", "conversation_id": "c-5"})
         ws.receive_json()
-        ws.send_json({"type": "message", "conversation_id": "c-5", "role": "customer", "text": "I was charged twice!!"})
+        ws.send_json({"type": "message", "conversation_id": "c-5", "role": "customer", "text": "Charged twice!!"})
         items = frames_until(ws, "suggestions")[-1]["items"]
         chosen = items[0]["phrase_id"]
         ws.send_json({"type": "feedback", "conversation_id": "c-5", "phrase_id": chosen, "action": "used", "id": "f"})
@@ -189,7 +189,8 @@ def test_ws_long_conversation_stays_bounded(client: TestClient) -> None:
         ws.receive_json()
         for n in range(10_000):
             role = "customer" if n % 2 else "agent"
-            ws.send_json({"type": "message", "conversation_id": "long", "role": role, "text": f"第{n}条消息 message {n}"})
+            text = f"第{n}条消息 message {n}"
+            ws.send_json({"type": "message", "conversation_id": "long", "role": role, "text": text})
         ws.send_json({"type": "subscribe", "conversation_id": "long"})
         state = frames_until(ws, "subscribed", limit=10_001)[-1]["state"]
     assert len(state["messages"]) == 50 and state["messages"][-1]["text"].endswith("message 9999")

@@ -41,7 +41,6 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     config = log_config(settings.log_level.upper())
     logging.config.dictConfig(config)
     from assist.app import create_app
-
     from assist.server import AssistServer
 
     server = AssistServer(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
