@@ -68,6 +68,10 @@ class _Compiled:
     parts: tuple[tuple[bool, str], ...]  # (is a group reference, text)
     order: int
 
+    @property
+    def grouped(self) -> bool:
+        return any(is_group for is_group, _ in self.parts)
+
 
 @dataclass(slots=True)
 class _Edit:
@@ -239,7 +243,8 @@ class Rewriter:
             for c in lang.rewrites:
                 for m in c.regex.finditer(subject):
                     after = self._fill(c, m, text, output_script, swaps, lang)
-                    s, e, a = _trim(text, m.start(), m.end(), after)
+                    # Only rules that copy context through groups are trimmed; others report the whole match.
+                    s, e, a = _trim(text, m.start(), m.end(), after) if c.grouped else (m.start(), m.end(), after)
                     if text[s:e] == a:
                         continue
                     key = (-c.rule.priority, m.start() - m.end(), s, c.order)
