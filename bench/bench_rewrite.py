@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assist.lang import to_traditional  # noqa: E402
-from assist.rewrite import Rewriter  # noqa: E402
-from assist.rewrite.evaluate import DEFAULT_SET, load_set  # noqa: E402
+from assist.lang import to_traditional
+from assist.rewrite import Rewriter
+from assist.rewrite.evaluate import DEFAULT_SET, load_set
 
 N = 3000
 TARGET = 200
@@ -56,9 +56,9 @@ def main() -> None:
         changed += result.changed
     every = [t for ts in times.values() for t in ts]
     print(f"python {platform.python_version()}, {len(rewriter.rules)} rules, {len(batch)} drafts of {TARGET} chars,"
-          f" {changed} changed")  # noqa: T201
+          f" {changed} changed")
     for name, ts in [("all", every), *times.items()]:
-        print(f"{name:<8} n={len(ts):<5} median {statistics.median(ts):.3f} ms   p95 {pct(ts, 95):.3f} ms"  # noqa: T201
+        print(f"{name:<8} n={len(ts):<5} median {statistics.median(ts):.3f} ms   p95 {pct(ts, 95):.3f} ms"
               f"   p99 {pct(ts, 99):.3f} ms   max {max(ts):.3f} ms")
 
 
