@@ -62,7 +62,6 @@ class Settings(BaseSettings):
     default_lang: str = "en"
     max_import_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
-    log_chat_text: bool = Field(False, description="write customer and agent text into logs (debug only)")
     retrieval: RetrievalSettings = RetrievalSettings()
     hub: HubSettings = HubSettings()
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a "

@@ -12,7 +12,7 @@ from assist.config import get_settings
 
 
 def log_config(level: str) -> dict[str, object]:
-    """Log events to stderr. Chat text is never passed to a logger unless ASSIST_LOG_CHAT_TEXT is set."""
+    """Log events to stderr. No logger is given chat text; request lines (which may carry tokens) are off."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
