@@ -31,6 +31,8 @@ class RetrievalSettings(BaseModel):
     w_emotion: float = 0.2
     w_customer: float = 0.1
     w_technique: float = 0.05
+    situation_emotion_weight: float = Field(0.5, description="how much a neutral-read message leans on the "
+                                            "emotions its situations imply (0 turns it off)")
 
 
 class HubSettings(BaseModel):

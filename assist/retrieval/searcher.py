@@ -41,6 +41,13 @@ class RerankPrefs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     emotion_techniques: dict[str, dict[str, float]]
     profile_techniques: dict[str, dict[str, float]]
+    situation_emotions: dict[str, dict[str, float]]
+
+    def model_post_init(self, _: Any) -> None:
+        for situation, emotions in self.situation_emotions.items():
+            bad = [x for x in [situation] if x not in _SIT] + [e for e in emotions if e not in _EMO]
+            if bad:
+                raise ValueError(f"rerank.yml: unknown label(s) {bad} under situation_emotions")
 
     def vectors(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         def vec(prefs: dict[str, float], where: str) -> np.ndarray:
@@ -115,7 +122,9 @@ class HybridSearcher:
     def __init__(self, encoder: Encoder, settings: RetrievalSettings, prefs: RerankPrefs | None = None) -> None:
         self.encoder = encoder
         self.settings = settings
-        self._emotion_tech, self._profile_tech = (prefs or load_prefs()).vectors()
+        prefs = prefs or load_prefs()
+        self._emotion_tech, self._profile_tech = prefs.vectors()
+        self._situation_emotions = prefs.situation_emotions
         self._lock = threading.RLock()
         self._rows: dict[int, int] = {}  # phrase id -> row
         self._phrases: list[dict[str, Any] | None] = []
@@ -296,9 +305,18 @@ class HybridSearcher:
         if mass:
             sit /= mass
         emo = np.zeros(n, dtype=np.float32)
-        top_emotion = max(q.emotion_scores.values(), default=0.0)
-        scores = dict(q.emotion_scores) if top_emotion else ({q.emotion: 1.0} if q.emotion else {})
-        top_emotion = top_emotion or 1.0
+        scores = dict(q.emotion_scores) if any(q.emotion_scores.values()) else ({q.emotion: 1.0} if q.emotion else {})
+        if q.emotion in (None, "neutral") and mass:
+            # The message shows no emotion: mix in what its situations imply (rerank.yml), both scaled to 1.
+            implied: dict[str, float] = {}
+            for name, conf in q.situations.items():
+                for emotion, w in self._situation_emotions.get(name, {}).items():
+                    implied[emotion] = implied.get(emotion, 0.0) + conf * w
+            w = s.situation_emotion_weight
+            top_a, top_i = max(scores.values(), default=0.0) or 1.0, max(implied.values(), default=0.0) or 1.0
+            scores = {e: (1 - w) * scores.get(e, 0.0) / top_a + w * implied.get(e, 0.0) / top_i
+                      for e in set(scores) | set(implied)}
+        top_emotion = max(scores.values(), default=0.0) or 1.0
         for name, score in scores.items():
             if name in _EMO and score > 0:
                 emo = np.maximum(emo, (score / top_emotion) * ((self._emo[:n] >> _EMO[name]) & 1))

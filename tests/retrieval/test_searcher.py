@@ -164,3 +164,13 @@ def test_searcher_channels(searcher: HybridSearcher, channel: str) -> None:
     assert 1 <= len(hits) <= 2 and hits[0].phrase["key"] == "refund.fee"
     with pytest.raises(ValueError, match="unknown channel"):
         searcher.search(Query("x"), "magic")
+
+
+def test_searcher_neutral_read_problem_leans_on_situation_emotions(store: PhraseStore, embedder: Embedder) -> None:
+    q = Query("the parcel is late", lang="en", situations={"delay": 1.0}, emotion="neutral",
+              emotion_scores={"neutral": 1.0}, k=5)
+    on = HybridSearcher.build(store, embedder, RetrievalSettings())
+    off = HybridSearcher.build(store, embedder, RetrievalSettings(situation_emotion_weight=0.0))
+    emotion = {h.phrase["key"]: h.parts["emotion"] for h in on.search(q)}
+    assert emotion["late.apology"] == pytest.approx(1.0)  # frustration, implied by delay, now ties neutral
+    assert {h.phrase["key"]: h.parts["emotion"] for h in off.search(q)}["late.apology"] == 0.0
