@@ -1,0 +1,89 @@
+"""Hub limits and the outbox's drop policy, with the real analyzer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from assist.analysis import Analyzer
+from assist.config import HubSettings
+from assist.hub import Hub, HubBusy, HubClosing, Outbox, UnknownConversation
+
+
+class Watcher:
+    team = None
+
+    def __init__(self) -> None:
+        self.frames: list[dict] = []
+
+    def send(self, frame: dict) -> None:
+        self.frames.append(frame)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer.load()
+
+
+def hub(analyzer: Analyzer, **settings: float) -> Hub:
+    # Agent messages only: no suggestions are asked for, so no suggester or store is needed.
+    return Hub(analyzer, None, None, None, HubSettings(**settings))
+
+
+def test_outbox_drops_oldest_droppable_first() -> None:
+    box = Outbox(3)
+    for frame in ({"type": "suggestions", "n": 1}, {"type": "ack", "n": 2}, {"type": "analysis", "n": 3}):
+        box.put(frame)
+    box.put({"type": "rewrite", "n": 4})
+    assert [f["n"] for f in box._items] == [2, 3, 4] and box.dropped == 1  # noqa: SLF001
+    box.put({"type": "error", "n": 5})
+    assert [f["n"] for f in box._items] == [2, 4, 5]  # noqa: SLF001
+    box.put({"type": "suggestions", "n": 6})  # nothing droppable left: the new droppable frame goes
+    assert [f["n"] for f in box._items] == [2, 4, 5] and box.dropped == 3  # noqa: SLF001
+
+
+@pytest.mark.asyncio
+async def test_hub_cap_evicts_idle_unwatched_then_refuses(analyzer: Analyzer) -> None:
+    h = hub(analyzer, max_conversations=2)
+    await h.feed("a", "agent", "hello")
+    await h.feed("b", "agent", "hello")
+    await h.feed("c", "agent", "hello")  # "a" is the oldest idle, unwatched: it goes
+    assert sorted(h.conversations) == ["b", "c"]
+    w1, w2 = Watcher(), Watcher()
+    await h.subscribe(w1, "b")
+    await h.subscribe(w2, "c")
+    with pytest.raises(HubBusy):
+        await h.feed("d", "agent", "hello")
+    assert sorted(h.conversations) == ["b", "c"]
+
+
+@pytest.mark.asyncio
+async def test_hub_sweeps_idle_conversations_after_ttl(analyzer: Analyzer) -> None:
+    h = hub(analyzer, ttl_seconds=0.05)
+    await h.feed("old", "agent", "hi")
+    watcher = Watcher()
+    await h.subscribe(watcher, "watched")
+    await asyncio.sleep(0.1)
+    h.sweep()
+    assert list(h.conversations) == ["watched"]
+    with pytest.raises(UnknownConversation):
+        h.state("old")
+
+
+@pytest.mark.asyncio
+async def test_hub_keeps_order_per_conversation(analyzer: Analyzer) -> None:
+    h = hub(analyzer)
+    watcher = Watcher()
+    await h.subscribe(watcher, "o")
+    await asyncio.gather(*(h.feed("o", "agent", f"reply {i}") for i in range(20)))
+    ids = [f["message"]["message_id"] for f in watcher.frames if f["type"] == "message"]
+    assert ids == [f"m{i}" for i in range(1, 21)]
+
+
+@pytest.mark.asyncio
+async def test_hub_refuses_messages_while_shutting_down(analyzer: Analyzer) -> None:
+    h = hub(analyzer)
+    await h.shutdown(timeout=1)
+    with pytest.raises(HubClosing):
+        await h.feed("x", "agent", "hi")
