@@ -178,8 +178,22 @@ class Hub:
             if not conv.subscribers and not conv.lock.locked() and (conv.updated_at or 0.0) < cutoff:
                 del self.conversations[cid]
 
-    def state(self, conversation_id: str, team: str | None = None) -> dict[str, Any]:
-        return self._conversation(conversation_id, create=False).snapshot(team)
+    async def state(self, conversation_id: str, team: str | None = None) -> dict[str, Any]:
+        """A held conversation's recent messages, latest analysis and suggestions for `team`."""
+        conv = self._conversation(conversation_id, create=False)
+        await self._ensure_suggestions(conv, team)
+        return conv.snapshot(team)
+
+    async def _ensure_suggestions(self, conv: ConversationState, team: str | None) -> None:
+        """Suggestions for the latest customer message as `team` sees the bank, computed once when missing."""
+        if conv.last_customer is None or team in conv.suggestions:
+            return
+        async with conv.lock:
+            if team not in conv.suggestions and conv.last_analysis is not None and conv.last_customer is not None:
+                earlier = list(reversed(conv.customer_texts))[1:]
+                text, analysis = conv.last_customer["text"], conv.last_analysis
+                conv.suggestions[team] = await to_thread.run_sync(
+                    lambda: self.suggester.for_analysis(text, analysis, earlier, team=team))
 
     def publish(self, conv: ConversationState, frame: dict[str, Any]) -> None:
         for sub in list(conv.subscribers):
@@ -252,13 +266,7 @@ class Hub:
         """Watch a conversation (held or not yet); the current state, with suggestions for sub's team."""
         conv = self._conversation(conversation_id)
         conv.subscribers.add(sub)
-        if conv.last_customer is not None and sub.team not in conv.suggestions:
-            async with conv.lock:
-                if sub.team not in conv.suggestions and conv.last_analysis is not None:
-                    earlier = list(reversed(conv.customer_texts))[1:]
-                    text = conv.last_customer["text"]
-                    conv.suggestions[sub.team] = await to_thread.run_sync(
-                        lambda: self.suggester.for_analysis(text, conv.last_analysis, earlier, team=sub.team))
+        await self._ensure_suggestions(conv, sub.team)
         return conv.snapshot(sub.team)
 
     def unsubscribe(self, sub: Subscriber, conversation_id: str) -> None:

@@ -36,11 +36,11 @@ def test_outbox_drops_oldest_droppable_first() -> None:
     for frame in ({"type": "suggestions", "n": 1}, {"type": "ack", "n": 2}, {"type": "analysis", "n": 3}):
         box.put(frame)
     box.put({"type": "rewrite", "n": 4})
-    assert [f["n"] for f in box._items] == [2, 3, 4] and box.dropped == 1  # noqa: SLF001
+    assert [f["n"] for f in box._items] == [2, 3, 4] and box.dropped == 1
     box.put({"type": "error", "n": 5})
-    assert [f["n"] for f in box._items] == [2, 4, 5]  # noqa: SLF001
+    assert [f["n"] for f in box._items] == [2, 4, 5]
     box.put({"type": "suggestions", "n": 6})  # nothing droppable left: the new droppable frame goes
-    assert [f["n"] for f in box._items] == [2, 4, 5] and box.dropped == 3  # noqa: SLF001
+    assert [f["n"] for f in box._items] == [2, 4, 5] and box.dropped == 3
 
 
 @pytest.mark.asyncio
@@ -68,7 +68,7 @@ async def test_hub_sweeps_idle_conversations_after_ttl(analyzer: Analyzer) -> No
     h.sweep()
     assert list(h.conversations) == ["watched"]
     with pytest.raises(UnknownConversation):
-        h.state("old")
+        await h.state("old")
 
 
 @pytest.mark.asyncio

@@ -35,4 +35,4 @@ async def create_message(conversation_id: ConversationPath, body: MessageIn, hub
 @router.get("/{conversation_id}")
 async def read_conversation(conversation_id: ConversationPath, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
     """The recent messages, latest analysis and suggestions of a conversation the hub holds."""
-    return {"conversation_id": conversation_id, **hub.state(conversation_id, principal.team)}
+    return {"conversation_id": conversation_id, **await hub.state(conversation_id, principal.team)}

@@ -27,6 +27,7 @@ def test_post_customer_message_answers_with_analysis_and_suggestions(client: Tes
     assert set(r.json()) == {"conversation_id", "message"}
     state = client.get("/api/conversations/t-1").json()
     assert [m["role"] for m in state["messages"]] == ["customer", "agent"]
+    assert state["suggestions"] is not None and state["analysis"]["lang"] == "en"
 
 
 def test_conversation_errors(client: TestClient) -> None:
@@ -123,6 +124,7 @@ def test_demo_script_plays_into_the_hub(client: TestClient) -> None:
     state = client.get("/api/conversations/demo-test").json()
     customers = sum(line.role == "customer" for line in script.lines)
     assert len(state["messages"]) == len(script.lines) and len(state["analysis"]["trajectory"]) == customers
+    assert state["suggestions"]["items"]  # nobody watched: computed when asked for
 
 
 def test_logs_never_contain_chat_text(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
