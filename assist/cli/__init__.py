@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from importlib import import_module
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -28,9 +29,27 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def read_conversation(path: Path) -> list[dict[str, Any]]:
+    """JSONL turns `{"role": "customer"|"agent", "text": ..., "t": seconds}`; a bad line stops with its number."""
+    turns = []
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            turn = json.loads(line)
+        except json.JSONDecodeError as exc:
+            fail(f"{path}:{n}: not JSON ({exc.msg})", 2)
+        if not isinstance(turn, dict) or turn.get("role") not in ("customer", "agent") or not isinstance(
+            turn.get("text"), str
+        ):
+            fail(f'{path}:{n}: expected {{"role": "customer"|"agent", "text": "...", "t": seconds}}', 2)
+        turns.append(turn)
+    return turns
 
 
 # Each module registers its commands on `main` or `eval_group` when imported.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,24 +9,9 @@ import click
 
 from assist.analysis import Analyzer
 from assist.analysis.evaluate import CONVERSATIONS, MESSAGES, evaluate
-from assist.cli import echo_json, eval_group, fail, main
+from assist.cli import echo_json, eval_group, fail, main, read_conversation
 from assist.errors import AssistError
 from assist.vocab import EMOTIONS
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    turns = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            turn = json.loads(line)
-        except json.JSONDecodeError as exc:
-            fail(f"{path}:{n}: not JSON ({exc.msg})", 2)
-        if not isinstance(turn, dict):
-            fail(f"{path}:{n}: expected an object with role, text, t", 2)
-        turns.append(turn)
-    return turns
 
 
 def _human(result: dict[str, Any]) -> None:
@@ -56,7 +40,7 @@ def analyze(text: str | None, conversation: Path | None, as_json: bool) -> None:
     analyzer = Analyzer.load()
     try:
         if conversation is not None:
-            result = analyzer.analyze_conversation(_read_jsonl(conversation))
+            result = analyzer.analyze_conversation(read_conversation(conversation))
         else:
             result = analyzer.analyze_message(text or "")
     except AssistError as exc:

@@ -6,31 +6,12 @@ import json
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import click
 
 from assist.bank.store import PhraseStore
-from assist.cli import echo_json, eval_group, fail, main
+from assist.cli import echo_json, eval_group, fail, main, read_conversation
 from assist.config import get_settings
-
-
-def read_conversation(path: Path) -> list[dict[str, Any]]:
-    """JSONL turns `{"role": "customer"|"agent", "text": ..., "t": seconds}`; a bad line stops with its number."""
-    turns = []
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            turn = json.loads(line)
-        except json.JSONDecodeError as exc:
-            fail(f"{path}:{n}: invalid JSON: {exc.msg}", 2)
-        if not isinstance(turn, dict) or turn.get("role") not in ("customer", "agent") or not isinstance(
-            turn.get("text"), str
-        ):
-            fail(f'{path}:{n}: expected {{"role": "customer"|"agent", "text": "...", "t": seconds}}', 2)
-        turns.append(turn)
-    return turns
 
 
 def _quiet() -> None:
