@@ -38,14 +38,14 @@ def main(rounds: int = 400) -> None:
                 timings.append((time.perf_counter() - start) * 1000)
     timings.sort()
     q = statistics.quantiles(timings, n=100)
-    print(f"analysis per customer message in an ongoing conversation ({len(timings)} messages)")  # noqa: T201
-    print(f"median {statistics.median(timings):.3f} ms  p95 {q[94]:.3f} ms  p99 {q[98]:.3f} ms")  # noqa: T201
-    print(f"python {platform.python_version()}  machine {platform.machine()}")  # noqa: T201
+    print(f"analysis per customer message in an ongoing conversation ({len(timings)} messages)")
+    print(f"median {statistics.median(timings):.3f} ms  p95 {q[94]:.3f} ms  p99 {q[98]:.3f} ms")
+    print(f"python {platform.python_version()}  machine {platform.machine()}")
 
     long_text = "你们的服务太差了！" * 11_000
     start = time.perf_counter()
     analyzer.analyze_message(long_text)
-    print(f"100k-character message (truncated to the analysis limit): {(time.perf_counter() - start) * 1000:.1f} ms")  # noqa: T201
+    print(f"100k-character message (truncated to the analysis limit): {(time.perf_counter() - start) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

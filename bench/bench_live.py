@@ -123,8 +123,9 @@ def main() -> None:
     sent = args.conversations * args.seconds / args.interval
     print(f"conversations {args.conversations}, one message each {args.interval:g} s, {args.seconds:g} s "
           f"(about {sent:.0f} messages offered)")
-    print(f"answered {len(latencies)}: p50 {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 95):.1f} ms,"
-          f" p99 {percentile(latencies, 99):.1f} ms, max {max(latencies):.1f} ms")
+    print(f"answered {len(latencies)}: p50 {statistics.median(latencies):.1f} ms, "
+          f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
+          f"max {max(latencies):.1f} ms")
     print(f"throughput {len(latencies) / elapsed:.1f} messages/s; server RSS {rss0:.0f} -> {rss1:.0f} MiB; "
           f"server CPU {cpu1 - cpu0:.1f} s over {elapsed:.0f} s ({(cpu1 - cpu0) / elapsed:.0%} of one core)")
 

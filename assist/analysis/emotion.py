@@ -10,7 +10,7 @@ from typing import Any
 from assist.analysis._text import NORMALIZERS, clean, grams, is_content, size
 from assist.analysis.loader import AnalysisData, LangPack
 from assist.analysis.matcher import Hit
-from assist.analysis.schema import CueEntry, EmotionEntry, SignalEntry
+from assist.analysis.schema import EmotionEntry, SignalEntry
 from assist.analysis.valence import backend
 from assist.lang import LangGuess, detect_lang
 from assist.vocab import EMOTIONS

@@ -110,10 +110,8 @@ class Matcher(Generic[E]):
 
     def _prefix(self, norm: str, start: int) -> str:
         prefix = norm[max(0, start - self.manifest.negation_window) : start]
-        cut = None
-        for cut in self._brk.finditer(prefix):
-            pass
-        return prefix[cut.end() :] if cut else prefix
+        breaks = list(self._brk.finditer(prefix))  # the words after the last break belong to this term
+        return prefix[breaks[-1].end() :] if breaks else prefix
 
     def _spans(self, norm: str) -> list[tuple[int, int, list[E]]]:
         found: list[tuple[int, int, list[E]]] = []

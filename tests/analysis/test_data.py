@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assist.analysis import Analyzer, AnalysisDataInvalid
+from assist.analysis import AnalysisDataInvalid, Analyzer
 from assist.analysis.analyzer import default_analyzer
 from assist.analysis.loader import load_data
 from assist.analysis.matcher import Matcher
