@@ -15,6 +15,7 @@ from anyio import to_thread
 
 from assist.config import HubSettings
 from assist.errors import AssistError, NotFound
+from assist.retrieval.batcher import EncodeBatcher
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class Hub:
         self._idle = asyncio.Event()
         self._idle.set()
         self._shown: Counter[int] = Counter()
+        self.batcher = EncodeBatcher(suggester.searcher.encoder) if suggester is not None else None
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -242,9 +244,12 @@ class Hub:
         self.publish(conv, {"type": "analysis", "conversation_id": cid, "message_id": message["message_id"],
                             "analysis": analysis})
         teams = {sub.team for sub in conv.subscribers} | ({team} if answer else set())
+        vector = None
+        if teams and self.batcher is not None and self.suggester.searcher.uses_dense(analysis["lang"]):
+            vector = await self.batcher.encode(text)  # encoded together with other conversations' messages
         for each in sorted(teams, key=lambda x: x or ""):
             result = await to_thread.run_sync(
-                lambda tm=each: self.suggester.for_analysis(text, analysis, earlier, team=tm))
+                lambda tm=each: self.suggester.for_analysis(text, analysis, earlier, team=tm, vector=vector))
             conv.suggestions[each] = result
             frame = {"type": "suggestions", "conversation_id": cid, "message_id": message["message_id"],
                      "lang": result["lang"], "situations": result["situations"], "items": result["items"]}

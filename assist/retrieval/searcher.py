@@ -249,6 +249,11 @@ class HybridSearcher:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encoder.encode([text])[0]
 
+    def uses_dense(self, lang: str) -> bool:
+        """Whether a reranked search in this language reads the dense channel (so needs a query vector)."""
+        w = self.settings.dense_weight if lang in self.settings.model_langs else self.settings.foreign_dense_weight
+        return w > 0
+
     def search(self, q: Query, channel: str = "rerank") -> list[Hit]:
         """Best phrases for a query, in the query's language and script.
 

@@ -1,0 +1,44 @@
+"""Micro-batching of query encodes, with the real model."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from assist.retrieval.batcher import EncodeBatcher
+from assist.retrieval.embedder import Embedder
+
+
+@pytest.mark.asyncio
+async def test_batcher_gives_each_text_its_own_vector(embedder: Embedder) -> None:
+    batcher = EncodeBatcher(embedder, max_batch=4)
+    texts = [f"where is my order number {i}?" for i in range(10)]
+    vectors = await asyncio.gather(*(batcher.encode(t) for t in texts))
+    expected = embedder.encode(texts)
+    for got, want in zip(vectors, expected, strict=True):
+        assert np.allclose(got, want, atol=1e-5)
+    assert batcher.batches == [4, 4, 2]  # arriving together, they go together, at most 4 at a time
+
+
+@pytest.mark.asyncio
+async def test_batcher_alone_does_not_wait(embedder: Embedder) -> None:
+    batcher = EncodeBatcher(embedder)
+    await batcher.encode("hello")
+    await batcher.encode("hello again")
+    assert batcher.batches == [1, 1]
+
+
+@pytest.mark.asyncio
+async def test_batcher_reports_a_failed_batch_to_its_waiters(embedder: Embedder) -> None:
+    class Broken:
+        name, dim = "broken", 3
+
+        def encode(self, texts, batch_size=64, progress=None):  # type: ignore[no-untyped-def]
+            raise RuntimeError("model gone")
+
+    batcher = EncodeBatcher(Broken())  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="model gone"):
+        await batcher.encode("x")
+    assert not batcher._running  # the next encode starts a new batch
