@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,3 +33,11 @@ def shipped_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with TestClient(create_app(Settings(_env_file=None, data_dir=data))):  # type: ignore[call-arg]
         pass
     return data / "assist.db"
+
+
+@pytest.fixture
+def shipped(shipped_db: Path, tmp_path: Path) -> Iterator[TestClient]:
+    """The service over the shipped bank (vectors cached), open access."""
+    shutil.copy(shipped_db, tmp_path / "assist.db")
+    with TestClient(create_app(Settings(_env_file=None, data_dir=tmp_path))) as c:  # type: ignore[call-arg]
+        yield c

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,6 @@ def frames_until(ws: Any, kind: str, limit: int = 50, ref: str | None = None) ->
         if frame["type"] == kind and (ref is None or frame.get("ref") == ref):
             return seen
     raise AssertionError(f"no {kind} frame in {seen}")
-
-
-@pytest.fixture
-def live(shipped_db: Path, tmp_path: Path) -> Iterator[TestClient]:
-    """The service over the shipped bank (vectors cached), open access."""
-    shutil.copy(shipped_db, tmp_path / "assist.db")
-    with TestClient(create_app(Settings(_env_file=None, data_dir=tmp_path))) as c:  # type: ignore[call-arg]
-        yield c
 
 
 def test_ws_hello_and_ping(client: TestClient) -> None:
@@ -96,8 +87,8 @@ def test_ws_unsupported_protocol_closes_1002(client: TestClient) -> None:
         assert info.value.code == 1002
 
 
-def test_ws_feed_reaches_subscribers_in_order(live: TestClient) -> None:
-    with live.websocket_connect("/ws") as agent, live.websocket_connect("/ws") as feed:
+def test_ws_feed_reaches_subscribers_in_order(shipped: TestClient) -> None:
+    with shipped.websocket_connect("/ws") as agent, shipped.websocket_connect("/ws") as feed:
         agent.receive_json()
         feed.receive_json()
         agent.send_json({"type": "subscribe", "conversation_id": "c-1", "id": "s"})
@@ -117,7 +108,7 @@ def test_ws_feed_reaches_subscribers_in_order(live: TestClient) -> None:
         assert items and all(i["why"] for i in items)
         assert {"delay", "delivery"} & {s["situation"] for s in frames[2]["situations"]}
         # a second agent joining later gets the same state to resync from
-        with live.websocket_connect("/ws") as late:
+        with shipped.websocket_connect("/ws") as late:
             late.receive_json()
             late.send_json({"type": "subscribe", "conversation_id": "c-1"})
             state = late.receive_json()["state"]
@@ -125,8 +116,8 @@ def test_ws_feed_reaches_subscribers_in_order(live: TestClient) -> None:
             assert state["analysis"] == analysis and state["suggestions"]["items"] == items
 
 
-def test_ws_agent_messages_give_context_not_suggestions(live: TestClient) -> None:
-    with live.websocket_connect("/ws") as agent:
+def test_ws_agent_messages_give_context_not_suggestions(shipped: TestClient) -> None:
+    with shipped.websocket_connect("/ws") as agent:
         agent.receive_json()
         agent.send_json({"type": "subscribe", "conversation_id": "c-2"})
         agent.receive_json()
@@ -135,8 +126,8 @@ def test_ws_agent_messages_give_context_not_suggestions(live: TestClient) -> Non
         assert agent.receive_json()["type"] == "ack"
 
 
-def test_ws_draft_is_rewritten_with_changes(live: TestClient) -> None:
-    with live.websocket_connect("/ws") as ws:
+def test_ws_draft_is_rewritten_with_changes(shipped: TestClient) -> None:
+    with shipped.websocket_connect("/ws") as ws:
         ws.receive_json()
         ws.send_json({"type": "draft", "conversation_id": "c-3", "text": "我不知道，您必须自己去查", "seq": 7})
         frame = ws.receive_json()
@@ -147,8 +138,8 @@ def test_ws_draft_is_rewritten_with_changes(live: TestClient) -> None:
             assert result["original"][change["start"]:change["end"]] == change["before"] and change["why"]
 
 
-def test_ws_drafts_latest_wins(live: TestClient) -> None:
-    with live.websocket_connect("/ws") as ws:
+def test_ws_drafts_latest_wins(shipped: TestClient) -> None:
+    with shipped.websocket_connect("/ws") as ws:
         ws.receive_json()
         for seq in range(1, 31):
             ws.send_json({"type": "draft", "conversation_id": "c-4", "text": f"我不知道 {seq}", "seq": seq})
@@ -163,8 +154,8 @@ def test_ws_drafts_latest_wins(live: TestClient) -> None:
         assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)) and seqs[-1] == 30
 
 
-def test_ws_feedback_counts_usage(live: TestClient, tmp_path: Path) -> None:
-    with live.websocket_connect("/ws") as ws:
+def test_ws_feedback_counts_usage(shipped: TestClient, tmp_path: Path) -> None:
+    with shipped.websocket_connect("/ws") as ws:
         ws.receive_json()
         ws.send_json({"type": "subscribe", "conversation_id": "c-5"})
         ws.receive_json()
@@ -177,10 +168,10 @@ def test_ws_feedback_counts_usage(live: TestClient, tmp_path: Path) -> None:
         assert frames_until(ws, "error")[-1]["code"] == "phrase_not_found"
         ws.send_json({"type": "feedback", "conversation_id": "nope", "phrase_id": chosen, "action": "dismissed"})
         assert frames_until(ws, "error")[-1]["code"] == "unknown_conversation"
-    usage = live.get(f"/api/phrases/{chosen}/usage").json()["totals"]
+    usage = shipped.get(f"/api/phrases/{chosen}/usage").json()["totals"]
     assert usage["used"] == 1
-    live.portal.call(live.app.state.hub.flush_usage)  # `shown` is batched: flushed every 5 s and at shutdown
-    usage = live.get(f"/api/phrases/{chosen}/usage").json()["totals"]
+    shipped.portal.call(shipped.app.state.hub.flush_usage)  # `shown` is batched: flushed every 5 s and at shutdown
+    usage = shipped.get(f"/api/phrases/{chosen}/usage").json()["totals"]
     assert usage["shown"] == 1 and usage["acceptance_rate"] == 1.0
 
 

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from assist.app import create_app
 from assist.auth import TokenStore
 from assist.bank.store import PhraseStore
-from assist.config import Settings
-
-
-@pytest.fixture
-def shipped(shipped_db: Path, tmp_path: Path) -> Iterator[TestClient]:
-    shutil.copy(shipped_db, tmp_path / "assist.db")
-    with TestClient(create_app(Settings(_env_file=None, data_dir=tmp_path))) as c:  # type: ignore[call-arg]
-        yield c
 
 
 def test_suggest_answers_in_script_with_reasons(shipped: TestClient) -> None:
