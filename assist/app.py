@@ -15,7 +15,9 @@ from assist import __version__
 from assist.analysis import Analyzer
 from assist.api import api_router
 from assist.auth import TokenStore, open_access
+from assist.bank.notices import follow_bank_changes
 from assist.bank.store import PhraseStore
+from assist.broker import create_broker
 from assist.config import Settings, get_settings
 from assist.demo import play_demo
 from assist.errors import install_handlers
@@ -45,9 +47,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
                        "Create one with `assist token create --role lead`.")
     hub: Hub | None = None
     demo: asyncio.Task[None] | None = None
+    broker = create_broker(settings.broker_url)
+    notices: asyncio.Task[None] | None = None
     try:
+        await broker.connect()
         analyzer = Analyzer.load()
         suggester = build_suggester(settings, store, analyzer)
+        notices = await follow_bank_changes(broker, settings.broker_prefix, store, suggester.searcher)
         rewriter = Rewriter.load(default_lang=settings.default_lang)
         hub = app.state.hub = Hub(analyzer, suggester, rewriter, store, settings.hub)
         hub.start()
@@ -56,10 +62,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         yield {"settings": settings, "store": store, "tokens": tokens, "analyzer": analyzer, "suggester": suggester,
                "rewriter": rewriter, "hub": hub}
     finally:
-        if demo is not None:
-            demo.cancel()
+        for task in (demo, notices):
+            if task is not None:
+                task.cancel()
         if hub is not None:
             await hub.shutdown()
+        await broker.disconnect()
         store.close()
 
 

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     retrieval: RetrievalSettings = RetrievalSettings()
     hub: HubSettings = HubSettings()
+    broker_url: str | None = Field(None, description="redis://host:port/db to link instances; default in-process")
+    broker_prefix: str = Field("assist", description="prefix of this deployment's pub/sub channels")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a "
                                     "browser, e.g. the helpdesk that embeds the widget")
     demo: bool = Field(False, description="play a scripted customer into conversation 'demo' (assist serve --demo)")

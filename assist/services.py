@@ -9,6 +9,7 @@ from assist.bank.store import PhraseStore
 from assist.config import Settings
 from assist.retrieval.embedder import Progress, shared_embedder
 from assist.retrieval.searcher import HybridSearcher
+from assist.retrieval.tokenize import tokens
 from assist.suggest import AnalyzerLike, Suggester
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     embedder = shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads)
     searcher = HybridSearcher.build(store, embedder, settings.retrieval,
                                     progress=progress or log_progress("encoding phrases"))
+    # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary, torch's first call.
+    tokens("预热 warm up")
+    embedder.encode(["warm up"])
     logger.info("search index: %d approved phrases ready in %.1f s", len(searcher), time.perf_counter() - started)
     return searcher
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from assist.app import create_app
 from assist.config import Settings
+from tests.utils import POSTGRES_ADMIN_URL
 
 
 @pytest.fixture
@@ -41,3 +46,23 @@ def shipped(shipped_db: Path, tmp_path: Path) -> Iterator[TestClient]:
     shutil.copy(shipped_db, tmp_path / "assist.db")
     with TestClient(create_app(Settings(_env_file=None, data_dir=tmp_path))) as c:  # type: ignore[call-arg]
         yield c
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local PostgreSQL for this test session, dropped afterwards."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        conn = admin.connect()
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"no PostgreSQL answers at {make_url(POSTGRES_ADMIN_URL).render_as_string()}: {exc.orig}")
+    name = f"assist_test_{os.getpid()}"
+    conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.close()
+        admin.dispose()

@@ -1,0 +1,140 @@
+"""Publish/subscribe between instances, in broadcaster's shape: a backend chosen by URL (memory://, redis://)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class Subscription:
+    """Messages of one channel, in order, as an async iterator."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        return await self.queue.get()
+
+
+class Broker:
+    """In-process backend (the default): messages reach the subscribers of this process only."""
+
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = {}
+
+    async def connect(self) -> None:
+        return None
+
+    async def disconnect(self) -> None:
+        return None
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        self._deliver(channel, message)
+
+    def _deliver(self, channel: str, message: dict[str, Any]) -> None:
+        for sub in list(self._subs.get(channel, ())):
+            sub.queue.put_nowait(message)
+
+    async def _listen(self, channel: str) -> None:
+        return None
+
+    async def _unlisten(self, channel: str) -> None:
+        return None
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+        sub = Subscription(channel)
+        first = channel not in self._subs
+        self._subs.setdefault(channel, set()).add(sub)
+        if first:
+            await self._listen(channel)
+        try:
+            yield sub
+        finally:
+            subs = self._subs.get(channel, set())
+            subs.discard(sub)
+            if not subs:
+                self._subs.pop(channel, None)
+                await self._unlisten(channel)
+
+
+class RedisBroker(Broker):
+    """Redis pub/sub: one connection listens for every channel this process subscribes to."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self._redis: Any = None
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(self.url, health_check_interval=10)
+        await self._redis.ping()
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._reader = asyncio.create_task(self._read())
+
+    async def disconnect(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self._redis.publish(channel, json.dumps(message, ensure_ascii=False, default=str))
+
+    async def _listen(self, channel: str) -> None:
+        await self._pubsub.subscribe(channel)
+
+    async def _unlisten(self, channel: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._pubsub.unsubscribe(channel)
+
+    async def _read(self) -> None:
+        """Deliver what Redis sends; after a lost connection, resubscribe and go on."""
+        while True:
+            try:
+                if not self._pubsub.subscribed:
+                    await asyncio.sleep(0.05)
+                    continue
+                msg = await self._pubsub.get_message(timeout=1.0)
+                if msg and msg.get("type") == "message":
+                    channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
+                    self._deliver(channel, json.loads(msg["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis restarted or the network blinked: retry, keep the channels
+                logger.warning("broker: redis connection lost (%s); reconnecting", type(exc).__name__)
+                await asyncio.sleep(0.5)
+                with contextlib.suppress(Exception):
+                    channels = list(self._subs)
+                    await self._pubsub.reset()
+                    if channels:
+                        await self._pubsub.subscribe(*channels)
+
+
+def create_broker(url: str | None) -> Broker:
+    """`memory://` (or nothing) for one process; `redis://host:port/db` to reach every instance."""
+    if not url or url.startswith("memory://"):
+        return Broker()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBroker(url)
+    raise ValueError(f"unknown broker URL {url!r}: use memory:// or redis://host:port/db")

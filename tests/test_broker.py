@@ -1,0 +1,92 @@
+"""The broker on both backends, and two instances sharing PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+
+from assist.bank.models import Base
+from assist.broker import Broker, RedisBroker, create_broker
+from assist.config import Settings
+from tests.live import live_server
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis answers at {REDIS_URL}: {exc}")
+
+
+@pytest.mark.parametrize("url", ["memory://", REDIS_URL])
+@pytest.mark.asyncio
+async def test_broker_delivers_in_order_to_every_subscriber(url: str) -> None:
+    if url.startswith("redis"):
+        redis_or_skip()
+    channel = f"test:{secrets.token_hex(4)}"
+    publisher, listener = create_broker(url), create_broker(url)  # two "instances"
+    await publisher.connect()
+    await listener.connect()
+    try:
+        async with listener.subscribe(channel) as one, listener.subscribe(channel) as two:
+            await asyncio.sleep(0.1)  # Redis confirms the subscription asynchronously
+            # In memory the two brokers share nothing, so the listener's own broker publishes.
+            sender = publisher if url.startswith("redis") else listener
+            for n in range(5):
+                await sender.publish(channel, {"n": n, "text": "订单 12345"})
+            for sub in (one, two):
+                got = [await asyncio.wait_for(sub.__anext__(), 5) for _ in range(5)]
+                assert got == [{"n": n, "text": "订单 12345"} for n in range(5)]
+    finally:
+        await publisher.disconnect()
+        await listener.disconnect()
+
+
+def test_broker_url_schemes() -> None:
+    assert type(create_broker(None)) is Broker and isinstance(create_broker("redis://x:1/0"), RedisBroker)
+    with pytest.raises(ValueError, match="unknown broker URL"):
+        create_broker("kafka://somewhere")
+
+
+@pytest.mark.live
+@pytest.mark.postgres
+def test_bank_change_on_one_instance_reaches_the_other(postgres_url: str, tmp_path: Path) -> None:
+    redis_or_skip()
+    engine = create_engine(postgres_url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    prefix = f"test-{secrets.token_hex(4)}"
+
+    def settings(name: str) -> Settings:
+        return Settings(_env_file=None, data_dir=tmp_path / name, database_url=postgres_url,  # type: ignore[call-arg]
+                        broker_url=REDIS_URL, broker_prefix=prefix, seed_phrasebank=False)
+
+    with live_server(settings("a")) as a, live_server(settings("b")) as b:
+        query = {"text": "my parcel smells of zebrawood", "k": 5}
+        assert not httpx.post(f"{b.http}/api/suggest", json=query).json()["items"]
+        r = httpx.post(f"{a.http}/api/phrases", json={
+            "key": "zebra.1", "text": {"en": "Sorry about the zebrawood smell; we'll replace the parcel."},
+            "situations": ["defect"], "emotions": ["disappointment"], "technique": "apology", "status": "approved"})
+        assert r.status_code == 201
+        deadline = time.monotonic() + 10  # generous: docs/benchmarks.md measures the actual delay
+        keys: list[str] = []
+        while time.monotonic() < deadline and "zebra.1" not in keys:
+            keys = [i["key"] for i in httpx.post(f"{b.http}/api/suggest", json=query).json()["items"]]
+            time.sleep(0.05)
+        assert "zebra.1" in keys
+        httpx.delete(f"{a.http}/api/phrases/{r.json()['id']}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "zebra.1" in keys:
+            keys = [i["key"] for i in httpx.post(f"{b.http}/api/suggest", json=query).json()["items"]]
+            time.sleep(0.05)
+        assert "zebra.1" not in keys
