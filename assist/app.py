@@ -24,6 +24,7 @@ from assist.errors import install_handlers
 from assist.hub import Hub
 from assist.rewrite import Rewriter
 from assist.services import build_suggester
+from assist.shared import SharedConversations
 from assist.ws import router as ws_router
 
 logger = logging.getLogger(__name__)
@@ -49,13 +50,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     demo: asyncio.Task[None] | None = None
     broker = create_broker(settings.broker_url)
     notices: asyncio.Task[None] | None = None
+    shared: SharedConversations | None = None
     try:
         await broker.connect()
         analyzer = Analyzer.load()
         suggester = build_suggester(settings, store, analyzer)
         notices = await follow_bank_changes(broker, settings.broker_prefix, store, suggester.searcher)
         rewriter = Rewriter.load(default_lang=settings.default_lang)
-        hub = app.state.hub = Hub(analyzer, suggester, rewriter, store, settings.hub)
+        if settings.broker_url:  # linked instances keep conversations in Redis
+            shared = SharedConversations(settings.broker_url, settings.broker_prefix, settings.hub.ttl_seconds,
+                                         settings.hub.window)
+            await shared.connect()
+        hub = app.state.hub = Hub(analyzer, suggester, rewriter, store, settings.hub, shared=shared, broker=broker)
         hub.start()
         if settings.demo:
             demo = asyncio.create_task(play_demo(hub))
@@ -67,6 +73,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
                 task.cancel()
         if hub is not None:
             await hub.shutdown()
+        if shared is not None:
+            await shared.close()
         await broker.disconnect()
         store.close()
 

@@ -13,13 +13,16 @@ from typing import Any, Protocol
 
 from anyio import to_thread
 
+from assist.broker import Broker
 from assist.config import HubSettings
 from assist.errors import AssistError, NotFound
 from assist.retrieval.batcher import EncodeBatcher
+from assist.shared import SharedConversations, team_field
 
 logger = logging.getLogger(__name__)
 
 DROPPABLE = frozenset({"analysis", "suggestions", "message"})
+EVERYONE = "*"  # an event for every watcher, whatever their team (suggestions name their team instead)
 
 
 class HubBusy(AssistError):
@@ -107,8 +110,12 @@ class Hub:
     """Holds conversations in memory with an idle TTL and caps; processes each conversation's messages
     one at a time, off the event loop; publishes events to every subscriber's outbox."""
 
-    def __init__(self, analyzer: Any, suggester: Any, rewriter: Any, store: Any, settings: HubSettings) -> None:
+    def __init__(self, analyzer: Any, suggester: Any, rewriter: Any, store: Any, settings: HubSettings,
+                 shared: SharedConversations | None = None, broker: Broker | None = None) -> None:
         self.analyzer = analyzer
+        self.shared = shared  # conversation state in Redis, when instances are linked
+        self.broker = broker if shared is not None else None  # events go through it only then
+        self._listeners: dict[str, asyncio.Task[None]] = {}
         self.suggester = suggester
         self.rewriter = rewriter
         self.store = store
@@ -149,7 +156,7 @@ class Hub:
         for conn in list(self.connections):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.closed(), timeout)
-        for task in self._tasks:
+        for task in [*self._tasks, *self._listeners.values()]:
             task.cancel()
         await self.flush_usage()
 
@@ -180,9 +187,46 @@ class Hub:
             if not conv.subscribers and not conv.lock.locked() and (conv.updated_at or 0.0) < cutoff:
                 del self.conversations[cid]
 
+    async def _held(self, conversation_id: str) -> ConversationState:
+        """A conversation this hub holds, or (instances linked) one another instance has seen."""
+        if conversation_id not in self.conversations and self.shared is not None:
+            if await self.shared.exists(conversation_id):
+                conv = self._conversation(conversation_id)
+                async with conv.lock:
+                    await self._catch_up(conv)
+        return self._conversation(conversation_id, create=False)
+
+    async def _catch_up(self, conv: ConversationState) -> None:
+        """Rebuild a conversation from Redis when another instance took messages since (call under its lock)."""
+        if self.shared is None:
+            return
+        seq = await self.shared.seq(conv.id)
+        if seq == conv.seq:
+            return
+        window, stored = await self.shared.messages(conv.id), await self.shared.state(conv.id)
+
+        def replay() -> Any:
+            analysis = self.analyzer.conversation()
+            for m in window:
+                analysis.add(m["role"], m["text"], m["t"])
+            return analysis
+
+        conv.analysis = await to_thread.run_sync(replay)
+        conv.messages = deque(window, maxlen=self.settings.window)
+        customers = [m for m in window if m["role"] == "customer"]
+        conv.customer_texts = deque((m["text"] for m in customers), maxlen=10)
+        conv.last_customer = stored.get("last_customer")
+        conv.last_analysis = stored.get("analysis")
+        conv.suggestions = {(k.split(":", 1)[1] or None): v for k, v in stored.items() if k.startswith("suggestions:")}
+        conv.updated_at = window[-1]["t"] if window else conv.updated_at
+        conv.seq = seq
+
     async def state(self, conversation_id: str, team: str | None = None) -> dict[str, Any]:
         """A held conversation's recent messages, latest analysis and suggestions for `team`."""
-        conv = self._conversation(conversation_id, create=False)
+        conv = await self._held(conversation_id)
+        if self.shared is not None:
+            async with conv.lock:
+                await self._catch_up(conv)
         await self._ensure_suggestions(conv, team)
         return conv.snapshot(team)
 
@@ -196,10 +240,40 @@ class Hub:
                 text, analysis = conv.last_customer["text"], conv.last_analysis
                 conv.suggestions[team] = await to_thread.run_sync(
                     lambda: self.suggester.for_analysis(text, analysis, earlier, team=team))
+                if self.shared is not None:
+                    await self.shared.save(conv.id, **{team_field(team): conv.suggestions[team]})
 
-    def publish(self, conv: ConversationState, frame: dict[str, Any]) -> None:
-        for sub in list(conv.subscribers):
+    async def publish(self, conv: ConversationState, frame: dict[str, Any], team: Any = EVERYONE) -> None:
+        """Send an event to the conversation's watchers: here, or on every instance when they are linked."""
+        if self.broker is not None and self.shared is not None:
+            await self.broker.publish(self.shared.channel(conv.id), {**frame, "_team": team})
+        else:
+            self._deliver(conv.id, {**frame, "_team": team})
+
+    def _deliver(self, cid: str, frame: dict[str, Any]) -> None:
+        conv = self.conversations.get(cid)
+        if conv is None:
+            return
+        team = frame.pop("_team", EVERYONE)
+        watchers = [sub for sub in conv.subscribers if team == EVERYONE or sub.team == team]
+        for sub in watchers:
             sub.send(frame)
+        if watchers and frame["type"] == "suggestions":
+            self._shown.update(item["phrase_id"] for item in frame["items"])
+
+    async def _listen(self, cid: str) -> None:
+        """Deliver a linked conversation's events (from any instance) to this instance's watchers."""
+        assert self.broker is not None and self.shared is not None
+        ready = asyncio.Event()
+
+        async def run() -> None:
+            async with self.broker.subscribe(self.shared.channel(cid)) as events:  # type: ignore[union-attr]
+                ready.set()
+                async for frame in events:
+                    self._deliver(cid, frame)
+
+        self._listeners[cid] = asyncio.create_task(run())
+        await ready.wait()
 
     # ---- messages ---------------------------------------------------------------------------------
 
@@ -226,13 +300,18 @@ class Hub:
         truncated = len(text) > limit
         text = text[:limit]
         now = time.time()
-        conv.seq += 1
-        message = {"message_id": message_id or f"m{conv.seq}", "role": role, "text": text,
-                   "t": now if t is None else t, "truncated": truncated}
+        message = {"message_id": message_id, "role": role, "text": text, "t": now if t is None else t,
+                   "truncated": truncated}
+        if self.shared is not None:
+            await self._catch_up(conv)
+            conv.seq = await self.shared.append(conv.id, message)
+        else:
+            conv.seq += 1
+            message["message_id"] = message_id or f"m{conv.seq}"
         conv.messages.append(message)
         conv.updated_at = now
         cid = conv.id
-        self.publish(conv, {"type": "message", "conversation_id": cid, "message": message})
+        await self.publish(conv, {"type": "message", "conversation_id": cid, "message": message})
         analysis = await to_thread.run_sync(self._analyse, conv, role, text, message["t"])
         out: dict[str, Any] = {"conversation_id": cid, "message": message}
         if role != "customer":
@@ -241,9 +320,13 @@ class Hub:
         conv.customer_texts.append(text)
         conv.last_analysis, conv.last_customer = analysis, message
         conv.suggestions = {}
-        self.publish(conv, {"type": "analysis", "conversation_id": cid, "message_id": message["message_id"],
-                            "analysis": analysis})
+        if self.shared is not None:
+            await self.shared.save(cid, analysis=analysis, last_customer=message, clear_suggestions=True)
+        await self.publish(conv, {"type": "analysis", "conversation_id": cid, "message_id": message["message_id"],
+                                  "analysis": analysis})
         teams = {sub.team for sub in conv.subscribers} | ({team} if answer else set())
+        if self.shared is not None:
+            teams |= await self.shared.teams(cid)
         vector = None
         if teams and self.batcher is not None and self.suggester.searcher.uses_dense(analysis["lang"]):
             vector = await self.batcher.encode(text)  # encoded together with other conversations' messages
@@ -251,13 +334,11 @@ class Hub:
             result = await to_thread.run_sync(
                 lambda tm=each: self.suggester.for_analysis(text, analysis, earlier, team=tm, vector=vector))
             conv.suggestions[each] = result
+            if self.shared is not None:
+                await self.shared.save(cid, **{team_field(each): result})
             frame = {"type": "suggestions", "conversation_id": cid, "message_id": message["message_id"],
                      "lang": result["lang"], "situations": result["situations"], "items": result["items"]}
-            watchers = [sub for sub in conv.subscribers if sub.team == each]
-            for sub in watchers:
-                sub.send(frame)
-            if watchers:
-                self._shown.update(item["phrase_id"] for item in result["items"])
+            await self.publish(conv, frame, team=each)
         out["analysis"] = analysis
         if answer:
             out["suggestions"] = conv.suggestions[team]
@@ -271,6 +352,12 @@ class Hub:
         """Watch a conversation (held or not yet); the current state, with suggestions for sub's team."""
         conv = self._conversation(conversation_id)
         conv.subscribers.add(sub)
+        if self.shared is not None:
+            await self.shared.add_team(conversation_id, sub.team)
+            if conversation_id not in self._listeners or self._listeners[conversation_id].done():
+                await self._listen(conversation_id)
+            async with conv.lock:
+                await self._catch_up(conv)
         await self._ensure_suggestions(conv, sub.team)
         return conv.snapshot(sub.team)
 
@@ -278,12 +365,18 @@ class Hub:
         conv = self.conversations.get(conversation_id)
         if conv is not None:
             conv.subscribers.discard(sub)
+            self._stop_listening(conv)
 
     def drop(self, sub: Subscriber) -> None:
         """A connection went away: it watches nothing any more."""
         for conv in self.conversations.values():
             conv.subscribers.discard(sub)
+            self._stop_listening(conv)
         self.connections.discard(sub)
+
+    def _stop_listening(self, conv: ConversationState) -> None:
+        if not conv.subscribers and conv.id in self._listeners:
+            self._listeners.pop(conv.id).cancel()
 
     # ---- drafts and feedback ----------------------------------------------------------------------
 
@@ -293,7 +386,7 @@ class Hub:
         return result
 
     async def feedback(self, conversation_id: str, phrase_id: int, action: str) -> None:
-        self._conversation(conversation_id, create=False)
+        await self._held(conversation_id)
         event = "dismissed" if action == "dismissed" else "used"
         await to_thread.run_sync(self.store.record_usage, phrase_id, event)
 

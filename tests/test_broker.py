@@ -90,3 +90,58 @@ def test_bank_change_on_one_instance_reaches_the_other(postgres_url: str, tmp_pa
             keys = [i["key"] for i in httpx.post(f"{b.http}/api/suggest", json=query).json()["items"]]
             time.sleep(0.05)
         assert "zebra.1" not in keys
+
+
+def linked(tmp_path: Path, name: str, postgres_url: str, prefix: str) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path / name, database_url=postgres_url,  # type: ignore[call-arg]
+                    broker_url=REDIS_URL, broker_prefix=prefix, seed_phrasebank=False)
+
+
+@pytest.mark.live
+@pytest.mark.postgres
+@pytest.mark.asyncio
+async def test_conversation_spans_instances_and_restarts(postgres_url: str, tmp_path: Path) -> None:
+    """Fed on A, watched on B; the next message lands on B; a restarted instance still knows the conversation."""
+    import json
+
+    from websockets.asyncio.client import connect
+
+    redis_or_skip()
+    engine = create_engine(postgres_url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    prefix = f"test-{secrets.token_hex(4)}"
+    cid = "shared-1"
+
+    async def until(ws, kind: str) -> list[dict]:  # type: ignore[no-untyped-def]
+        seen = []
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            seen.append(frame)
+            if frame["type"] == kind:
+                return seen
+
+    with live_server(linked(tmp_path, "a", postgres_url, prefix)) as a, \
+            live_server(linked(tmp_path, "b", postgres_url, prefix)) as b:
+        async with connect(b.ws) as agent, httpx.AsyncClient() as http:
+            await agent.recv()
+            await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
+            await until(agent, "subscribed")
+            r = await http.post(f"{a.http}/api/conversations/{cid}/messages",
+                                json={"role": "customer", "text": "我的快递怎么还没到！！"})
+            assert r.status_code == 200
+            frames = await until(agent, "suggestions")
+            assert [f["type"] for f in frames] == ["message", "analysis", "suggestions"]
+            assert frames[0]["message"]["message_id"] == "m1"
+            r = await http.post(f"{b.http}/api/conversations/{cid}/messages",
+                                json={"role": "customer", "text": "再不处理我就投诉到12315"})
+            body = r.json()
+            assert body["message"]["message_id"] == "m2"
+            assert len(body["analysis"]["trajectory"]) == 2  # B continued A's analysis
+    # Both instances are gone; a new one on the same Redis picks the conversation up.
+    with live_server(linked(tmp_path, "c", postgres_url, prefix)) as c:
+        state = httpx.get(f"{c.http}/api/conversations/{cid}").json()
+        assert [m["message_id"] for m in state["messages"]] == ["m1", "m2"]
+        assert state["analysis"]["emotion"]["cues"] and state["suggestions"] is not None
+        r = httpx.post(f"{c.http}/api/conversations/{cid}/messages", json={"role": "customer", "text": "人呢？"})
+        assert r.json()["message"]["message_id"] == "m3" and len(r.json()["analysis"]["trajectory"]) == 3

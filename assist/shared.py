@@ -1,0 +1,93 @@
+"""Conversation state in Redis, so any instance can take a conversation's next message or agent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class SharedConversations:
+    """Per conversation, with the hub's idle TTL on every key:
+
+    - `<p>:conv:<id>:seq` — messages so far (INCR gives the next message number);
+    - `<p>:conv:<id>:messages` — the last `window` messages, JSON;
+    - `<p>:conv:<id>:state` — hash: `analysis`, `last_customer`, `suggestions:<team>` (JSON);
+    - `<p>:conv:<id>:teams` — the teams whose agents watch it, anywhere.
+    """
+
+    def __init__(self, url: str, prefix: str, ttl: float, window: int) -> None:
+        self.url, self.prefix, self.ttl, self.window = url, prefix, int(ttl), window
+        self._redis: Any = None
+
+    async def connect(self) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(self.url, health_check_interval=10)
+        await self._redis.ping()
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    def _key(self, cid: str, part: str) -> str:
+        return f"{self.prefix}:conv:{cid}:{part}"
+
+    def channel(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}"
+
+    async def seq(self, cid: str) -> int:
+        return int(await self._redis.get(self._key(cid, "seq")) or 0)
+
+    async def exists(self, cid: str) -> bool:
+        return bool(await self._redis.exists(self._key(cid, "seq")))
+
+    async def append(self, cid: str, message: dict[str, Any]) -> int:
+        """Store a new message; its number in the conversation (1, 2, …)."""
+        seq_key, messages = self._key(cid, "seq"), self._key(cid, "messages")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(seq_key)
+            pipe.expire(seq_key, self.ttl)
+            seq = (await pipe.execute())[0]
+        message["message_id"] = message.get("message_id") or f"m{seq}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(messages, json.dumps(message, ensure_ascii=False))
+            pipe.ltrim(messages, -self.window, -1)
+            pipe.expire(messages, self.ttl)
+            await pipe.execute()
+        return int(seq)
+
+    async def messages(self, cid: str) -> list[dict[str, Any]]:
+        return [json.loads(m) for m in await self._redis.lrange(self._key(cid, "messages"), 0, -1)]
+
+    async def save(self, cid: str, **fields: Any) -> None:
+        """Set state fields (analysis, last_customer, suggestions:<team>); `clear_suggestions` drops old ones."""
+        key = self._key(cid, "state")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if fields.pop("clear_suggestions", False):
+                old = [f for f in await self._redis.hkeys(key) if (f.decode() if isinstance(f, bytes) else f)
+                       .startswith("suggestions:")]
+                if old:
+                    pipe.hdel(key, *old)
+            if fields:
+                pipe.hset(key, mapping={k: json.dumps(v, ensure_ascii=False, default=str) for k, v in fields.items()})
+            pipe.expire(key, self.ttl)
+            await pipe.execute()
+
+    async def state(self, cid: str) -> dict[str, Any]:
+        raw = await self._redis.hgetall(self._key(cid, "state"))
+        return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in raw.items()}
+
+    async def add_team(self, cid: str, team: str | None) -> None:
+        key = self._key(cid, "teams")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(key, team or "")
+            pipe.expire(key, self.ttl)
+            await pipe.execute()
+
+    async def teams(self, cid: str) -> set[str | None]:
+        return {(t.decode() if isinstance(t, bytes) else t) or None for t in await self._redis.smembers(
+            self._key(cid, "teams"))}
+
+
+def team_field(team: str | None) -> str:
+    return f"suggestions:{team or ''}"
