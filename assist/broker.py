@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from assist.shared import redis_client, redis_errors
+
 logger = logging.getLogger(__name__)
 
 
@@ -80,9 +82,7 @@ class RedisBroker(Broker):
         self._reader: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        import redis.asyncio as redis
-
-        self._redis = redis.from_url(self.url, health_check_interval=10)
+        self._redis = redis_client(self.url)
         await self._redis.ping()
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._reader = asyncio.create_task(self._read())
@@ -98,9 +98,11 @@ class RedisBroker(Broker):
         if self._redis is not None:
             await self._redis.aclose()
 
+    @redis_errors
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         await self._redis.publish(channel, json.dumps(message, ensure_ascii=False, default=str))
 
+    @redis_errors
     async def _listen(self, channel: str) -> None:
         await self._pubsub.subscribe(channel)
 
@@ -109,26 +111,33 @@ class RedisBroker(Broker):
             await self._pubsub.unsubscribe(channel)
 
     async def _read(self) -> None:
-        """Deliver what Redis sends; after a lost connection, resubscribe and go on."""
+        """Deliver what Redis sends. After a lost connection, keep trying to subscribe again to every channel
+        this process wants, until Redis is back."""
+        lost = False
         while True:
             try:
+                wanted = list(self._subs)
+                if wanted and not self._pubsub.subscribed:
+                    await self._pubsub.subscribe(*wanted)
                 if not self._pubsub.subscribed:
                     await asyncio.sleep(0.05)
                     continue
                 msg = await self._pubsub.get_message(timeout=1.0)
+                if lost:
+                    logger.info("broker: redis connection back")
+                    lost = False
                 if msg and msg.get("type") == "message":
                     channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
                     self._deliver(channel, json.loads(msg["data"]))
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # Redis restarted or the network blinked: retry, keep the channels
-                logger.warning("broker: redis connection lost (%s); reconnecting", type(exc).__name__)
-                await asyncio.sleep(0.5)
+            except Exception as exc:  # Redis restarted or the network blinked
+                if not lost:
+                    logger.warning("broker: redis connection lost (%s); reconnecting", type(exc).__name__)
+                    lost = True
+                await asyncio.sleep(0.2)
                 with contextlib.suppress(Exception):
-                    channels = list(self._subs)
                     await self._pubsub.reset()
-                    if channels:
-                        await self._pubsub.subscribe(*channels)
 
 
 def create_broker(url: str | None) -> Broker:

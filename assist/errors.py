@@ -60,6 +60,10 @@ class StoreUnavailable(AssistError):
     status, code = 503, "store_unavailable"
 
 
+class BrokerUnavailable(AssistError):
+    status, code = 503, "broker_unavailable"
+
+
 def error_body(detail: Any, code: str, **extra: Any) -> dict[str, Any]:
     """The shape of every error the service sends: `{"detail", "code", ...}`."""
     return {"detail": detail, "code": code, **extra}

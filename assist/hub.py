@@ -203,6 +203,12 @@ class Hub:
         seq = await self.shared.seq(conv.id)
         if seq == conv.seq:
             return
+        if seq < conv.seq:  # Redis lost the conversation (restarted empty): put back what this instance holds
+            fields: dict[str, Any] = {team_field(t): v for t, v in conv.suggestions.items()}
+            if conv.last_analysis is not None:
+                fields.update(analysis=conv.last_analysis, last_customer=conv.last_customer)
+            await self.shared.restore(conv.id, conv.seq, list(conv.messages), **fields)
+            return
         window, stored = await self.shared.messages(conv.id), await self.shared.state(conv.id)
 
         def replay() -> Any:

@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from assist.errors import BrokerUnavailable
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def redis_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Redis gone (restart, network): a clear 503 `broker_unavailable`, not an internal error."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from redis.exceptions import RedisError
+
+        try:
+            return await fn(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable(f"Redis is unavailable ({type(exc).__name__}); try again shortly") from exc
+
+    return wrapper
 
 
 class SharedConversations:
@@ -20,9 +42,7 @@ class SharedConversations:
         self._redis: Any = None
 
     async def connect(self) -> None:
-        import redis.asyncio as redis
-
-        self._redis = redis.from_url(self.url, health_check_interval=10)
+        self._redis = redis_client(self.url)
         await self._redis.ping()
 
     async def close(self) -> None:
@@ -35,12 +55,15 @@ class SharedConversations:
     def channel(self, cid: str) -> str:
         return f"{self.prefix}:conv:{cid}"
 
+    @redis_errors
     async def seq(self, cid: str) -> int:
         return int(await self._redis.get(self._key(cid, "seq")) or 0)
 
+    @redis_errors
     async def exists(self, cid: str) -> bool:
         return bool(await self._redis.exists(self._key(cid, "seq")))
 
+    @redis_errors
     async def append(self, cid: str, message: dict[str, Any]) -> int:
         """Store a new message; its number in the conversation (1, 2, …)."""
         seq_key, messages = self._key(cid, "seq"), self._key(cid, "messages")
@@ -56,9 +79,25 @@ class SharedConversations:
             await pipe.execute()
         return int(seq)
 
+    @redis_errors
+    async def restore(self, cid: str, seq: int, messages: list[dict[str, Any]], **fields: Any) -> None:
+        """Put back what this instance holds after Redis lost it (a restart without persistence)."""
+        seq_key, window = self._key(cid, "seq"), self._key(cid, "messages")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(seq_key, seq, ex=self.ttl)
+            pipe.delete(window)
+            if messages:
+                pipe.rpush(window, *(json.dumps(m, ensure_ascii=False) for m in messages[-self.window:]))
+                pipe.expire(window, self.ttl)
+            await pipe.execute()
+        if fields:
+            await self.save(cid, **fields)
+
+    @redis_errors
     async def messages(self, cid: str) -> list[dict[str, Any]]:
         return [json.loads(m) for m in await self._redis.lrange(self._key(cid, "messages"), 0, -1)]
 
+    @redis_errors
     async def save(self, cid: str, **fields: Any) -> None:
         """Set state fields (analysis, last_customer, suggestions:<team>); `clear_suggestions` drops old ones."""
         key = self._key(cid, "state")
@@ -73,10 +112,12 @@ class SharedConversations:
             pipe.expire(key, self.ttl)
             await pipe.execute()
 
+    @redis_errors
     async def state(self, cid: str) -> dict[str, Any]:
         raw = await self._redis.hgetall(self._key(cid, "state"))
         return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in raw.items()}
 
+    @redis_errors
     async def add_team(self, cid: str, team: str | None) -> None:
         key = self._key(cid, "teams")
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -84,9 +125,22 @@ class SharedConversations:
             pipe.expire(key, self.ttl)
             await pipe.execute()
 
+    @redis_errors
     async def teams(self, cid: str) -> set[str | None]:
         return {(t.decode() if isinstance(t, bytes) else t) or None for t in await self._redis.smembers(
             self._key(cid, "teams"))}
+
+
+def redis_client(url: str) -> Any:
+    """A Redis client that retries a dead pooled connection (Redis restarted) before giving up."""
+    import redis.asyncio as redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return redis.from_url(url, health_check_interval=10, retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 4),
+                          retry_on_error=[RedisConnectionError, RedisTimeoutError])
 
 
 def team_field(team: str | None) -> str:

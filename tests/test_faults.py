@@ -1,0 +1,220 @@
+"""Faults with real services: Redis restarted mid-conversation, PostgreSQL gone during writes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from assist.bank.models import Base
+from assist.config import Settings
+from tests.live import free_port, live_server
+from tests.test_broker import REDIS_URL, linked, redis_or_skip
+
+pytestmark = [pytest.mark.live]
+
+# The command this machine kind starts Redis with (see the machine page of the tool library).
+REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
+               "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
+
+
+def redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.from_url(REDIS_URL, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def restart_redis() -> None:
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, timeout=10)
+    deadline = time.monotonic() + 10
+    while redis_up() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    subprocess.run(REDIS_START, check=True, capture_output=True, timeout=10)
+    deadline = time.monotonic() + 10
+    while not redis_up():
+        if time.monotonic() > deadline:
+            raise RuntimeError("Redis did not come back")
+        time.sleep(0.05)
+
+
+@pytest.mark.postgres
+@pytest.mark.asyncio
+async def test_redis_restart_mid_conversation(postgres_url: str, tmp_path: Path) -> None:
+    from websockets.asyncio.client import connect
+
+    redis_or_skip()
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("redis-server / redis-cli not installed: cannot restart Redis here")
+    engine = create_engine(postgres_url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    prefix, cid = f"test-{secrets.token_hex(4)}", "fault-1"
+
+    async def next_message(ws) -> dict:  # type: ignore[no-untyped-def]
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if frame["type"] == "message":
+                return frame
+
+    with live_server(linked(tmp_path, "a", postgres_url, prefix)) as a, \
+            live_server(linked(tmp_path, "b", postgres_url, prefix)) as b:
+        async with connect(b.ws) as agent, httpx.AsyncClient() as http:
+            await agent.recv()
+            await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
+            await agent.recv()
+            url = f"{a.http}/api/conversations/{cid}/messages"
+            assert (await http.post(url, json={"role": "customer", "text": "where is my order?"})).status_code == 200
+            assert (await next_message(agent))["message"]["message_id"] == "m1"
+            await asyncio.to_thread(restart_redis)
+            statuses = []
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                r = await http.post(url, json={"role": "customer", "text": "hello?? still waiting"})
+                statuses.append(r.status_code)
+                if r.status_code == 200:
+                    break
+                assert r.status_code == 503 and r.json()["code"] == "broker_unavailable"
+                await asyncio.sleep(0.2)
+            assert statuses[-1] == 200
+            frame = await next_message(agent)  # events resume on the other instance
+            assert frame["message"]["message_id"] == "m2"  # A put the lost conversation back
+            state = (await http.get(f"{b.http}/api/conversations/{cid}")).json()
+            assert [m["message_id"] for m in state["messages"]] == ["m1", "m2"]
+
+
+class Proxy:
+    """A TCP proxy to PostgreSQL that a test can cut, as a database host going away would."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self.open = True
+        self._sockets: list[socket.socket] = []
+        self._server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self._sockets += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.open = False
+        for s in self._sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._sockets.clear()
+
+    def restore(self) -> None:
+        self.open = True
+
+    def close(self) -> None:
+        self.cut()
+        self._server.close()
+
+
+@pytest.fixture
+def proxied_postgres(postgres_url: str) -> Iterator[tuple[str, Proxy]]:
+    url = make_url(postgres_url)
+    engine = create_engine(postgres_url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
+    yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
+    proxy.close()
+
+
+@pytest.mark.postgres
+def test_postgres_gone_during_writes_gives_503_and_writes_nothing(proxied_postgres: tuple[str, Proxy],
+                                                                   tmp_path: Path) -> None:
+    url, proxy = proxied_postgres
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url, seed_phrasebank=False)  # type: ignore[call-arg]
+    with live_server(settings) as server, httpx.Client(base_url=server.http) as http:
+        body = {"key": "pg.1", "text": {"en": "We'll fix it today."}, "situations": ["defect"], "status": "approved"}
+        assert http.post("/api/phrases", json=body).status_code == 201
+        proxy.cut()
+        rows = "".join(json.dumps({**body, "key": f"pg.batch.{n}"}) + "\n" for n in range(50))
+        r = http.post("/api/phrases/import", files={"file": ("bank.jsonl", rows.encode())})
+        assert r.status_code == 503 and r.json()["code"] == "store_unavailable"
+        r = http.post("/api/phrases", json={**body, "key": "pg.2"})
+        assert r.status_code == 503 and r.json()["code"] == "store_unavailable"
+        assert http.get("/api/health").status_code == 503
+        proxy.restore()
+        deadline = time.monotonic() + 15
+        while http.get("/api/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        keys = [p["key"] for p in http.get("/api/phrases", params={"limit": 500}).json()["data"]]
+        assert keys == ["pg.1"]  # nothing of the failed import or create was written
+        assert http.post("/api/phrases", json={**body, "key": "pg.2"}).status_code == 201
+
+
+@pytest.mark.postgres
+@pytest.mark.asyncio
+async def test_instance_gone_agent_resyncs_on_another(postgres_url: str, tmp_path: Path) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    redis_or_skip()
+    engine = create_engine(postgres_url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    prefix, cid = f"test-{secrets.token_hex(4)}", "fault-3"
+    with live_server(linked(tmp_path, "b", postgres_url, prefix)) as b:
+        with live_server(linked(tmp_path, "a", postgres_url, prefix)) as a:
+            async with connect(a.ws) as agent:
+                await agent.recv()
+                await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
+                await agent.recv()
+                r = httpx.post(f"{b.http}/api/conversations/{cid}/messages",
+                               json={"role": "customer", "text": "my refund is late!!"})
+                assert r.status_code == 200
+                a.stop()  # the agent's instance goes away
+                with pytest.raises(ConnectionClosed):
+                    while True:
+                        await asyncio.wait_for(agent.recv(), 30)
+        async with connect(b.ws) as agent:  # the sidebar reconnects, through the balancer, to B
+            await agent.recv()
+            await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
+            state = json.loads(await agent.recv())["state"]
+            assert [m["text"] for m in state["messages"]] == ["my refund is late!!"]
+            assert state["analysis"]["lang"] == "en" and state["suggestions"] is not None
