@@ -25,6 +25,7 @@ from assist.hub import Hub
 from assist.rewrite import Rewriter
 from assist.services import build_suggester
 from assist.shared import SharedConversations
+from assist.web import mount_web
 from assist.ws import router as ws_router
 
 logger = logging.getLogger(__name__)
@@ -94,4 +95,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type"])
     app.include_router(api_router, prefix="/api")
     app.include_router(ws_router)
+    mount_web(app, app.state.settings.web_dir)
     return app

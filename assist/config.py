@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The repo's shipped phrase bank; a deployment points ASSIST_PHRASEBANK_DIR elsewhere.
 _SHIPPED_PHRASEBANK = Path(__file__).resolve().parent.parent / "phrasebank"
+_WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 class RetrievalSettings(BaseModel):
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<data_dir>/assist.db")
     phrasebank_dir: Path = Field(_SHIPPED_PHRASEBANK, description="shipped phrases loaded on first start")
     seed_phrasebank: bool = True
+    web_dir: Path = Field(_WEB, description="the sidebar, console, demo and widget (static files)")
     host: str = "127.0.0.1"
     port: int = 8000
     default_lang: str = "en"

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from assist import __version__
 from assist.deps import StoreDep
 from assist.errors import StoreUnavailable
+from assist.vocab import CUE_KINDS, EMOTIONS, LANGS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 router = APIRouter(tags=["health"])
 
@@ -23,3 +24,11 @@ def read_health(store: StoreDep) -> dict[str, Any]:
     except StoreUnavailable as exc:
         raise StoreUnavailable(exc.detail, status="unavailable") from exc
     return {"status": "ok", "version": __version__, "store": store.engine.dialect.name}
+
+
+@router.get("/vocabulary")
+def read_vocabulary() -> dict[str, Any]:
+    """The shared labels (DESIGN §2): languages, situations, emotions, customer types, techniques, statuses."""
+    return {"langs": list(LANGS), "situations": list(SITUATIONS), "emotions": list(EMOTIONS),
+            "customer_types": list(PROFILE_LABELS), "techniques": TECHNIQUES, "statuses": list(PHRASE_STATUSES),
+            "cue_kinds": list(CUE_KINDS)}
