@@ -163,3 +163,21 @@ def test_widget_chatwoot_mode_binds_to_the_chatwoot_conversation(page, server: L
     page.wait_for_function("() => document.querySelector('iframe[data-assist-widget]').src.includes('chatwoot')")
     src = page.locator("iframe[data-assist-widget]").get_attribute("src")
     assert "conversation=chatwoot%3A3%3A77" in src
+
+
+def test_sidebar_reconnects_resyncs_and_escapes_text(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 360, "height": 900})
+    page.goto(f"{server.http}/?conversation=web-drop&lang=en")
+    page.locator("#status[data-kind=connected]").wait_for()
+    hostile = '<img src=x onerror="window.pwned=1"><b>bold</b> where is my order??'
+    httpx.post(f"{server.http}/api/conversations/web-drop/messages", json={"role": "customer", "text": hostile})
+    page.locator("#messages li.customer").first.wait_for()
+    assert page.locator("#messages img, #messages b").count() == 0  # shown as text, not markup
+    assert "<img src=x" in page.locator("#messages").inner_text()
+    page.evaluate("window.agentAssist.socket.ws.close()")  # the network drops the socket
+    page.locator("#status[data-kind=disconnected]").wait_for()
+    # Sent while the sidebar is away: it can only appear through the resync after reconnecting.
+    httpx.post(f"{server.http}/api/conversations/web-drop/messages", json={"role": "agent", "text": "Checking now."})
+    page.locator("#status[data-kind=connected]").wait_for()
+    page.locator("#messages li.agent", has_text="Checking now.").wait_for()  # resynced after reconnecting
+    assert page.evaluate("window.pwned === undefined")

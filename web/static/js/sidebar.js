@@ -249,6 +249,7 @@ function join(conversation) {
     socket = new AssistSocket({ conversation, token: q.get("token"), onFrame, onStatus: setStatus });
     socket.connect();
   }
+  window.agentAssist = { socket };  // for support staff poking at a live sidebar from the console
 }
 
 $("join").addEventListener("submit", (event) => { event.preventDefault(); join($("conversation").value.trim()); });
@@ -275,4 +276,5 @@ if (q.get("conversation")) join(q.get("conversation"));
 else {
   socket = new AssistSocket({ conversation: null, token: q.get("token"), onFrame, onStatus: setStatus });
   socket.connect();
+  window.agentAssist = { socket };
 }
