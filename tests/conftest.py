@@ -66,3 +66,19 @@ def postgres_url() -> Iterator[str]:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         conn.close()
         admin.dispose()
+
+
+def empty_tables(url: str) -> str:
+    """Drop the service's tables in a test database, so a test starts from nothing; the URL back."""
+    from assist.bank.models import Base
+
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> str:
+    """The session's PostgreSQL test database with empty tables."""
+    return empty_tables(postgres_url)

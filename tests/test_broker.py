@@ -9,9 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
 
-from assist.bank.models import Base
 from assist.broker import Broker, RedisBroker, create_broker
 from assist.config import Settings
 from tests.live import live_server
@@ -60,15 +58,12 @@ def test_broker_url_schemes() -> None:
 
 @pytest.mark.live
 @pytest.mark.postgres
-def test_bank_change_on_one_instance_reaches_the_other(postgres_url: str, tmp_path: Path) -> None:
+def test_bank_change_on_one_instance_reaches_the_other(fresh_postgres: str, tmp_path: Path) -> None:
     redis_or_skip()
-    engine = create_engine(postgres_url)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
     prefix = f"test-{secrets.token_hex(4)}"
 
     def settings(name: str) -> Settings:
-        return Settings(_env_file=None, data_dir=tmp_path / name, database_url=postgres_url,  # type: ignore[call-arg]
+        return Settings(_env_file=None, data_dir=tmp_path / name, database_url=fresh_postgres,  # type: ignore[call-arg]
                         broker_url=REDIS_URL, broker_prefix=prefix, seed_phrasebank=False)
 
     with live_server(settings("a")) as a, live_server(settings("b")) as b:
@@ -92,24 +87,21 @@ def test_bank_change_on_one_instance_reaches_the_other(postgres_url: str, tmp_pa
         assert "zebra.1" not in keys
 
 
-def linked(tmp_path: Path, name: str, postgres_url: str, prefix: str) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path / name, database_url=postgres_url,  # type: ignore[call-arg]
+def linked(tmp_path: Path, name: str, database_url: str, prefix: str) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path / name, database_url=database_url,  # type: ignore[call-arg]
                     broker_url=REDIS_URL, broker_prefix=prefix, seed_phrasebank=False)
 
 
 @pytest.mark.live
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_conversation_spans_instances_and_restarts(postgres_url: str, tmp_path: Path) -> None:
+async def test_conversation_spans_instances_and_restarts(fresh_postgres: str, tmp_path: Path) -> None:
     """Fed on A, watched on B; the next message lands on B; a restarted instance still knows the conversation."""
     import json
 
     from websockets.asyncio.client import connect
 
     redis_or_skip()
-    engine = create_engine(postgres_url)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
     prefix = f"test-{secrets.token_hex(4)}"
     cid = "shared-1"
 
@@ -121,8 +113,8 @@ async def test_conversation_spans_instances_and_restarts(postgres_url: str, tmp_
             if frame["type"] == kind:
                 return seen
 
-    with live_server(linked(tmp_path, "a", postgres_url, prefix)) as a, \
-            live_server(linked(tmp_path, "b", postgres_url, prefix)) as b:
+    with live_server(linked(tmp_path, "a", fresh_postgres, prefix)) as a, \
+            live_server(linked(tmp_path, "b", fresh_postgres, prefix)) as b:
         async with connect(b.ws) as agent, httpx.AsyncClient() as http:
             await agent.recv()
             await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
@@ -139,7 +131,7 @@ async def test_conversation_spans_instances_and_restarts(postgres_url: str, tmp_
             assert body["message"]["message_id"] == "m2"
             assert len(body["analysis"]["trajectory"]) == 2  # B continued A's analysis
     # Both instances are gone; a new one on the same Redis picks the conversation up.
-    with live_server(linked(tmp_path, "c", postgres_url, prefix)) as c:
+    with live_server(linked(tmp_path, "c", fresh_postgres, prefix)) as c:
         state = httpx.get(f"{c.http}/api/conversations/{cid}").json()
         assert [m["message_id"] for m in state["messages"]] == ["m1", "m2"]
         assert state["analysis"]["emotion"]["cues"] and state["suggestions"] is not None

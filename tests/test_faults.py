@@ -15,10 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from assist.bank.models import Base
 from assist.config import Settings
 from tests.live import free_port, live_server
 from tests.test_broker import REDIS_URL, linked, redis_or_skip
@@ -54,15 +52,12 @@ def restart_redis() -> None:
 
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_redis_restart_mid_conversation(postgres_url: str, tmp_path: Path) -> None:
+async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Path) -> None:
     from websockets.asyncio.client import connect
 
     redis_or_skip()
     if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
         pytest.skip("redis-server / redis-cli not installed: cannot restart Redis here")
-    engine = create_engine(postgres_url)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
     prefix, cid = f"test-{secrets.token_hex(4)}", "fault-1"
 
     async def next_message(ws) -> dict:  # type: ignore[no-untyped-def]
@@ -71,8 +66,8 @@ async def test_redis_restart_mid_conversation(postgres_url: str, tmp_path: Path)
             if frame["type"] == "message":
                 return frame
 
-    with live_server(linked(tmp_path, "a", postgres_url, prefix)) as a, \
-            live_server(linked(tmp_path, "b", postgres_url, prefix)) as b:
+    with live_server(linked(tmp_path, "a", fresh_postgres, prefix)) as a, \
+            live_server(linked(tmp_path, "b", fresh_postgres, prefix)) as b:
         async with connect(b.ws) as agent, httpx.AsyncClient() as http:
             await agent.recv()
             await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
@@ -154,11 +149,8 @@ class Proxy:
 
 
 @pytest.fixture
-def proxied_postgres(postgres_url: str) -> Iterator[tuple[str, Proxy]]:
-    url = make_url(postgres_url)
-    engine = create_engine(postgres_url)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
+def proxied_postgres(fresh_postgres: str) -> Iterator[tuple[str, Proxy]]:
+    url = make_url(fresh_postgres)
     proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
     yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
     proxy.close()
@@ -190,17 +182,14 @@ def test_postgres_gone_during_writes_gives_503_and_writes_nothing(proxied_postgr
 
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_instance_gone_agent_resyncs_on_another(postgres_url: str, tmp_path: Path) -> None:
+async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_path: Path) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
     redis_or_skip()
-    engine = create_engine(postgres_url)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
     prefix, cid = f"test-{secrets.token_hex(4)}", "fault-3"
-    with live_server(linked(tmp_path, "b", postgres_url, prefix)) as b:
-        with live_server(linked(tmp_path, "a", postgres_url, prefix)) as a:
+    with live_server(linked(tmp_path, "b", fresh_postgres, prefix)) as b:
+        with live_server(linked(tmp_path, "a", fresh_postgres, prefix)) as a:
             async with connect(a.ws) as agent:
                 await agent.recv()
                 await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))

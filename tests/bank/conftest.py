@@ -6,9 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
-from assist.bank.models import Base
 from assist.bank.store import PhraseStore
 
 
@@ -16,10 +14,7 @@ from assist.bank.store import PhraseStore
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'bank.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    Base.metadata.drop_all(engine)  # each test starts from empty tables
-    engine.dispose()
+    url: str = request.getfixturevalue("fresh_postgres")
     return url
 
 
