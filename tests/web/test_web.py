@@ -125,6 +125,7 @@ def test_console_create_edit_approve_and_bad_import(page, server: LiveServer, tm
     page.locator("#editor-key", has_text="version 2").wait_for()
     page.click("#approve")
     page.locator("#editor-key", has_text="approved").wait_for()
+    page.locator("#history li", has_text="v3 status").wait_for()  # history loads after the header
     assert page.locator("#history li").count() == 3
     assert page.locator("#history ins").count() >= 1  # each change shown as a diff
     page.fill("#f-emotions", "rage")  # validation errors are shown, nothing saved
