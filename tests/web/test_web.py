@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,10 +101,12 @@ def test_sidebar_suggestion_actions_send_feedback(page, server: LiveServer, tmp_
     page.keyboard.press("Alt+2")
     page.locator("li.suggestion").nth(2).get_by_role("button", name="Dismiss").click()
     shot(page, "sidebar", tmp_path)
-    server.app.state.hub  # noqa: B018 - the server is alive; counts are flushed below
-    page.wait_for_timeout(300)
-    usage = httpx.get(f"{server.http}/api/phrases/{phrase}/usage").json()["totals"]
-    assert usage["used"] >= 1
+    deadline = time.monotonic() + 10  # feedback travels over the socket: poll for it
+    used = 0
+    while used < 1 and time.monotonic() < deadline:
+        used = httpx.get(f"{server.http}/api/phrases/{phrase}/usage").json()["totals"]["used"]
+        time.sleep(0.05)
+    assert used >= 1
 
 
 def test_console_create_edit_approve_and_bad_import(page, server: LiveServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
