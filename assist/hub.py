@@ -127,7 +127,8 @@ class Hub:
         self._idle = asyncio.Event()
         self._idle.set()
         self._shown: Counter[int] = Counter()
-        self.batcher = EncodeBatcher(suggester.searcher.encoder) if suggester is not None else None
+        self.batcher = (EncodeBatcher(suggester.searcher.encoder, suggester.searcher.settings.encode_batch)
+                        if suggester is not None else None)
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifecycle ------------------------------------------------------------------------------
