@@ -1,12 +1,16 @@
-// The team-lead console: phrase table with filters, editor, approve/retire, history, import/export, usage.
-import { clear, h } from "./dom.js";
+// The team-lead console: phrase table with filters, editor with validation, approve/retire, history with a
+// diff per change, import with a dry run, export, and usage charts. Text from the bank is inserted as text.
+import { diffChars } from "./diff.js";
+import { clear, h, svg } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 const LANGS = ["zh-Hans", "zh-Hant", "en"];
+const LIMIT = 25;
+const KEY = /^[a-z0-9_.-]{1,80}$/;
 let token = sessionStorage.getItem("assist-token") || "";
 let offset = 0;
-const LIMIT = 25;
 let current = null;
+let vocab = null;
 
 async function api(path, options = {}) {
   const headers = { ...(options.headers || {}) };
@@ -15,47 +19,66 @@ async function api(path, options = {}) {
     headers["content-type"] = "application/json";
     options.body = JSON.stringify(options.json);
   }
-  const r = await fetch(path, { ...options, headers });
-  const body = r.status === 204 ? null : (r.headers.get("content-type") || "").includes("json") ? await r.json() : await r.blob();
+  let r;
+  try { r = await fetch(path, { ...options, headers }); } catch (err) {
+    return { ok: false, status: 0, body: { detail: `the service did not answer (${err.message})` } };
+  }
+  if (r.status === 401 && token) { signInAgain(); }
+  const type = r.headers.get("content-type") || "";
+  const body = r.status === 204 ? null : type.includes("json") ? await r.json() : await r.blob();
   return { ok: r.ok, status: r.status, body };
 }
 
 function detailText(body) {
   if (!body) return "";
-  if (Array.isArray(body.detail)) return body.detail.map((e) => `${(e.loc || []).slice(1).join(".")}: ${e.msg.replace(/^Value error, /, "")}`).join("; ");
+  if (Array.isArray(body.detail)) return body.detail.map((e) => `${(e.loc || []).slice(1).join(".")}: ${String(e.msg).replace(/^Value error, /, "")}`).join("; ");
   return body.detail || "";
 }
 
 function list(value) {
-  return value.split(",").map((s) => s.trim()).filter(Boolean);
+  return value.split(/[,，、]/).map((s) => s.trim()).filter(Boolean);
 }
 
-function fill(select, values) {
-  for (const v of values) select.append(h("option", { value: v }, v));
+function fill(select, values, names = {}) {
+  for (const value of values) select.append(h("option", { value }, names[value] ? `${value} — ${names[value]}` : value));
 }
 
 // ---- sign in -----------------------------------------------------------------------------------
 
+function signInAgain() {
+  $("signin").hidden = false;
+  $("app").hidden = true;
+  $("signout").hidden = true;
+}
+
 async function start() {
   const probe = await api("/api/phrases/stats");
   if (probe.status === 401 || probe.status === 403) {
-    $("signin").hidden = false;
-    $("app").hidden = true;
-    if (token) $("signin-error").textContent = probe.status === 403 ? "This token is not a lead's." : "Unknown or revoked token.";
+    signInAgain();
+    $("who").textContent = "";
+    if (token) $("signin-error").textContent = probe.status === 403 ? "This token is not a lead's: the console needs a lead token." : "Unknown or revoked token.";
+    $("token").focus();
     return;
   }
   $("signin").hidden = true;
   $("app").hidden = false;
+  $("signout").hidden = !token;
   $("who").textContent = token ? "signed in with a lead token" : "open access (loopback, no tokens configured)";
-  const vocab = (await api("/api/vocabulary")).body;
-  const form = $("filters");
-  fill(form.elements.lang, vocab.langs);
-  fill(form.elements.situation, vocab.situations);
-  fill(form.elements.emotion, vocab.emotions);
-  fill(form.elements.customer_type, vocab.customer_types);
-  fill(form.elements.status, vocab.statuses);
-  fill($("f-technique"), Object.keys(vocab.techniques));
-  fill($("f-status"), vocab.statuses);
+  if (!vocab) {
+    vocab = (await api("/api/vocabulary")).body;
+    const form = $("filters");
+    fill(form.elements.lang, vocab.langs);
+    fill(form.elements.situation, vocab.situations);
+    fill(form.elements.emotion, vocab.emotions);
+    fill(form.elements.customer_type, vocab.customer_types);
+    fill(form.elements.status, vocab.statuses);
+    fill($("f-technique"), Object.keys(vocab.techniques), vocab.techniques);
+    fill($("f-status"), vocab.statuses);
+    $("h-situations").textContent = `one or more of: ${vocab.situations.join(", ")}`;
+    $("h-emotions").textContent = `one or more of: ${vocab.emotions.join(", ")}`;
+    $("h-customer_types").textContent = `e.g. ${vocab.customer_types.slice(0, 3).join(", ")} … (${vocab.customer_types.length} in all)`;
+  }
+  renderOverview(probe.body);
   await load();
 }
 
@@ -63,6 +86,13 @@ $("signin").addEventListener("submit", (event) => {
   event.preventDefault();
   token = $("token").value.trim();
   sessionStorage.setItem("assist-token", token);
+  $("token").value = "";
+  start();
+});
+$("signout").addEventListener("click", () => {
+  token = "";
+  sessionStorage.removeItem("assist-token");
+  $("signin-error").textContent = "";
   start();
 });
 
@@ -78,21 +108,26 @@ async function load() {
   if (!r.ok) { $("count").textContent = detailText(r.body); return; }
   const lang = $("filters").elements.lang.value;
   for (const p of r.body.data) {
-    const text = p.text[lang] || p.text["zh-Hans"] || p.text.en || Object.values(p.text)[0];
-    const row = h("tr", { tabindex: 0, class: current && current.id === p.id ? "selected" : "", dataset: { key: p.key } },
-      h("td", {}, p.key), h("td", {}, text), h("td", {}, p.situations.join(", ")), h("td", {}, p.emotions.join(", ")),
-      h("td", { class: `status-${p.status}` }, p.status), h("td", {}, p.version));
-    row.addEventListener("click", () => open(p.id));
-    row.addEventListener("keydown", (e) => { if (e.key === "Enter") open(p.id); });
+    const text = p.text[lang] || p.text["zh-Hans"] || p.text.en || Object.values(p.text)[0] || "";
+    const selected = Boolean(current && current.id === p.id);
+    const row = h("tr", { class: selected ? "selected" : "", dataset: { key: p.key }, "aria-selected": String(selected) },
+      h("td", {}, h("button", { type: "button", class: "open", onclick: () => open(p.id) }, p.key)),
+      h("td", { lang: lang || (p.text["zh-Hans"] ? "zh-Hans" : "en") }, text),
+      h("td", {}, p.situations.join(", ")), h("td", {}, p.emotions.join(", ")),
+      h("td", { class: `status-${p.status}` }, p.status), h("td", { class: "num" }, p.version));
+    row.addEventListener("click", (e) => { if (e.target.tagName !== "BUTTON") open(p.id); });
     rows.append(row);
   }
+  if (!r.body.data.length) rows.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No phrase matches these filters.")));
   const last = Math.min(offset + LIMIT, r.body.count);
-  $("count").textContent = `${r.body.count} phrases${r.body.count ? `, showing ${offset + 1}–${last}` : ""}`;
+  $("count").textContent = `${r.body.count} phrase${r.body.count === 1 ? "" : "s"}${r.body.count ? `, showing ${offset + 1}–${last}` : ""}`;
   $("prev").disabled = offset === 0;
   $("next").disabled = last >= r.body.count;
 }
 
 $("filters").addEventListener("submit", (e) => { e.preventDefault(); offset = 0; load(); });
+$("filters").addEventListener("change", (e) => { if (e.target.tagName === "SELECT") { offset = 0; load(); } });
+$("reset").addEventListener("click", () => { $("filters").reset(); offset = 0; load(); });
 $("prev").addEventListener("click", () => { offset = Math.max(0, offset - LIMIT); load(); });
 $("next").addEventListener("click", () => { offset += LIMIT; load(); });
 
@@ -102,26 +137,31 @@ function show(p) {
   current = p;
   const f = $("editor");
   f.hidden = false;
+  $("pick").hidden = true;
+  setErrors({});
   $("editor-errors").textContent = "";
-  $("editor-key").textContent = p ? `${p.key} · version ${p.version} · ${p.status}${p.derived.length ? ` · derived: ${p.derived.join(", ")}` : ""}` : "New phrase";
+  $("editor-errors").className = "errors";
+  $("editor-key").textContent = p ? `${p.key} · version ${p.version} · ${p.status}${p.derived.length ? ` · derived: ${p.derived.join(", ")}` : ""} · last change by ${p.updated_by}` : "New phrase (saved as a draft unless you pick another status)";
   f.elements.key.value = p ? p.key : "";
   f.elements.key.disabled = Boolean(p);
   for (const lang of LANGS) f.elements[lang].value = p && !p.derived.includes(lang) ? (p.text[lang] || "") : "";
+  f.elements["zh-Hant"].placeholder = p && p.derived.includes("zh-Hant") ? p.text["zh-Hant"] || "" : "";
   f.elements.situations.value = p ? p.situations.join(", ") : "";
   f.elements.emotions.value = p ? p.emotions.join(", ") : "";
   f.elements.customer_types.value = p ? p.customer_types.join(", ") : "";
   f.elements.technique.value = p ? (p.technique || "") : "";
   f.elements.teams.value = p ? p.teams.join(", ") : "";
   f.elements.status.value = p ? p.status : "draft";
-  $("approve").hidden = $("retire").hidden = !p;
+  $("approve").hidden = !p || p.status === "approved";
+  $("retire").hidden = !p || p.status === "retired";
 }
 
-async function open(id) {
+async function open(id, { focus = true } = {}) {
   const r = await api(`/api/phrases/${id}`);
   if (!r.ok) return;
   show(r.body);
-  await Promise.all([history(id), usage(id)]);
-  load();
+  await Promise.all([history(id), usage(id), load()]);
+  if (focus) $("editor-key").scrollIntoView({ block: "nearest" });
 }
 
 function formBody(f) {
@@ -134,10 +174,71 @@ function formBody(f) {
   };
 }
 
+const FIELDS = ["key", "zh-Hans", "zh-Hant", "en", "situations", "emotions", "customer_types"];
+
+function setErrors(errors) {
+  for (const name of FIELDS) {
+    const input = $(`f-${name}`);
+    const message = errors[name] || "";
+    $(`e-${name}`).textContent = message;
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+}
+
+/** The checks the server makes too, done here first so a lead sees every problem at once, by its field. */
+function validate(f, body) {
+  const errors = {};
+  const key = f.elements.key.value.trim();
+  if (!current && key && !KEY.test(key)) errors.key = "lowercase letters, digits, _ . - only; up to 80 characters";
+  const given = LANGS.filter((lang) => body.text[lang]);
+  if (!given.length) errors.en = "write the text in at least one language";
+  const slots = (s) => [...new Set(s.match(/\{[A-Za-z_][A-Za-z0-9_]*\}/g) || [])].sort().join(" ");
+  for (const lang of given) {
+    if ([...body.text[lang]].length > 1000) errors[lang] = "at most 1,000 characters";
+    else if (slots(body.text[lang]) !== slots(body.text[given[0]])) {
+      errors[lang] = `placeholders differ from ${given[0]}: ${slots(body.text[lang]) || "none"} vs ${slots(body.text[given[0]]) || "none"}`;
+    }
+  }
+  const unknown = (values, allowed, what) => {
+    const bad = values.filter((x) => !allowed.includes(x));
+    return bad.length ? `unknown ${what} ${bad.map((x) => `'${x}'`).join(", ")}` : "";
+  };
+  if (vocab) {
+    errors.situations = unknown(body.situations, vocab.situations, "situation");
+    errors.emotions = unknown(body.emotions, vocab.emotions, "emotion");
+    errors.customer_types = unknown(body.customer_types, vocab.customer_types, "customer type");
+  }
+  for (const k of Object.keys(errors)) if (!errors[k]) delete errors[k];
+  return errors;
+}
+
+/** Put the server's 422 list (loc: ["body", "emotions", 0]) under the fields it names. */
+function serverErrors(body) {
+  const errors = {};
+  if (body && Array.isArray(body.detail)) {
+    for (const e of body.detail) {
+      const loc = (e.loc || []).slice(1);
+      const name = loc[0] === "text" ? loc[1] : loc[0];
+      if (FIELDS.includes(name)) errors[name] = String(e.msg).replace(/^Value error, /, "");
+    }
+  }
+  return errors;
+}
+
 $("editor").addEventListener("submit", async (event) => {
   event.preventDefault();
   const f = $("editor");
   const body = formBody(f);
+  const problems = validate(f, body);
+  setErrors(problems);
+  const out = $("editor-errors");
+  out.className = "errors";
+  if (Object.keys(problems).length) {
+    out.textContent = `Not saved: ${Object.values(problems).join("; ")}.`;
+    f.querySelector("[aria-invalid=true]").focus();
+    return;
+  }
   let r;
   if (current) {
     r = await api(`/api/phrases/${current.id}`, { method: "PATCH", json: { ...body, version: current.version } });
@@ -147,32 +248,71 @@ $("editor").addEventListener("submit", async (event) => {
     r = await api("/api/phrases", { method: "POST", json: body });
   }
   if (!r.ok) {
-    const extra = r.status === 409 && r.body.current_version ? ` (now at version ${r.body.current_version}: reopen it)` : "";
-    $("editor-errors").textContent = `${r.status}: ${detailText(r.body)}${extra}`;
+    setErrors(serverErrors(r.body));
+    const extra = r.status === 409 && r.body.current_version
+      ? ` Someone saved version ${r.body.current_version} meanwhile: reopen the phrase to see it, then redo your change.` : "";
+    out.textContent = `Not saved (${r.status}): ${detailText(r.body)}.${extra}`;
     return;
   }
-  await open(r.body.id);
-  $("editor-errors").textContent = "Saved.";
+  await open(r.body.id, { focus: false });
+  out.className = "saved";
+  out.textContent = `Saved. Version ${r.body.version}.`;
 });
 
-async function setStatus(status) {
+async function changeStatus(status) {
   const r = await api(`/api/phrases/${current.id}/status`, { method: "POST", json: { status, version: current.version } });
   if (!r.ok) { $("editor-errors").textContent = `${r.status}: ${detailText(r.body)}`; return; }
-  await open(current.id);
+  await open(current.id, { focus: false });
+  $("editor-errors").className = "saved";
+  $("editor-errors").textContent = status === "approved" ? "Approved: agents see it now." : "Retired: agents no longer see it.";
 }
-$("approve").addEventListener("click", () => setStatus("approved"));
-$("retire").addEventListener("click", () => setStatus("retired"));
-$("new").addEventListener("click", () => { show(null); clear($("history")); clear($("usage")); $("f-key").focus(); });
+$("approve").addEventListener("click", () => changeStatus("approved"));
+$("retire").addEventListener("click", () => changeStatus("retired"));
+$("new").addEventListener("click", () => {
+  show(null);
+  clear($("history"));
+  clear($("usage"));
+  load();
+  $("f-key").focus();
+});
 
-// ---- history and usage -------------------------------------------------------------------------
+// ---- history -----------------------------------------------------------------------------------
 
-function changed(before, after) {
+function inlineDiff(before, after) {
+  const p = h("span", { class: "diff" });
+  for (const part of diffChars(before, after)) {
+    if (part.op === "=") p.append(part.text);
+    else if (part.op === "-") p.append(h("del", {}, h("span", { class: "visually-hidden" }, "[removed: "), part.text, h("span", { class: "visually-hidden" }, "]")));
+    else p.append(h("ins", {}, h("span", { class: "visually-hidden" }, "[added: "), part.text, h("span", { class: "visually-hidden" }, "]")));
+  }
+  return p;
+}
+
+function listDiff(before = [], after = []) {
   const out = [];
-  for (const key of new Set([...Object.keys(before || {}), ...Object.keys(after || {})])) {
-    if (key === "version") continue;
-    const a = JSON.stringify((before || {})[key]);
-    const b = JSON.stringify((after || {})[key]);
-    if (a !== b) out.push(h("div", {}, h("strong", {}, key), ": ", h("del", {}, a ?? "—"), " → ", h("ins", {}, b ?? "—")));
+  for (const x of before) if (!after.includes(x)) out.push(h("del", {}, x), " ");
+  for (const x of after) if (!before.includes(x)) out.push(h("ins", {}, x), " ");
+  return out;
+}
+
+function changes(before, after) {
+  const out = [];
+  const b = before || {};
+  const a = after || {};
+  for (const lang of LANGS) {
+    const x = (b.text || {})[lang] || "";
+    const y = (a.text || {})[lang] || "";
+    if (x !== y) out.push(h("div", { class: "field" }, h("strong", {}, `text ${lang}`), " ", x && y ? inlineDiff(x, y) : x ? h("del", {}, x) : h("ins", {}, y)));
+  }
+  for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
+    if (["version", "text"].includes(key)) continue;
+    const x = b[key];
+    const y = a[key];
+    if (JSON.stringify(x) === JSON.stringify(y)) continue;
+    const body = Array.isArray(x) || Array.isArray(y) ? listDiff(x || [], y || [])
+      : [h("del", {}, x == null ? "—" : typeof x === "object" ? JSON.stringify(x) : String(x)), " → ",
+        h("ins", {}, y == null ? "—" : typeof y === "object" ? JSON.stringify(y) : String(y))];
+    out.push(h("div", { class: "field" }, h("strong", {}, key), " ", body));
   }
   return out;
 }
@@ -180,68 +320,122 @@ function changed(before, after) {
 async function history(id) {
   const r = await api(`/api/phrases/${id}/history`);
   const ol = clear($("history"));
+  if (!r.ok) { ol.append(h("li", { class: "errors" }, detailText(r.body))); return; }
   for (const e of (r.body || []).slice().reverse()) {
-    ol.append(h("li", {}, h("div", {}, `v${e.version} ${e.action} by ${e.actor}, ${new Date(e.at).toLocaleString()}`),
-      e.action === "create" ? h("div", { class: "muted" }, "created") : changed(e.before, e.after)));
+    ol.append(h("li", {}, h("div", {}, h("strong", {}, `v${e.version} ${e.action}`), ` by ${e.actor}, ${new Date(e.at).toLocaleString()}`),
+      e.action === "create" ? h("div", { class: "muted" }, "created") : changes(e.before, e.after)));
   }
+}
+
+// ---- usage -------------------------------------------------------------------------------------
+
+const KINDS = ["shown", "used", "dismissed"];
+
+function rate(r) {
+  return r === null || r === undefined ? "n/a" : `${Math.round(r * 100)}%`;
+}
+
+function totalsGrid(t) {
+  return h("div", { class: "totals" },
+    ...KINDS.map((k) => h("div", {}, h("b", {}, t[k]), h("span", {}, k))),
+    h("div", {}, h("b", {}, rate(t.acceptance_rate)), h("span", {}, "acceptance (used ÷ shown)")));
+}
+
+/** Per-day grouped bars (shown, used, dismissed) with a date axis; the numbers are in a table below it. */
+function dayChart(days) {
+  const W = 320, H = 110, left = 22, bottom = 16, top = 6;
+  const max = Math.max(1, ...days.flatMap((d) => KINDS.map((k) => d[k])));
+  const slot = (W - left) / days.length;
+  const bw = Math.max(2, Math.min(10, (slot - 2) / 3));
+  const y = (v) => top + (H - top - bottom) * (1 - v / max);
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
+    "aria-label": `Usage per day over ${days.length} day(s); the numbers are in the table below.` },
+  svg("defs", {}, svg("pattern", { id: "hatch", width: 4, height: 4, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
+    svg("rect", { width: 4, height: 4, fill: "#fff" }), svg("rect", { width: 2, height: 4, fill: "#f59e0b" }))),
+  svg("line", { x1: left, x2: W, y1: H - bottom, y2: H - bottom, class: "axis" }),
+  svg("line", { x1: left, x2: left, y1: top, y2: H - bottom, class: "axis" }),
+  svg("text", { x: left - 3, y: top + 6, "text-anchor": "end" }, max),
+  svg("text", { x: left - 3, y: H - bottom, "text-anchor": "end" }, 0));
+  days.forEach((d, i) => {
+    KINDS.forEach((k, j) => {
+      const x = left + i * slot + (slot - 3 * bw) / 2 + j * bw;
+      chart.append(svg("rect", { x: x.toFixed(1), y: y(d[k]).toFixed(1), width: (bw - 0.5).toFixed(1), height: (H - bottom - y(d[k])).toFixed(1),
+        class: k, stroke: "#64748b", "stroke-width": 0.3 }, svg("title", {}, `${d.day}: ${k} ${d[k]}`)));
+    });
+  });
+  const label = (i, anchor) => svg("text", { x: (left + i * slot + slot / 2).toFixed(1), y: H - 4, "text-anchor": anchor }, days[i].day.slice(5));
+  chart.append(label(0, days.length === 1 ? "middle" : "start"));
+  if (days.length > 1) chart.append(label(days.length - 1, "end"));
+  return chart;
+}
+
+function dataTable(days) {
+  return h("details", {}, h("summary", {}, "Numbers per day"),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "day"), ...KINDS.map((k) => h("th", { scope: "col", class: "num" }, k)))),
+      h("tbody", {}, days.map((d) => h("tr", {}, h("td", {}, d.day), ...KINDS.map((k) => h("td", { class: "num" }, d[k])))))));
+}
+
+function legend() {
+  return h("p", { class: "legend", "aria-hidden": "true" }, h("span", { class: "shown" }, "shown"), h("span", { class: "used" }, "used"),
+    h("span", { class: "dismissed" }, "dismissed (hatched)"));
 }
 
 async function usage(id) {
   const r = await api(`/api/phrases/${id}/usage?days=30`);
   const box = clear($("usage"));
-  if (!r.ok) return;
-  const t = r.body.totals;
-  const rate = t.acceptance_rate === null ? "n/a" : `${Math.round(t.acceptance_rate * 100)}%`;
-  box.append(h("p", {}, `shown ${t.shown} · used ${t.used} · dismissed ${t.dismissed} · acceptance ${rate}`));
+  if (!r.ok) { box.append(h("p", { class: "errors" }, detailText(r.body))); return; }
+  box.append(totalsGrid(r.body.totals));
   const days = r.body.days;
-  if (!days.length) { box.append(h("p", { class: "muted" }, "No usage yet.")); return; }
-  const NS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(NS, "svg");
-  const max = Math.max(1, ...days.map((d) => d.shown + d.used + d.dismissed));
-  const w = 300, bh = 80, bw = Math.max(4, Math.floor(w / days.length) - 2);
-  svg.setAttribute("viewBox", `0 0 ${w} ${bh + 14}`);
-  svg.setAttribute("class", "chart");
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", `usage per day: ${days.map((d) => `${d.day} shown ${d.shown} used ${d.used} dismissed ${d.dismissed}`).join("; ")}`);
-  days.forEach((d, i) => {
-    let y = bh;
-    for (const kind of ["shown", "used", "dismissed"]) {
-      const height = (d[kind] / max) * bh;
-      y -= height;
-      const rect = document.createElementNS(NS, "rect");
-      Object.entries({ x: i * (bw + 2), y, width: bw, height, class: kind }).forEach(([k, v]) => rect.setAttribute(k, v));
-      const title = document.createElementNS(NS, "title");
-      title.textContent = `${d.day}: ${kind} ${d[kind]}`;
-      rect.append(title);
-      svg.append(rect);
-    }
-  });
-  box.append(svg, h("p", { class: "muted" }, "bars: shown (grey), used (blue), dismissed (amber)"));
+  if (!days.length) { box.append(h("p", { class: "muted" }, "Not suggested to an agent in the last 30 days.")); return; }
+  box.append(dayChart(days), legend(), dataTable(days));
+}
+
+/** The whole bank: totals and the most used phrases, as bars of acceptance. */
+async function renderOverview(stats) {
+  const box = clear($("overview"));
+  if (!stats || !stats.usage) return;
+  const by = stats.phrases.by_status || {};
+  box.append(h("p", { class: "muted" }, `${stats.phrases.total} phrases: ${Object.entries(by).map(([k, n]) => `${n} ${k}`).join(", ")}.`));
+  box.append(totalsGrid(stats.usage));
+  if (!stats.top_used.length) { box.append(h("p", { class: "muted" }, "No phrase has been used by an agent yet.")); return; }
+  const keys = await Promise.all(stats.top_used.map((u) => api(`/api/phrases/${u.phrase_id}`).then((r) => (r.ok ? r.body.key : `#${u.phrase_id}`))));
+  box.append(h("h3", {}, "Most used"), h("ul", { class: "bars" }, stats.top_used.map((u, i) => h("li", {},
+    h("button", { type: "button", class: "link", onclick: () => open(u.phrase_id) }, keys[i]),
+    h("span", { class: "track", role: "img", "aria-label": `acceptance ${rate(u.acceptance_rate)}` },
+      h("span", { style: `width:${Math.round((u.acceptance_rate || 0) * 100)}%` })),
+    h("span", {}, `${u.used}/${u.shown} · ${rate(u.acceptance_rate)}`)))));
+  box.append(h("p", { class: "muted" }, "Bar: acceptance (used ÷ shown). Numbers: used / shown · acceptance."));
 }
 
 // ---- import and export -------------------------------------------------------------------------
 
-$("import").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const file = $("import-file").files[0];
+async function runImport(file, dry) {
   const data = new FormData();
   data.append("file", file);
-  const dry = $("dry-run").checked;
   const r = await api(`/api/phrases/import?dry_run=${dry}`, { method: "POST", body: data });
   const box = clear($("import-result"));
   if (r.ok) {
-    box.append(h("p", {}, `${dry ? "Dry run: would import" : "Imported"} ${r.body.created} new, ${r.body.updated} updated, ${r.body.unchanged} unchanged (${r.body.format}, ${r.body.encoding}).`));
-    if (!dry) load();
+    const b = r.body;
+    box.append(h("p", { class: dry ? "" : "saved" }, `${dry ? "Dry run, nothing written: would create" : "Imported: created"} ${b.created}, update ${b.updated}, leave ${b.unchanged} unchanged (${b.format}, ${b.encoding}).`));
+    if (dry && (b.created || b.updated)) {
+      box.append(h("button", { type: "button", onclick: () => runImport(file, false) }, `Import ${file.name} for real`));
+    }
+    if (!dry) { load(); start(); }
     return;
   }
-  box.append(h("p", { class: "errors" }, `${r.status}: ${detailText(r.body)}`));
+  box.append(h("p", { class: "errors" }, `${r.status === 422 ? "Nothing imported" : `Error ${r.status}`}: ${detailText(r.body)}`));
   if (r.body && r.body.errors) {
-    const table = h("table", { class: "errors" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Line"), h("th", { scope: "col" }, "Key"), h("th", { scope: "col" }, "Reason"))));
-    const body = h("tbody");
-    for (const e of r.body.errors) body.append(h("tr", {}, h("td", {}, e.line ?? "—"), h("td", {}, e.key ?? "—"), h("td", {}, e.reason)));
-    table.append(body);
-    box.append(table);
+    box.append(h("table", { class: "errors" },
+      h("caption", { class: "visually-hidden" }, "Rows with errors"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Line"), h("th", { scope: "col" }, "Key"), h("th", { scope: "col" }, "Reason"))),
+      h("tbody", {}, r.body.errors.map((e) => h("tr", {}, h("td", {}, e.line ?? "—"), h("td", {}, e.key ?? "—"), h("td", {}, e.reason))))));
   }
+}
+
+$("import").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const file = $("import-file").files[0];
+  if (file) runImport(file, $("dry-run").checked);
 });
 
 for (const button of document.querySelectorAll("[data-export]")) {
@@ -249,10 +443,12 @@ for (const button of document.querySelectorAll("[data-export]")) {
     const fmt = button.dataset.export;
     const r = await api(`/api/phrases/export?format=${fmt}`);
     if (!r.ok) return;
-    const a = h("a", { href: URL.createObjectURL(r.body), download: `phrasebank.${fmt === "yaml" ? "yml" : fmt}` });
+    const url = URL.createObjectURL(r.body);
+    const a = h("a", { href: url, download: `phrasebank.${fmt === "yaml" ? "yml" : fmt}` });
     document.body.append(a);
     a.click();
     a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
   });
 }
 
