@@ -49,6 +49,7 @@
 
   function show(open) {
     frame.hidden = !open;
+    frame.style.display = open ? "block" : "none";  // the inline style would win over [hidden]
     if (toggle) {
       toggle.setAttribute("aria-expanded", String(open));
       toggle.textContent = open ? "Agent Assist ▾" : "Agent Assist ▴";

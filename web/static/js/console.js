@@ -193,12 +193,12 @@ function validate(f, body) {
   if (!current && key && !KEY.test(key)) errors.key = "lowercase letters, digits, _ . - only; up to 80 characters";
   const given = LANGS.filter((lang) => body.text[lang]);
   if (!given.length) errors.en = "write the text in at least one language";
-  const slots = (s) => [...new Set(s.match(/\{[A-Za-z_][A-Za-z0-9_]*\}/g) || [])].sort().join(" ");
+  const slots = (s) => new Set(s.match(/\{[A-Za-z_][A-Za-z0-9_]*\}/g) || []);
+  const all = new Set(given.flatMap((lang) => [...slots(body.text[lang])]));
   for (const lang of given) {
+    const missing = [...all].filter((x) => !slots(body.text[lang]).has(x));
     if ([...body.text[lang]].length > 1000) errors[lang] = "at most 1,000 characters";
-    else if (slots(body.text[lang]) !== slots(body.text[given[0]])) {
-      errors[lang] = `placeholders differ from ${given[0]}: ${slots(body.text[lang]) || "none"} vs ${slots(body.text[given[0]]) || "none"}`;
-    }
+    else if (missing.length) errors[lang] = `placeholders differ between languages: this text lacks ${missing.join(" ")}`;
   }
   const unknown = (values, allowed, what) => {
     const bad = values.filter((x) => !allowed.includes(x));

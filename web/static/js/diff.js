@@ -1,10 +1,16 @@
-// A character-level diff (longest common subsequence) for the console's history: short texts only.
-// Works on code points so CJK and emoji stay whole. Returns [{op: "=", "-" or "+", text}].
+// A diff (longest common subsequence) for the console's history, short texts only. Tokens are words for
+// alphabetic scripts and single characters for Chinese (code points, so nothing splits a character).
+// Returns [{op: "=", "-" or "+", text}].
 const LIMIT = 2000;
+const TOKEN = /\p{Script=Han}|[\p{L}\p{N}_'’{}]+|\s+|./gsu;
+
+export function tokens(text) {
+  return (text || "").match(TOKEN) || [];
+}
 
 export function diffChars(before, after) {
-  const a = Array.from(before || "");
-  const b = Array.from(after || "");
+  const a = tokens(before);
+  const b = tokens(after);
   if (a.length * b.length > LIMIT * LIMIT / 4 || a.length > LIMIT || b.length > LIMIT) {
     return [{ op: "-", text: a.join("") }, { op: "+", text: b.join("") }].filter((p) => p.text);
   }
@@ -41,5 +47,28 @@ export function diffChars(before, after) {
   while (i < n) { push("-", x[i]); i += 1; }
   while (j < m) { push("+", y[j]); j += 1; }
   if (endA < a.length) push("=", a.slice(endA).join(""));
+  return tidy(out);
+}
+
+/** Fold a lone space between two changes into them, then give each run of changes one deletion and one
+ *  insertion: "look into → check", not "look → check, into → ∅". */
+function tidy(parts) {
+  const out = [];
+  let del = "";
+  let ins = "";
+  const flush = () => {
+    if (del) out.push({ op: "-", text: del });
+    if (ins) out.push({ op: "+", text: ins });
+    del = "";
+    ins = "";
+  };
+  parts.forEach((p, i) => {
+    const between = p.op === "=" && /^\s+$/.test(p.text) && i > 0 && i < parts.length - 1 && parts[i + 1].op !== "=" && (del || ins);
+    if (p.op === "-") del += p.text;
+    else if (p.op === "+") ins += p.text;
+    else if (between) { del += p.text; ins += p.text; }
+    else { flush(); out.push(p); }
+  });
+  flush();
   return out;
 }

@@ -463,6 +463,11 @@ document.addEventListener("keydown", (event) => {
     accept();
   }
 });
+window.addEventListener("hashchange", () => {  // a token handed over later, in the fragment
+  if (!new URLSearchParams(location.hash.slice(1)).has("token")) return;
+  const token = takeToken();
+  if (token && token !== socket.token) socket.setToken(token);
+});
 window.addEventListener("message", (event) => {  // the widget moves an open sidebar to another conversation
   const data = event.data;
   if (event.source !== window.parent || event.origin !== host || !data || data.source !== "agent-assist-host") return;
