@@ -104,6 +104,7 @@ def test_sidebar_suggestion_actions_send_feedback(page, server: LiveServer, tmp_
     assert page.locator("#suggestions-title").inner_text() == "推荐话术"
     assert page.locator("li.suggestion").count() == before - 1
     page.locator("#lang").click()
+    page.evaluate("document.getElementById('scroll').scrollTop = 0")
     shot(page, "sidebar", tmp_path)
 
 
@@ -209,10 +210,10 @@ def test_console_create_edit_approve_and_bad_import(page, server: LiveServer, tm
     page.locator("#rows tr", has_text="web.console.1").wait_for()
     page.locator("#rows tr", has_text="web.console.1").locator("button").click()
     page.locator("#editor-key", has_text="web.console.1").wait_for()
-    shot(page, "console", tmp_path)
+    shot(page, "console", tmp_path, full_page=False)
 
 
-def test_console_dry_run_then_import_and_usage_chart(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_console_dry_run_then_import_and_usage_chart(page, server: LiveServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     good = ('- key: web.import.1\n  text:\n    en: "Thanks for waiting, {customer_name}."\n'
             '    zh-Hans: "感谢您的耐心等待，{customer_name}。"\n'
             '  situations: [delay]\n  emotions: [anxiety]\n').encode()
@@ -235,6 +236,8 @@ def test_console_dry_run_then_import_and_usage_chart(page, server: LiveServer) -
     page.locator("#usage svg.chart rect.used").wait_for()
     assert "38%" in page.locator("#usage .totals").inner_text()  # 3 used of 8 shown
     assert page.locator("#usage details table tbody tr").count() == 1  # the numbers, not only a picture
+    page.locator("#usage-title").scroll_into_view_if_needed()
+    shot(page, "console-usage", tmp_path, full_page=False)
 
 
 def test_console_needs_a_lead_token(page, secured) -> None:  # type: ignore[no-untyped-def]
@@ -281,6 +284,7 @@ def test_widget_mounts_in_a_host_page_and_follows_the_conversation(page, server,
     widget.locator("#messages li.customer", has_text="money back").wait_for()  # follows the conversation
     widget.locator("li.suggestion").first.get_by_role("button", name="Insert").click()
     page.wait_for_function("() => document.getElementById('reply').value.length > 0")  # handed to the host page
+    widget.locator("#scroll").evaluate("el => { el.scrollTop = 0; }")
     shot(page, "widget", tmp_path, full_page=False)
     toggle = page.locator("[data-assist-widget-box] button")
     assert toggle.get_attribute("aria-expanded") == "true"

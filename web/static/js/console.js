@@ -397,9 +397,10 @@ async function renderOverview(stats) {
   const by = stats.phrases.by_status || {};
   box.append(h("p", { class: "muted" }, `${stats.phrases.total} phrases: ${Object.entries(by).map(([k, n]) => `${n} ${k}`).join(", ")}.`));
   box.append(totalsGrid(stats.usage));
-  if (!stats.top_used.length) { box.append(h("p", { class: "muted" }, "No phrase has been used by an agent yet.")); return; }
-  const keys = await Promise.all(stats.top_used.map((u) => api(`/api/phrases/${u.phrase_id}`).then((r) => (r.ok ? r.body.key : `#${u.phrase_id}`))));
-  box.append(h("h3", {}, "Most used"), h("ul", { class: "bars" }, stats.top_used.map((u, i) => h("li", {},
+  const top = stats.top_used.filter((u) => u.used > 0);
+  if (!top.length) { box.append(h("p", { class: "muted" }, "No phrase has been used by an agent yet.")); return; }
+  const keys = await Promise.all(top.map((u) => api(`/api/phrases/${u.phrase_id}`).then((r) => (r.ok ? r.body.key : `#${u.phrase_id}`))));
+  box.append(h("h3", {}, "Most used"), h("ul", { class: "bars" }, top.map((u, i) => h("li", {},
     h("button", { type: "button", class: "link", onclick: () => open(u.phrase_id) }, keys[i]),
     h("span", { class: "track", role: "img", "aria-label": `acceptance ${rate(u.acceptance_rate)}` },
       h("span", { style: `width:${Math.round((u.acceptance_rate || 0) * 100)}%` })),
