@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -390,6 +390,3 @@ class HybridSearcher:
             if shared:
                 reasons.append("shares " + ", ".join(shared))
         return Hit(phrase=p, text=text, score=round(score, 4), why="; ".join(reasons), parts=parts)
-
-
-SearchProgress = Callable[[int, int], None]
