@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import click
+import yaml
 
 from assist.bank.store import PhraseStore
 from assist.cli import echo_json, eval_group, fail, main, read_conversation
@@ -58,7 +59,7 @@ def suggest(text: str | None, conversation: Path | None, k: int | None, team: st
 
 @eval_group.command("retrieval")
 @click.option("--set", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="labelled messages (default: eval/retrieval.yml)")
+              help="labelled messages (default: eval/retrieval.yml; eval/retrieval_holdout.yml is the blind set)")
 @click.option("--misses", is_flag=True, help="also list the messages the full pipeline misses at 3")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
@@ -71,7 +72,10 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     from assist.suggest import Suggester
 
     settings = get_settings()
-    items = load_set(path or DEFAULT_SET)
+    try:
+        items = load_set(path or DEFAULT_SET)
+    except (ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
+        raise click.BadParameter(str(exc), param_hint="--set") from exc
     # The shipped bank alone, in a scratch store; vectors are cached in the configured store across runs.
     cache = PhraseStore.connect(settings.sqlalchemy_url)
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,7 +40,15 @@ class EvalItem(BaseModel):
 
 def load_set(path: Path = DEFAULT_SET) -> list[EvalItem]:
     rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [EvalItem.model_validate(r) for r in rows]
+    if not isinstance(rows, list):
+        raise ValueError(f"{path}: expected a list of labelled messages")
+    items = [EvalItem.model_validate(r) for r in rows]
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise ValueError(f"{path}: id {item.id!r} appears twice")
+        seen.add(item.id)
+    return items
 
 
 def relevant(item: EvalItem, suggestion: Mapping[str, Any]) -> bool:

@@ -36,3 +36,25 @@ def test_suggest_cli_bad_input(runner: CliRunner, tmp_path: Path) -> None:
     bad.write_text('{"role": "customer", "text": "hi"}\n{"role": "boss"}\n', encoding="utf-8")
     r = runner.invoke(main, ["suggest", "--conversation", str(bad)])
     assert r.exit_code == 2 and "bad.jsonl:2" in r.output
+
+
+def test_eval_retrieval_cli_on_a_small_set(runner: CliRunner, shipped_db: Path, tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    shutil.copy(shipped_db, tmp_path / "data" / "assist.db")
+    labelled = tmp_path / "set.yml"
+    labelled.write_text(
+        '- {id: a, lang: en, text: "my parcel is a week late, where is it??", situations: [delay, delivery],'
+        ' emotions: [frustration, anger]}\n'
+        '- {id: b, lang: zh-Hant, text: "退款申請兩個禮拜了還沒退回來", situations: [refund_return, delay],'
+        ' emotions: [frustration]}\n', encoding="utf-8")
+    r = runner.invoke(main, ["eval", "retrieval", "--set", str(labelled), "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output[r.output.index("{"):])
+    assert set(report["channels"]) == {"dense", "lexical", "fused", "rerank"}
+    rerank = report["channels"]["rerank"]
+    assert rerank["all"]["n"] == 2 and rerank["en"]["hit@3"] == 1.0 and rerank["zh-Hant"]["hit@3"] == 1.0
+
+    labelled.write_text('- {id: a, lang: en, text: "hi", situations: [weather], emotions: [neutral]}\n',
+                        encoding="utf-8")
+    r = runner.invoke(main, ["eval", "retrieval", "--set", str(labelled)])
+    assert r.exit_code == 2 and "unknown labels ['weather']" in r.output
