@@ -33,6 +33,8 @@ class RetrievalSettings(BaseModel):
     w_emotion: float = 0.2
     w_customer: float = 0.1
     w_technique: float = 0.05
+    w_coverage: float = Field(0.5, description="bonus for answering a reading of the message (situation and "
+                              "emotion) that no higher suggestion answers; 0 turns the greedy coverage off")
     situation_emotion_weight: float = Field(0.5, description="how much a neutral-read message leans on the "
                                             "emotions its situations imply (0 turns it off)")
 

@@ -293,14 +293,16 @@ class HybridSearcher:
             else:
                 fused = convex(dense, lexical, w)
             parts["fused"] = fused
+            aspects: dict[tuple[int, int], float] = {}
             if channel == "rerank":
-                total = self._rerank(q, fused, parts, n)
+                total, aspects = self._rerank(q, fused, parts, n)
             else:  # one channel alone ranks only what it scored
                 total = np.where(parts[channel] > 0, parts[channel], -np.inf)
             total = np.where(eligible, total, -np.inf)
-            return self._top(q, lang, total, parts, channel)
+            return self._top(q, lang, total, parts, channel, aspects)
 
-    def _rerank(self, q: Query, fused: np.ndarray, parts: dict[str, np.ndarray], n: int) -> np.ndarray:
+    def _rerank(self, q: Query, fused: np.ndarray, parts: dict[str, np.ndarray],
+                n: int) -> tuple[np.ndarray, dict[tuple[int, int], float]]:
         s = self.settings
         sit = np.zeros(n, dtype=np.float32)
         mass = sum(q.situations.values())
@@ -339,18 +341,33 @@ class HybridSearcher:
                 pref = np.maximum(pref, conf * self._profile_tech[name])
         tech = pref[self._tech[:n]]
         parts.update(situation=sit, emotion=emo, customer=cust, technique=tech)
-        return (s.w_text * fused + s.w_situation * sit + s.w_emotion * emo + s.w_customer * cust
-                + s.w_technique * tech)
+        total = (s.w_text * fused + s.w_situation * sit + s.w_emotion * emo + s.w_customer * cust
+                 + s.w_technique * tech)
+        return total, self._aspects(q.situations, scores)
 
-    def _top(self, q: Query, lang: str, total: np.ndarray, parts: dict[str, np.ndarray], channel: str) -> list[Hit]:
+    @staticmethod
+    def _aspects(situations: dict[str, float], emotions: dict[str, float]) -> dict[tuple[int, int], float]:
+        """The readings of the message a suggestion can answer: (situation bit, emotion bit) -> probability."""
+        sit = {_SIT[k]: v for k, v in situations.items() if k in _SIT and v > 0}
+        emo = {_EMO[k]: v for k, v in emotions.items() if k in _EMO and v > 0}
+        ms, me = sum(sit.values()), sum(emo.values())
+        if not ms or not me:
+            return {}
+        return {(a, b): (x / ms) * (y / me) for a, x in sit.items() for b, y in emo.items()}
+
+    def _top(self, q: Query, lang: str, total: np.ndarray, parts: dict[str, np.ndarray], channel: str,
+             aspects: dict[tuple[int, int], float]) -> list[Hit]:
         pool = min(len(total), max(q.k * 8, 40))
         order = np.argpartition(-total, pool - 1)[:pool] if pool < len(total) else np.arange(len(total))
         order = order[np.argsort(-total[order], kind="stable")]
+        order = [int(r) for r in order if np.isfinite(total[r])]
+        if channel == "rerank" and aspects and self.settings.w_coverage > 0:
+            order = self._cover(order, total, aspects, q.k)
         hits: list[Hit] = []
         per_technique: dict[str | None, int] = {}
         held: list[int] = []
         for row in order:
-            if not np.isfinite(total[row]) or len(hits) >= q.k:
+            if len(hits) >= q.k:
                 break
             p = self._phrases[row]
             assert p is not None
@@ -372,6 +389,23 @@ class HybridSearcher:
             if not any(near_duplicate(text, h.text) for h in hits):
                 hits.append(self._hit(q, p, text, float(total[row]), {k: float(v[row]) for k, v in parts.items()}))
         return hits
+
+    def _cover(self, order: list[int], total: np.ndarray, aspects: dict[tuple[int, int], float],
+               k: int) -> list[int]:
+        """Greedy coverage of the message's readings (xQuAD-style): each next pick maximises its score plus
+        `w_coverage` times the probability of the (situation, emotion) readings it answers that no earlier
+        pick answers. An uncertain analysis thus gets its likely readings each answered near the top."""
+        w = self.settings.w_coverage
+        covers = {row: {a for a in aspects if (self._sit[row] >> a[0]) & 1 and (self._emo[row] >> a[1]) & 1}
+                  for row in order}
+        done: set[tuple[int, int]] = set()
+        left, picked = list(order), []
+        while left and len(picked) < k * 2:
+            best = max(left, key=lambda r: float(total[r]) + w * sum(aspects[a] for a in covers[r] - done))
+            left.remove(best)
+            picked.append(best)
+            done |= covers[best]
+        return picked + left
 
     def _hit(self, q: Query, p: dict[str, Any], text: str, score: float, parts: dict[str, float]) -> Hit:
         reasons = []

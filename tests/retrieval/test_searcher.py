@@ -174,3 +174,29 @@ def test_searcher_neutral_read_problem_leans_on_situation_emotions(store: Phrase
     emotion = {h.phrase["key"]: h.parts["emotion"] for h in on.search(q)}
     assert emotion["late.apology"] == pytest.approx(1.0)  # frustration, implied by delay, now ties neutral
     assert {h.phrase["key"]: h.parts["emotion"] for h in off.search(q)}["late.apology"] == 0.0
+
+
+COVERAGE_BANK = [
+    phrase("wait.sorry", text={"en": "Sorry the parcel is late; the courier has it and it is on the way now."},
+           situations=["delay"], emotions=["frustration"], technique="apology"),
+    phrase("wait.fair", text={"en": "A late parcel is annoying, and the courier says it is on the way today."},
+           situations=["delay"], emotions=["frustration"], technique="understand_and"),
+    phrase("wait.hear", text={"en": "I hear you about the late parcel; the courier confirms it is on the way."},
+           situations=["delay"], emotions=["frustration"], technique="acknowledge"),
+    phrase("wait.calm", text={"en": "The late parcel is with the courier; I will send you its tracking update by noon."},
+           situations=["delay"], emotions=["anxiety"], technique="expectation_setting"),
+]
+
+
+def test_searcher_covers_each_likely_reading_near_the_top(tmp_path: Path, embedder: Embedder) -> None:
+    store = PhraseStore.connect(f"sqlite:///{tmp_path / 'cover.db'}")
+    store.import_entries([PhraseIn.model_validate(p) for p in COVERAGE_BANK], "test")
+    q = Query("the parcel is late, where is the courier, is it on the way", lang="en", situations={"delay": 1.0},
+              emotion="frustration", emotion_scores={"frustration": 0.6, "anxiety": 0.4}, k=3)
+    plain = keys(HybridSearcher.build(store, embedder, RetrievalSettings(w_coverage=0.0)).search(q))
+    covered = keys(HybridSearcher.build(store, embedder, RetrievalSettings()).search(q))
+    assert "wait.calm" not in plain  # three frustration phrases outscore it on words alone
+    assert "wait.calm" in covered and covered[0] == plain[0]  # the anxious reading gets an answer; the best stays
+    certain = Query(q.text, lang="en", situations={"delay": 1.0}, emotion="frustration",
+                    emotion_scores={"frustration": 1.0}, k=3)
+    assert "wait.calm" not in keys(HybridSearcher.build(store, embedder, RetrievalSettings()).search(certain))
