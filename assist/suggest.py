@@ -11,8 +11,10 @@ from assist.retrieval.searcher import HybridSearcher, Query
 from assist.retrieval.situation import detect_situations
 from assist.retrieval.slots import extract_slots, fill
 
-# A follow-up like "那要多久" inherits the situations of earlier customer messages, discounted.
+# A follow-up like "那要多久" inherits the situations of earlier customer messages, discounted; a message
+# with a topic of its own ("那就这样吧" after a delay) keeps the earlier ones further behind.
 CARRY_OVER = 0.6
+CARRY_BESIDE_OWN = 0.5
 CARRY_TURNS = 3
 
 
@@ -34,9 +36,9 @@ def profile_labels(customer: Mapping[str, Mapping[str, Any]]) -> dict[str, float
 
 def situations_in_context(text: str, lang: str, earlier: Sequence[str]) -> list[dict[str, Any]]:
     """Situations of the latest customer message; earlier customer messages (newest first) add theirs,
-    discounted, so a short follow-up keeps its topic."""
+    discounted, so a short follow-up keeps its topic; its own situations lead when it has any."""
     found = {h.situation: h.as_dict() for h in detect_situations(text, lang)}
-    factor = 1.0
+    factor = CARRY_BESIDE_OWN if found else 1.0
     for previous in earlier[:CARRY_TURNS]:
         factor *= CARRY_OVER
         for h in detect_situations(previous, lang):

@@ -7,6 +7,7 @@ from importlib import resources
 import pytest
 
 from assist.retrieval.situation import detect_situations, load_cues
+from assist.suggest import CARRY_BESIDE_OWN, situations_in_context
 
 FOLDER_LANG = {"zh": ["zh-Hans", "zh-Hant"], "en": ["en"]}
 FOLDERS = sorted(p.name for p in resources.files("assist.retrieval").joinpath("data").iterdir() if p.is_dir())
@@ -47,3 +48,11 @@ def test_situation_evidence_spans_point_into_traditional_original() -> None:
 def test_situation_odd_input_gives_a_list(text: str) -> None:
     assert isinstance(detect_situations(text, "en"), list)
     assert isinstance(detect_situations(text, "zh-Hans"), list)
+
+
+def test_own_situation_leads_over_carried_over_topics() -> None:
+    earlier = ["我的快递怎么还没到"]
+    follow_up = {s["situation"]: s["score"] for s in situations_in_context("然后呢", "zh-Hans", earlier)}
+    own = {s["situation"]: s["score"] for s in situations_in_context("那就这样吧，谢谢", "zh-Hans", earlier)}
+    assert follow_up["delay"] > 0.5  # a bare follow-up keeps the topic
+    assert own["closing"] > 2 * own["delay"] and own["delay"] == pytest.approx(follow_up["delay"] * CARRY_BESIDE_OWN)
