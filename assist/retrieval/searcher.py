@@ -395,17 +395,21 @@ class HybridSearcher:
         """Greedy coverage of the message's readings (xQuAD-style): each next pick maximises its score plus
         `w_coverage` times the probability of the (situation, emotion) readings it answers that no earlier
         pick answers. An uncertain analysis thus gets its likely readings each answered near the top."""
-        w = self.settings.w_coverage
-        covers = {row: {a for a in aspects if (self._sit[row] >> a[0]) & 1 and (self._emo[row] >> a[1]) & 1}
-                  for row in order}
-        done: set[tuple[int, int]] = set()
-        left, picked = list(order), []
-        while left and len(picked) < k * 2:
-            best = max(left, key=lambda r: float(total[r]) + w * sum(aspects[a] for a in covers[r] - done))
-            left.remove(best)
+        rows = np.array(order, dtype=np.int64)
+        sit, emo = self._sit[rows], self._emo[rows]
+        keys = list(aspects)
+        prob = np.array([aspects[a] for a in keys], dtype=np.float32)
+        covers = np.stack([((sit >> s) & 1) & ((emo >> e) & 1) for s, e in keys], axis=1).astype(np.float32)
+        score = total[rows].astype(np.float32)
+        left = np.ones(len(rows), dtype=bool)
+        picked: list[int] = []
+        for _ in range(min(len(rows), k * 2)):
+            gain = np.where(left, score + self.settings.w_coverage * (covers @ prob), -np.inf)
+            best = int(np.argmax(gain))
             picked.append(best)
-            done |= covers[best]
-        return picked + left
+            left[best] = False
+            prob = prob * (1.0 - covers[best])  # readings this pick answers earn nothing further
+        return [order[i] for i in picked] + [order[i] for i in np.flatnonzero(left)]
 
     def _hit(self, q: Query, p: dict[str, Any], text: str, score: float, parts: dict[str, float]) -> Hit:
         reasons = []

@@ -183,7 +183,8 @@ COVERAGE_BANK = [
            situations=["delay"], emotions=["frustration"], technique="understand_and"),
     phrase("wait.hear", text={"en": "I hear you about the late parcel; the courier confirms it is on the way."},
            situations=["delay"], emotions=["frustration"], technique="acknowledge"),
-    phrase("wait.calm", text={"en": "The late parcel is with the courier; I will send you its tracking update by noon."},
+    phrase("wait.calm",
+           text={"en": "The late parcel is with the courier; I will send you its tracking update by noon."},
            situations=["delay"], emotions=["anxiety"], technique="expectation_setting"),
 ]
 
