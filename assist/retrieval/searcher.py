@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -363,6 +363,7 @@ class HybridSearcher:
         order = [int(r) for r in order if np.isfinite(total[r])]
         if channel == "rerank" and aspects and self.settings.w_coverage > 0:
             order = self._cover(order, total, aspects, q.k)
+        readings = {EMOTIONS[e] for _, e in aspects}
         hits: list[Hit] = []
         per_technique: dict[str | None, int] = {}
         held: list[int] = []
@@ -379,7 +380,8 @@ class HybridSearcher:
                     held.append(int(row))
                     continue
                 per_technique[p["technique"]] = per_technique.get(p["technique"], 0) + 1
-            hits.append(self._hit(q, p, text, float(total[row]), {k: float(v[row]) for k, v in parts.items()}))
+            hits.append(self._hit(q, p, text, float(total[row]), {k: float(v[row]) for k, v in parts.items()},
+                                  readings))
         for row in held:
             if len(hits) >= q.k:
                 break
@@ -387,7 +389,8 @@ class HybridSearcher:
             assert p is not None
             text = p["text"][lang]
             if not any(near_duplicate(text, h.text) for h in hits):
-                hits.append(self._hit(q, p, text, float(total[row]), {k: float(v[row]) for k, v in parts.items()}))
+                hits.append(self._hit(q, p, text, float(total[row]), {k: float(v[row]) for k, v in parts.items()},
+                                  readings))
         return hits
 
     def _cover(self, order: list[int], total: np.ndarray, aspects: dict[tuple[int, int], float],
@@ -411,9 +414,12 @@ class HybridSearcher:
             prob = prob * (1.0 - covers[best])  # readings this pick answers earn nothing further
         return [order[i] for i in picked] + [order[i] for i in np.flatnonzero(left)]
 
-    def _hit(self, q: Query, p: dict[str, Any], text: str, score: float, parts: dict[str, float]) -> Hit:
+    def _hit(self, q: Query, p: dict[str, Any], text: str, score: float, parts: dict[str, float],
+             readings: Collection[str] = ()) -> Hit:
         reasons = []
         emotions = [e for e in p["emotions"] if e == q.emotion]
+        if not emotions:  # answers another likely reading of the message (coverage)
+            emotions = [f"{e} (other reading)" for e in p["emotions"] if e in readings and e != "neutral"][:1]
         situations = [s for s in p["situations"] if s in q.situations]
         if emotions or situations:
             reasons.append(" + ".join(emotions + situations))

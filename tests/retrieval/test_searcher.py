@@ -195,9 +195,11 @@ def test_searcher_covers_each_likely_reading_near_the_top(tmp_path: Path, embedd
     q = Query("the parcel is late, where is the courier, is it on the way", lang="en", situations={"delay": 1.0},
               emotion="frustration", emotion_scores={"frustration": 0.6, "anxiety": 0.4}, k=3)
     plain = keys(HybridSearcher.build(store, embedder, RetrievalSettings(w_coverage=0.0)).search(q))
-    covered = keys(HybridSearcher.build(store, embedder, RetrievalSettings()).search(q))
+    hits = HybridSearcher.build(store, embedder, RetrievalSettings()).search(q)
+    covered = keys(hits)
     assert "wait.calm" not in plain  # three frustration phrases outscore it on words alone
     assert "wait.calm" in covered and covered[0] == plain[0]  # the anxious reading gets an answer; the best stays
+    assert hits[covered.index("wait.calm")].why.startswith("anxiety (other reading) + delay")
     certain = Query(q.text, lang="en", situations={"delay": 1.0}, emotion="frustration",
                     emotion_scores={"frustration": 1.0}, k=3)
     assert "wait.calm" not in keys(HybridSearcher.build(store, embedder, RetrievalSettings()).search(certain))
