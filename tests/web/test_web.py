@@ -122,6 +122,15 @@ def test_sidebar_fits_320_to_400_pixels(page, server: LiveServer) -> None:  # ty
         assert page.locator("#accept").is_visible()
 
 
+def test_sidebar_names_a_suggestion_for_another_reading(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.http}/?lang=zh")
+    script = """async (text) => { const m = await import('/static/js/i18n.js'); const out = [];
+        for (const l of ['en', 'zh']) { m.setLang(l); out.push(m.why(text)); } return out; }"""
+    en, zh = page.evaluate(script, "anxiety (other reading) + delay; technique: expectation_setting")
+    assert en.startswith("anxiety (other reading) + delay")
+    assert zh.startswith("焦虑（另一种解读） + 延误；")
+
+
 def test_sidebar_reconnects_resyncs_and_escapes_text(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 360, "height": 900})
     page.goto(f"{server.http}/?conversation=web-drop&lang=en")

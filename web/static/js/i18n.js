@@ -18,6 +18,7 @@ const STRINGS = {
     shortcuts: "Alt+1…5 copy · Alt+Shift+1…5 insert · Alt+Enter accept rewrite",
     language: "中文", languageName: "Switch the interface to Chinese", waiting: "Waiting for the customer's message…",
     evidence: "evidence", confidence: "confidence", fits: "fits", technique: "technique", shares: "shares",
+    otherReading: "other reading",
     token: "Agent token", signIn: "Sign in", tokenHelp: "This service needs an agent token.",
     tokenRefused: "The token was refused (unknown, revoked, or not an agent's).", error: "Error",
     truncated: "(cut: too long)", joinHelp: "Type a conversation id and press Join.",
@@ -36,6 +37,7 @@ const STRINGS = {
     shortcuts: "Alt+1…5 复制 · Alt+Shift+1…5 插入 · Alt+Enter 采用改写",
     language: "English", languageName: "Switch the interface to English", waiting: "等待客户消息…",
     evidence: "依据", confidence: "置信度", fits: "适合", technique: "技巧", shares: "共同词",
+    otherReading: "另一种解读",
     token: "坐席令牌", signIn: "登录", tokenHelp: "此服务需要坐席令牌。",
     tokenRefused: "令牌被拒绝（未知、已吊销或不是坐席令牌）。", error: "错误",
     truncated: "（过长，已截断）", joinHelp: "输入会话编号后点击“加入”。",
@@ -119,7 +121,13 @@ export function why(text) {
     if (part.startsWith("fits ")) return `${t("fits")} ${part.slice(5).split(", ").map(v).join("、")}`;
     if (part.startsWith("technique: ")) return `${t("technique")}: ${v(part.slice(11))}`;
     if (part.startsWith("shares ")) return `${t("shares")}: ${part.slice(7)}`;
-    return part.split(" + ").map((w) => (VOCAB.en[w] ? v(w) : VOCAB.en[`sit:${w}`] ? v(`sit:${w}`) : w)).join(" + ");
+    return part.split(" + ").map((w) => {
+      const other = w.endsWith(" (other reading)");  // answers a less likely reading of the message
+      const label = other ? w.slice(0, -" (other reading)".length) : w;
+      const name = VOCAB.en[label] ? v(label) : VOCAB.en[`sit:${label}`] ? v(`sit:${label}`) : label;
+      if (!other) return name;
+      return lang === "zh" ? `${name}（${t("otherReading")}）` : `${name} (${t("otherReading")})`;
+    }).join(" + ");
   }).join(lang === "zh" ? "；" : "; ");
 }
 
