@@ -280,7 +280,9 @@ def main() -> None:
                 latencies = run_loop(load(urls, conversations, args.interval, seconds, Texts(args.same_texts)))
                 mark()
         finally:
-            for p, _ in servers:
+            for i, (p, _) in enumerate(servers):
+                if p.poll() is not None:
+                    print(f"instance {i} exited during the run (code {p.returncode}): the figures are not valid")
                 p.terminate()
                 p.wait(30)
             if database:
