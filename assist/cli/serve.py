@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging.config
-import os
 import sys
 
 import click
@@ -11,8 +10,6 @@ import uvicorn
 
 from assist.cli import main
 from assist.config import get_settings
-
-SWITCH_INTERVAL = float(os.environ.get("ASSIST_SWITCH_INTERVAL", "0.001"))
 
 
 def log_config(level: str) -> dict[str, object]:
@@ -42,9 +39,7 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     if port:
         settings.port = port
     settings.demo = settings.demo or demo
-    # The encoder's thread gives the GIL back around every torch op and then waits for it; with the default 5 ms
-    # switch interval a busy event loop made each encode several times slower than its CPU time.
-    sys.setswitchinterval(SWITCH_INTERVAL)
+    sys.setswitchinterval(settings.switch_interval)
     config = log_config(settings.log_level.upper())
     logging.config.dictConfig(config)
     from assist.app import create_app
