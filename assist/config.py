@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a "
                                     "browser, e.g. the helpdesk that embeds the widget")
     demo: bool = Field(False, description="play a scripted customer into conversation 'demo' (assist serve --demo)")
+    # The encoder's thread gives the GIL back around every torch op and then waits for it; with Python's default
+    # 5 ms a busy event loop made each encode several times slower than its CPU time.
+    switch_interval: float = Field(0.001, gt=0, description="seconds a thread holds the GIL before another that "
+                                   "waits gets it (sys.setswitchinterval), set by `assist serve`")
 
     @property
     def sqlalchemy_url(self) -> str:

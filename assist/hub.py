@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from assist.broker import Broker
 from assist.config import HubSettings
@@ -129,6 +129,9 @@ class Hub:
         self._shown: Counter[int] = Counter()
         self.batcher = (EncodeBatcher(suggester.searcher.encoder, suggester.searcher.settings.encode_batch)
                         if suggester is not None else None)
+        # Analysis and search are pure Python: threads only share the GIL. One at a time, in arrival order,
+        # keeps dozens of workers from fighting over it (and the encoder's thread from waiting on them).
+        self._cpu = CapacityLimiter(1)
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -246,7 +249,7 @@ class Hub:
                 earlier = list(reversed(conv.customer_texts))[1:]
                 text, analysis = conv.last_customer["text"], conv.last_analysis
                 conv.suggestions[team] = await to_thread.run_sync(
-                    lambda: self.suggester.for_analysis(text, analysis, earlier, team=team))
+                    lambda: self.suggester.for_analysis(text, analysis, earlier, team=team), limiter=self._cpu)
                 if self.shared is not None:
                     await self.shared.save(conv.id, **{team_field(team): conv.suggestions[team]})
 
@@ -319,7 +322,7 @@ class Hub:
         conv.updated_at = now
         cid = conv.id
         await self.publish(conv, {"type": "message", "conversation_id": cid, "message": message})
-        analysis = await to_thread.run_sync(self._analyse, conv, role, text, message["t"])
+        analysis = await to_thread.run_sync(self._analyse, conv, role, text, message["t"], limiter=self._cpu)
         out: dict[str, Any] = {"conversation_id": cid, "message": message}
         if role != "customer":
             return out
@@ -339,7 +342,8 @@ class Hub:
             vector = await self.batcher.encode(text)  # encoded together with other conversations' messages
         for each in sorted(teams, key=lambda x: x or ""):
             result = await to_thread.run_sync(
-                lambda tm=each: self.suggester.for_analysis(text, analysis, earlier, team=tm, vector=vector))
+                lambda tm=each: self.suggester.for_analysis(text, analysis, earlier, team=tm, vector=vector),
+                limiter=self._cpu)
             conv.suggestions[each] = result
             if self.shared is not None:
                 await self.shared.save(cid, **{team_field(each): result})

@@ -28,12 +28,30 @@ def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
+# Texts up to this long keep their conversion (bank phrases, cue spans, chat messages are converted again and
+# again on the suggestion path; OpenCC here is pure Python). Longer ones are converted each time.
+CACHED_CHARS = 256
+
+
+@lru_cache(maxsize=8192)
+def _convert_cached(config: str, text: str) -> str:
+    return str(_converter(config).convert(text))
+
+
+def _convert(config: str, text: str) -> str:
+    if text.isascii():
+        return text  # every key of OpenCC's tables holds a Chinese character, so such text never changes
+    if len(text) <= CACHED_CHARS:
+        return _convert_cached(config, text)
+    return str(_converter(config).convert(text))
+
+
 def to_simplified(text: str) -> str:
-    return str(_converter("t2s").convert(text))
+    return _convert("t2s", text)
 
 
 def to_traditional(text: str) -> str:
-    return str(_converter("s2tw").convert(text))
+    return _convert("s2tw", text)
 
 
 def is_cjk(ch: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import time
 
@@ -28,6 +29,15 @@ def log_progress(what: str) -> Progress:
     return report
 
 
+def trim_heap() -> None:
+    """Hand freed heap memory back to the system. glibc keeps what torch freed after encoding the bank (the
+    activations of batches of long phrases): 10,000 phrases left about 380 MiB resident that nothing used."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | None = None) -> HybridSearcher:
     """Load the model and index the bank's approved phrases; vectors come from the store's cache."""
     started = time.perf_counter()
@@ -37,6 +47,7 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary, torch's first call.
     tokens("预热 warm up")
     embedder.encode(["warm up"])
+    trim_heap()
     logger.info("search index: %d approved phrases ready in %.1f s", len(searcher), time.perf_counter() - started)
     return searcher
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -34,17 +35,34 @@ def profile_labels(customer: Mapping[str, Mapping[str, Any]]) -> dict[str, float
     return out
 
 
+# A customer message is read for situations when it arrives and again as an earlier message for the next
+# CARRY_TURNS ones; messages up to this long keep what was found.
+CACHED_CHARS = 256
+
+
+@lru_cache(maxsize=4096)
+def _detected(text: str, lang: str) -> tuple[tuple[float, dict[str, Any]], ...]:
+    return tuple((h.score, h.as_dict()) for h in detect_situations(text, lang))
+
+
+def _situations(text: str, lang: str) -> list[tuple[float, dict[str, Any]]]:
+    """(raw score, situation dict) per situation of a message; fresh dicts on every call."""
+    if len(text) <= CACHED_CHARS:
+        return [(score, {**d, "evidence": [dict(e) for e in d["evidence"]]}) for score, d in _detected(text, lang)]
+    return [(h.score, h.as_dict()) for h in detect_situations(text, lang)]
+
+
 def situations_in_context(text: str, lang: str, earlier: Sequence[str]) -> list[dict[str, Any]]:
     """Situations of the latest customer message; earlier customer messages (newest first) add theirs,
     discounted, so a short follow-up keeps its topic; its own situations lead when it has any."""
-    found = {h.situation: h.as_dict() for h in detect_situations(text, lang)}
+    found = {d["situation"]: d for _, d in _situations(text, lang)}
     factor = CARRY_BESIDE_OWN if found else 1.0
     for previous in earlier[:CARRY_TURNS]:
         factor *= CARRY_OVER
-        for h in detect_situations(previous, lang):
-            score = round(h.score * factor, 3)
-            if h.situation not in found or found[h.situation]["score"] < score:
-                found[h.situation] = {**h.as_dict(), "score": score, "from_earlier": True}
+        for raw, d in _situations(previous, lang):
+            score = round(raw * factor, 3)
+            if d["situation"] not in found or found[d["situation"]]["score"] < score:
+                found[d["situation"]] = {**d, "score": score, "from_earlier": True}
     return sorted(found.values(), key=lambda s: -s["score"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging.config
+import sys
 
 import click
 import uvicorn
@@ -38,6 +39,7 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     if port:
         settings.port = port
     settings.demo = settings.demo or demo
+    sys.setswitchinterval(settings.switch_interval)
     config = log_config(settings.log_level.upper())
     logging.config.dictConfig(config)
     from assist.app import create_app

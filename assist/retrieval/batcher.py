@@ -17,11 +17,15 @@ class EncodeBatcher:
     A text that arrives while no batch runs is encoded at once (no added wait at low load); texts that
     arrive while a batch runs wait for it and go together in the next one, up to `max_batch`. Under load
     the model does fewer, larger calls, so throughput rises with load while p50 stays that of one encode.
+
+    A batch is encoded shortest text first, `chunk` texts per forward pass: a pass pads every text to its
+    longest, so one long message in a batch of 32 short ones would otherwise multiply the work.
     """
 
-    def __init__(self, encoder: Encoder, max_batch: int = 32) -> None:
+    def __init__(self, encoder: Encoder, max_batch: int = 32, chunk: int = 8) -> None:
         self.encoder = encoder
         self.max_batch = max_batch
+        self.chunk = chunk
         self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
         self._running = False
         self.batches: list[int] = []  # sizes of the batches run, for benchmarks and tests
@@ -41,7 +45,7 @@ class EncodeBatcher:
                 texts = [t for t, _ in batch]
                 self.batches.append(len(batch))
                 try:
-                    vectors: Any = await to_thread.run_sync(self.encoder.encode, texts)
+                    vectors: Any = await to_thread.run_sync(self._encode, texts)
                 except Exception as exc:  # every waiter hears about it; the next batch tries again
                     for _, fut in batch:
                         if not fut.done():
@@ -52,3 +56,12 @@ class EncodeBatcher:
                         fut.set_result(vector)
         finally:
             self._running = False
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Vectors in the order of `texts`, encoded in chunks of similar length."""
+        if len(texts) <= 1:
+            return self.encoder.encode(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.encoder.dim), dtype=np.float32)
+        out[order] = self.encoder.encode([texts[i] for i in order], batch_size=self.chunk)
+        return out

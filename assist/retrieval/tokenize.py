@@ -31,8 +31,24 @@ def _ready() -> None:
     jieba.initialize()
 
 
+# A search tokenizes the query once for BM25 and again for each hit's "shares …" reason, and each hit's phrase
+# text too; texts up to this long keep their tokens (the bank's phrases come back query after query).
+CACHED_CHARS = 256
+
+
 def tokens(text: str) -> list[str]:
     """Content tokens of a text in any of the product's languages; placeholders are dropped."""
+    if len(text) <= CACHED_CHARS:
+        return list(_cached_tokens(text))
+    return _tokens(text)
+
+
+@lru_cache(maxsize=8192)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_tokens(text))
+
+
+def _tokens(text: str) -> list[str]:
     _ready()
     text = _PLACEHOLDER.sub(" ", to_simplified(text).lower())
     out: list[str] = []

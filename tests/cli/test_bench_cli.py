@@ -29,3 +29,8 @@ def test_bench_suites_name_existing_scripts_and_options(script: str, options: se
 
 def test_bench_rejects_unknown_suite(runner: CliRunner) -> None:
     assert runner.invoke(main, ["bench", "everything"]).exit_code == 2
+
+
+def test_bench_has_saturation_and_memory_suites() -> None:
+    assert ["bench_live.py", "--saturate", "--conversations", "32", "--seconds", "30"] in SUITES["saturation"]
+    assert SUITES["memory"] == [["bench_memory.py", "--phrases", "10000"]]
