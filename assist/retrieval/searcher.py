@@ -105,9 +105,11 @@ def _mask(labels: Sequence[str], index: dict[str, int]) -> int:
     return m
 
 
-def _bigrams(text: str) -> set[str]:
+@lru_cache(maxsize=16_384)
+def _bigrams(text: str) -> frozenset[str]:
+    """Character bigrams of a text (phrase texts recur in every search: remembered)."""
     t = "".join(text.lower().split())
-    return {t[i : i + 2] for i in range(len(t) - 1)} or {t}
+    return frozenset({t[i : i + 2] for i in range(len(t) - 1)} or {t})
 
 
 def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
@@ -360,7 +362,7 @@ class HybridSearcher:
         pool = min(len(total), max(q.k * 8, 40))
         order = np.argpartition(-total, pool - 1)[:pool] if pool < len(total) else np.arange(len(total))
         order = order[np.argsort(-total[order], kind="stable")]
-        order = [int(r) for r in order if np.isfinite(total[r])]
+        order = order[np.isfinite(total[order])].tolist()
         if channel == "rerank" and aspects and self.settings.w_coverage > 0:
             order = self._cover(order, total, aspects, q.k)
         readings = {EMOTIONS[e] for _, e in aspects}
