@@ -26,7 +26,7 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(0.5, description="weight of the dense channel for languages in model_langs")
     foreign_dense_weight: float = Field(0.0, description="weight of the dense channel for other languages")
     dense_depth: int = 100
-    ivf_threshold: int = Field(20_000, description="vectors above which the FAISS index turns into IVF")
+    ivf_threshold: int = Field(8_000, description="vectors above which the FAISS index turns into IVF")
     nprobe: int = 24
     w_text: float = 0.3
     w_situation: float = 0.35

@@ -33,6 +33,10 @@ _EMO = {e: i for i, e in enumerate(EMOTIONS)}
 _TYPE = {t: i for i, t in enumerate(PROFILE_LABELS)}
 _TECH = {t: i for i, t in enumerate(TECHNIQUES)}
 _LANG = {lang: i for i, lang in enumerate(LANGS)}
+# Every situation / emotion bitmask as a row of 0/1: a query's weights turn into one score per mask value,
+# which a row's mask then looks up (one gather over the bank instead of a pass per label).
+_SIT_BITS = ((np.arange(1 << len(SITUATIONS))[:, None] >> np.arange(len(SITUATIONS))) & 1).astype(np.float32)
+_EMO_BITS = ((np.arange(1 << len(EMOTIONS))[:, None] >> np.arange(len(EMOTIONS))) & 1).astype(np.float32)
 
 
 class RerankPrefs(BaseModel):
@@ -306,14 +310,12 @@ class HybridSearcher:
     def _rerank(self, q: Query, fused: np.ndarray, parts: dict[str, np.ndarray],
                 n: int) -> tuple[np.ndarray, dict[tuple[int, int], float]]:
         s = self.settings
-        sit = np.zeros(n, dtype=np.float32)
         mass = sum(q.situations.values())
+        weights = np.zeros(len(SITUATIONS), dtype=np.float32)
         for name, conf in q.situations.items():
             if name in _SIT:
-                sit += conf * ((self._sit[:n] >> _SIT[name]) & 1)
-        if mass:
-            sit /= mass
-        emo = np.zeros(n, dtype=np.float32)
+                weights[_SIT[name]] += conf
+        sit = (_SIT_BITS @ (weights / mass if mass else weights))[self._sit[:n]]
         scores = dict(q.emotion_scores) if any(q.emotion_scores.values()) else ({q.emotion: 1.0} if q.emotion else {})
         if q.emotion in (None, "neutral") and mass:
             # The message shows no emotion: mix in what its situations imply (rerank.yml), both scaled to 1.
@@ -326,9 +328,11 @@ class HybridSearcher:
             scores = {e: (1 - w) * scores.get(e, 0.0) / top_a + w * implied.get(e, 0.0) / top_i
                       for e in set(scores) | set(implied)}
         top_emotion = max(scores.values(), default=0.0) or 1.0
+        weights = np.zeros(len(EMOTIONS), dtype=np.float32)
         for name, score in scores.items():
             if name in _EMO and score > 0:
-                emo = np.maximum(emo, (score / top_emotion) * ((self._emo[:n] >> _EMO[name]) & 1))
+                weights[_EMO[name]] = score / top_emotion
+        emo = (_EMO_BITS * weights).max(axis=1)[self._emo[:n]]
         cust = np.zeros(n, dtype=np.float32)
         known = {t: c for t, c in q.customer_types.items() if t in _TYPE and c > 0}
         for name, conf in known.items():
