@@ -55,7 +55,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     try:
         await broker.connect()
         analyzer = Analyzer.load()
-        suggester = build_suggester(settings, store, analyzer)
+        suggester = build_suggester(settings, store, analyzer,
+                                    background=settings.retrieval.model_load == "background")
         notices = await follow_bank_changes(broker, settings.broker_prefix, store, suggester.searcher)
         rewriter = Rewriter.load(default_lang=settings.default_lang)
         if settings.broker_url:  # linked instances keep conversations in Redis

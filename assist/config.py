@@ -28,6 +28,9 @@ class RetrievalSettings(BaseModel):
     dense_depth: int = 100
     ivf_threshold: int = Field(8_000, description="vectors above which the FAISS index turns into IVF")
     nprobe: int = 24
+    model_load: Literal["background", "start"] = Field(
+        "background", description="`assist serve` answers as soon as the index is built and loads the model "
+        "beside it (the dense channel joins when it is ready); `start` waits for the model first")
     w_text: float = 0.3
     w_situation: float = 0.35
     w_emotion: float = 0.2

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import threading
 import time
 
 from assist.bank.store import PhraseStore
 from assist.config import Settings
-from assist.retrieval.embedder import Progress, shared_embedder
+from assist.retrieval.embedder import Embedder, Progress, shared_embedder
 from assist.retrieval.searcher import HybridSearcher
 from assist.retrieval.tokenize import tokens
 from assist.suggest import AnalyzerLike, Suggester
@@ -38,20 +39,38 @@ def trim_heap() -> None:
         pass
 
 
-def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | None = None) -> HybridSearcher:
-    """Load the model and index the bank's approved phrases; vectors come from the store's cache."""
+def _load_model(embedder: Embedder, started: float) -> None:
+    try:
+        embedder.load().encode(["warm up"])
+    except Exception:  # the dense channel stays off; everything else keeps working
+        logger.exception("embedder: %s failed to load; suggestions use the lexical channel only", embedder.name)
+        return
+    trim_heap()
+    logger.info("embedder: ready %.1f s after start-up began; the dense channel is on", time.perf_counter() - started)
+
+
+def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | None = None,
+                   background: bool = False) -> HybridSearcher:
+    """Index the bank's approved phrases (vectors from the store's cache) with the model loaded. With
+    `background`, a local model is loaded on a thread after the index is built, so the service answers
+    meanwhile: every language through the lexical channel and the rerank, the dense channel joining once
+    the model is ready. Texts missing from the cache (a first start) still load it at once."""
     started = time.perf_counter()
-    embedder = shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads)
+    embedder = shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads, load=not background)
     searcher = HybridSearcher.build(store, embedder, settings.retrieval,
                                     progress=progress or log_progress("encoding phrases"))
     # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary, torch's first call.
     tokens("预热 warm up")
-    embedder.encode(["warm up"])
+    if embedder.ready:
+        _load_model(embedder, started)
+    else:
+        threading.Thread(target=_load_model, args=(embedder, started), name="model-load", daemon=True).start()
     trim_heap()
-    logger.info("search index: %d approved phrases ready in %.1f s", len(searcher), time.perf_counter() - started)
+    logger.info("search index: %d approved phrases ready in %.1f s%s", len(searcher), time.perf_counter() - started,
+                "" if embedder.ready else "; loading the model beside it")
     return searcher
 
 
 def build_suggester(settings: Settings, store: PhraseStore, analyzer: AnalyzerLike,
-                    progress: Progress | None = None) -> Suggester:
-    return Suggester(analyzer, build_searcher(settings, store, progress), settings.retrieval.top_k)
+                    progress: Progress | None = None, background: bool = False) -> Suggester:
+    return Suggester(analyzer, build_searcher(settings, store, progress, background), settings.retrieval.top_k)

@@ -17,6 +17,10 @@ from assist.app import create_app
 from assist.config import Settings
 from tests.utils import POSTGRES_ADMIN_URL
 
+# Services started by tests load the model before they answer, so English rankings do not depend on how
+# fast the model loads; tests/retrieval/test_searcher.py covers answering while it loads.
+os.environ.setdefault("ASSIST_RETRIEVAL__MODEL_LOAD", "start")
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -51,10 +53,31 @@ class Embedder:
         self._model: object | None = None
         self.dim = 0
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the weights are loaded (a service may start before, see `probe`)."""
+        return self._model is not None
+
+    def probe(self) -> bool:
+        """Read the vector size from a local model folder without loading the model (importing
+        sentence-transformers and torch is most of a restart). False where the folder does not say."""
+        try:
+            folder = Path(resolve_model(self.name))
+            pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+            self.dim = int(pooling["word_embedding_dimension"])
+        except (ImportError, OSError, ValueError, KeyError, TypeError):
+            return False
+        return self.dim > 0
 
     def load(self) -> Embedder:
-        if self._model is not None:
-            return self
+        with self._loading:
+            if self._model is None:
+                self._load()
+        return self
+
+    def _load(self) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -66,12 +89,11 @@ class Embedder:
         self.dim = int(model.get_embedding_dimension())
         self._model = model
         logger.info("embedder: loaded %s (%d dimensions)", self.name, self.dim)
-        return self
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
         """L2-normalized float32 vectors, one row per text."""
         if self._model is None:
-            raise RuntimeError("Embedder.encode() before Embedder.load(): call load() once at start-up")
+            self.load()
         import torch
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -91,10 +113,14 @@ _SHARED: dict[tuple[str, int], Embedder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_embedder(name: str, threads: int = 1) -> Embedder:
-    """One loaded model per process and name: apps and tests in one process share the weights."""
+def shared_embedder(name: str, threads: int = 1, load: bool = True) -> Embedder:
+    """One model per process and name: apps and tests in one process share the weights. With `load=False`
+    a local model whose vector size its folder gives is returned unloaded (`ready` False); it loads on its
+    first `encode` or `load`."""
     with _SHARED_LOCK:
         embedder = _SHARED.get((name, threads))
         if embedder is None:
-            embedder = _SHARED[(name, threads)] = Embedder(name, threads).load()
-        return embedder
+            embedder = _SHARED[(name, threads)] = Embedder(name, threads)
+    if load or not embedder.probe():
+        embedder.load()
+    return embedder

@@ -255,10 +255,15 @@ class HybridSearcher:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encoder.encode([text])[0]
 
+    def _dense_weight(self, lang: str) -> float:
+        """The dense channel's weight for a language; 0 while the model is still loading."""
+        if not getattr(self.encoder, "ready", True):
+            return 0.0
+        return self.settings.dense_weight if lang in self.settings.model_langs else self.settings.foreign_dense_weight
+
     def uses_dense(self, lang: str) -> bool:
         """Whether a reranked search in this language reads the dense channel (so needs a query vector)."""
-        w = self.settings.dense_weight if lang in self.settings.model_langs else self.settings.foreign_dense_weight
-        return w > 0
+        return self._dense_weight(lang) > 0
 
     def search(self, q: Query, channel: str = "rerank") -> list[Hit]:
         """Best phrases for a query, in the query's language and script.
@@ -273,7 +278,7 @@ class HybridSearcher:
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
         lang = q.lang or detect_lang(q.text).lang
-        w = self.settings.dense_weight if lang in self.settings.model_langs else self.settings.foreign_dense_weight
+        w = self._dense_weight(lang)
         use_dense = channel == "dense" or (channel != "lexical" and w > 0)
         vector = q.vector if q.vector is not None or not use_dense else self.encode_query(q.text)
         with self._lock:

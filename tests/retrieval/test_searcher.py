@@ -203,3 +203,26 @@ def test_searcher_covers_each_likely_reading_near_the_top(tmp_path: Path, embedd
     certain = Query(q.text, lang="en", situations={"delay": 1.0}, emotion="frustration",
                     emotion_scores={"frustration": 1.0}, k=3)
     assert "wait.calm" not in keys(HybridSearcher.build(store, embedder, RetrievalSettings()).search(certain))
+
+
+def test_searcher_answers_while_the_model_loads_then_reads_the_dense_channel(store: PhraseStore,
+                                                                           embedder: Embedder) -> None:
+    HybridSearcher.build(store, embedder, RetrievalSettings())  # an earlier start filled the vector cache
+    loading = Embedder(RetrievalSettings().model_name)
+    assert loading.probe() and loading.dim == 384 and not loading.ready  # size from the model folder, no weights
+    searcher = HybridSearcher.build(store, loading, RetrievalSettings())  # vectors from the store's cache
+    assert not loading.ready and not searcher.uses_dense("en")
+    q = Query("who pays for return shipping", lang="en", k=2)
+    hits = searcher.search(q)
+    assert keys(hits)[0] == "refund.fee" and hits[0].parts["dense"] == 0.0  # lexical channel and rerank
+    loading.load()
+    assert searcher.uses_dense("en") and searcher.search(q)[0].parts["dense"] > 0.3
+
+
+def test_searcher_first_start_loads_an_unloaded_model_to_encode(tmp_path: Path) -> None:
+    fresh = PhraseStore.connect(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh.import_entries([PhraseIn.model_validate(p) for p in BANK], "test")
+    loading = Embedder(RetrievalSettings().model_name)
+    assert loading.probe()
+    HybridSearcher.build(fresh, loading, RetrievalSettings())  # nothing cached: it must encode
+    assert loading.ready
