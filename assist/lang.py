@@ -28,8 +28,9 @@ def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
-# Texts up to this long keep their conversion (bank phrases, cue spans, chat messages are converted again and
-# again on the suggestion path; OpenCC here is pure Python). Longer ones are converted each time.
+# Texts up to this long keep what is computed from them (conversions here, search tokens, situations): bank
+# phrases, cue spans and chat messages come back again and again on the suggestion path, and OpenCC and jieba
+# are pure Python. Longer texts are worked out each time.
 CACHED_CHARS = 256
 
 

@@ -39,9 +39,9 @@ def trim_heap() -> None:
         pass
 
 
-def _load_model(embedder: Embedder, started: float) -> None:
+def _load_in_background(embedder: Embedder, started: float) -> None:
     try:
-        embedder.load().encode(["warm up"])
+        embedder.encode(["warm up"])  # loads the model, then pays for torch's first call
     except Exception:  # the dense channel stays off; everything else keeps working
         logger.exception("embedder: %s failed to load; suggestions use the lexical channel only", embedder.name)
         return
@@ -62,9 +62,9 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary, torch's first call.
     tokens("预热 warm up")
     if embedder.ready:
-        _load_model(embedder, started)
+        embedder.encode(["warm up"])
     else:
-        threading.Thread(target=_load_model, args=(embedder, started), name="model-load", daemon=True).start()
+        threading.Thread(target=_load_in_background, args=(embedder, started), name="model-load", daemon=True).start()
     trim_heap()
     logger.info("search index: %d approved phrases ready in %.1f s%s", len(searcher), time.perf_counter() - started,
                 "" if embedder.ready else "; loading the model beside it")

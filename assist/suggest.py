@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from assist.lang import CACHED_CHARS
 from assist.retrieval.searcher import HybridSearcher, Query
 from assist.retrieval.situation import detect_situations
 from assist.retrieval.slots import extract_slots, fill
@@ -36,8 +37,7 @@ def profile_labels(customer: Mapping[str, Mapping[str, Any]]) -> dict[str, float
 
 
 # A customer message is read for situations when it arrives and again as an earlier message for the next
-# CARRY_TURNS ones; messages up to this long keep what was found.
-CACHED_CHARS = 256
+# CARRY_TURNS ones; short messages (CACHED_CHARS, assist.lang) keep what was found.
 
 
 @lru_cache(maxsize=4096)

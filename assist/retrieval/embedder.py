@@ -121,6 +121,6 @@ def shared_embedder(name: str, threads: int = 1, load: bool = True) -> Embedder:
         embedder = _SHARED.get((name, threads))
         if embedder is None:
             embedder = _SHARED[(name, threads)] = Embedder(name, threads)
-    if load or not embedder.probe():
+    if not embedder.ready and (load or not embedder.probe()):
         embedder.load()
     return embedder

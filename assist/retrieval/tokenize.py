@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import jieba
 
-from assist.lang import to_simplified
+from assist.lang import CACHED_CHARS, to_simplified
 
 jieba.setLogLevel(logging.WARNING)  # jieba logs its dictionary build at INFO on first use
 
@@ -32,8 +32,7 @@ def _ready() -> None:
 
 
 # A search tokenizes the query once for BM25 and again for each hit's "shares …" reason, and each hit's phrase
-# text too; texts up to this long keep their tokens (the bank's phrases come back query after query).
-CACHED_CHARS = 256
+# text too; short texts (CACHED_CHARS, assist.lang) keep their tokens.
 
 
 def tokens(text: str) -> list[str]:
