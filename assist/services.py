@@ -56,7 +56,8 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     meanwhile: every language through the lexical channel and the rerank, the dense channel joining once
     the model is ready. Texts missing from the cache (a first start) still load it at once."""
     started = time.perf_counter()
-    embedder = shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads, load=not background)
+    embedder = shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads, load=not background,
+                               trace=settings.retrieval.trace_model)
     searcher = HybridSearcher.build(store, embedder, settings.retrieval,
                                     progress=progress or log_progress("encoding phrases"))
     # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary, torch's first call.

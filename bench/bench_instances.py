@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,16 +21,11 @@ import time
 from pathlib import Path
 
 import httpx
+from bench_live import free_port, wait_ready
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(data: str, db_url: str, prefix: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -41,15 +35,8 @@ def start(data: str, db_url: str, prefix: str) -> tuple[subprocess.Popen[bytes],
            "ASSIST_BROKER_PREFIX": prefix, "ASSIST_SEED_PHRASEBANK": "false"}
     proc = subprocess.Popen([sys.executable, "-m", "assist", "serve"], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("an instance did not start")
+    wait_ready(proc, base)
+    return proc, base
 
 
 def main() -> None:

@@ -203,17 +203,25 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "assist", "serve"], env={**env, "ASSIST_PORT": str(port)},
                               cwd=ROOT)
-    deadline = time.monotonic() + 180
+    wait_ready(server, f"http://127.0.0.1:{port}")
+    return server, port
+
+
+def wait_ready(server: subprocess.Popen[bytes], base: str, seconds: float = 180) -> None:
+    """Wait until a started `assist serve` answers with its model loaded (it answers before that, English on
+    the lexical channel; a run measured then would time the model's loading too)."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return server, port
+            health = httpx.get(f"{base}/api/health", timeout=1)
+            if health.status_code == 200 and health.json()["model"]["ready"]:
+                return
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline or server.poll() is not None:
             server.kill()
             raise SystemExit("the server did not start")
-        time.sleep(0.5)
+        time.sleep(0.3)
 
 
 def self_cpu() -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from assist import __version__
@@ -16,14 +16,18 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def read_health(store: StoreDep) -> dict[str, Any]:
-    """Service version and whether the phrase store answers."""
+def read_health(store: StoreDep, request: Request) -> dict[str, Any]:
+    """Service version, whether the phrase store answers, and whether the model is loaded yet (the service
+    answers before: English then leans on the lexical channel until `model.ready`)."""
     try:
         with store.session() as s:
             s.execute(text("SELECT 1"))
     except StoreUnavailable as exc:
         raise StoreUnavailable(exc.detail, status="unavailable") from exc
-    return {"status": "ok", "version": __version__, "store": store.engine.dialect.name}
+    encoder = request.state.suggester.searcher.encoder
+    model = {"name": encoder.name, "ready": bool(getattr(encoder, "ready", True)),
+             "traced": bool(getattr(encoder, "traced", False))}
+    return {"status": "ok", "version": __version__, "store": store.engine.dialect.name, "model": model}
 
 
 @router.get("/vocabulary")

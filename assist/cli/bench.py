@@ -17,7 +17,9 @@ SUITES: dict[str, list[list[str]]] = {
     "live": [["bench_live.py", "--conversations", str(n), "--seconds", "30"] for n in (1, 10, 50, 200)],
     "saturation": [["bench_live.py", "--saturate", "--conversations", "32", "--seconds", "30"]],
     "memory": [["bench_memory.py", "--phrases", "10000"]],
-    "instances": [["bench_live.py", "--instances", "2", "--conversations", "50", "--seconds", "30"],
+    "instances": [*(["bench_live.py", "--instances", "2", "--conversations", str(n), "--seconds", "30"]
+                    for n in (1, 10, 50, 200)),
+                  ["bench_live.py", "--instances", "2", "--saturate", "--conversations", "32", "--seconds", "30"],
                   ["bench_instances.py"]],
     "startup": [["bench_coldstart.py"]],
 }
@@ -27,7 +29,7 @@ SUITES: dict[str, list[list[str]]] = {
 @click.argument("suite", type=click.Choice([*SUITES, "all"]), default="all")
 def bench(suite: str) -> None:
     """Run a benchmark suite: engines, live (1/10/50/200 conversations), saturation (closed loop, one instance),
-    memory (RSS with 10,000 phrases), instances (two, via Redis), startup."""
+    memory (RSS with 10,000 phrases), instances (two via Redis: live, saturation, bank edits), startup."""
     if not BENCH.is_dir():
         fail(f"the benchmarks live in the repository's bench/ folder ({BENCH} not found): run from a checkout")
     failed = []

@@ -81,7 +81,8 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bank = PhraseStore.connect(f"sqlite:///{Path(tmp) / 'eval.db'}")
         bank.seed(settings.phrasebank_dir)
-        searcher = HybridSearcher(shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads),
+        searcher = HybridSearcher(shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads,
+                                                  trace=settings.retrieval.trace_model),
                                   settings.retrieval)
         searcher.upsert(bank.records(statuses=["approved"]), cache=cache)
         report = evaluate(Suggester(Analyzer.load(), searcher, settings.retrieval.top_k), items)

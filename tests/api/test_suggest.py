@@ -76,3 +76,9 @@ def test_suggest_bad_requests(client: TestClient, body: dict) -> None:
 def test_suggest_odd_text_is_answered(client: TestClient, text: str) -> None:
     r = client.post("/api/suggest", json={"text": text})
     assert r.status_code == 200 and isinstance(r.json()["items"], list)
+
+
+def test_health_says_whether_the_model_is_loaded(client: TestClient) -> None:
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok" and body["store"] == "sqlite"
+    assert body["model"] == {"name": "bundled:all-MiniLM-L6-v2", "ready": True, "traced": True}

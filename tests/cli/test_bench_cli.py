@@ -34,3 +34,7 @@ def test_bench_rejects_unknown_suite(runner: CliRunner) -> None:
 def test_bench_has_saturation_and_memory_suites() -> None:
     assert ["bench_live.py", "--saturate", "--conversations", "32", "--seconds", "30"] in SUITES["saturation"]
     assert SUITES["memory"] == [["bench_memory.py", "--phrases", "10000"]]
+    two = [args for script, *args in SUITES["instances"] if script == "bench_live.py"]
+    assert all(args[:2] == ["--instances", "2"] for args in two)
+    assert {args[args.index("--conversations") + 1] for args in two} == {"1", "10", "50", "200", "32"}
+    assert any("--saturate" in args for args in two)
