@@ -25,6 +25,7 @@ from assist.hub import Hub
 from assist.rewrite import Rewriter
 from assist.services import build_suggester
 from assist.shared import SharedConversations
+from assist.suggest import Suggester
 from assist.web import mount_web
 from assist.ws import router as ws_router
 
@@ -52,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     broker = create_broker(settings.broker_url)
     notices: asyncio.Task[None] | None = None
     shared: SharedConversations | None = None
+    suggester: Suggester | None = None
     try:
         await broker.connect()
         analyzer = Analyzer.load()
@@ -78,6 +80,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         if shared is not None:
             await shared.close()
         await broker.disconnect()
+        if suggester is not None and suggester.searcher.model_loader is not None:
+            await asyncio.to_thread(suggester.searcher.model_loader.stop)
         store.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import threading
 import time
@@ -39,14 +40,41 @@ def trim_heap() -> None:
         pass
 
 
-def _load_in_background(embedder: Embedder, started: float) -> None:
-    try:
-        embedder.encode(["warm up"])  # loads the model, then pays for torch's first call
-    except Exception:  # the dense channel stays off; everything else keeps working
-        logger.exception("embedder: %s failed to load; suggestions use the lexical channel only", embedder.name)
-        return
-    trim_heap()
-    logger.info("embedder: ready %.1f s after start-up began; the dense channel is on", time.perf_counter() - started)
+class ModelLoader:
+    """Loads a model on a thread beside a service that already answers; `stop` at shutdown cancels what has not
+    started yet and waits for the rest, so torch is never torn down under a running thread (that aborts the
+    interpreter)."""
+
+    def __init__(self, embedder: Embedder, started: float) -> None:
+        self.embedder = embedder
+        self.started = started
+        self.cancel = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="model-load")
+
+    def start(self) -> ModelLoader:
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 60) -> None:
+        self.cancel.set()
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            self.embedder.load(self.cancel)
+        except Exception:  # the dense channel stays off; everything else keeps working
+            logger.exception("embedder: %s failed to load; suggestions use the lexical channel only",
+                             self.embedder.name)
+            return
+        if not self.embedder.ready:
+            logger.info("embedder: loading stopped, the service is shutting down")
+            return
+        if gc.get_freeze_count():  # `assist serve` froze start-up's objects (assist.server); the model's join them
+            gc.collect()
+            gc.freeze()
+        trim_heap()
+        logger.info("embedder: ready %.1f s after start-up began; the dense channel is on",
+                    time.perf_counter() - self.started)
 
 
 def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | None = None,
@@ -60,12 +88,11 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
                                trace=settings.retrieval.trace_model)
     searcher = HybridSearcher.build(store, embedder, settings.retrieval,
                                     progress=progress or log_progress("encoding phrases"))
-    # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary, torch's first call.
+    # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary (the embedder warms
+    # torch's first call as it loads).
     tokens("预热 warm up")
-    if embedder.ready:
-        embedder.encode(["warm up"])
-    else:
-        threading.Thread(target=_load_in_background, args=(embedder, started), name="model-load", daemon=True).start()
+    if not embedder.ready:
+        searcher.model_loader = ModelLoader(embedder, started).start()
     trim_heap()
     logger.info("search index: %d approved phrases ready in %.1f s%s", len(searcher), time.perf_counter() - started,
                 "" if embedder.ready else "; loading the model beside it")

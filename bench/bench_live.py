@@ -37,13 +37,14 @@ import tempfile
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import yaml
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -68,12 +69,37 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-async def conversation(feed_url: str, watch_url: str, cid: str, texts: Texts, interval: float, until: float,
+class Run:
+    """What the open-loop conversations share: the load starts when the last one has connected and subscribed
+    (opening 400 websockets takes a while), and runs `seconds` from then; messages sent are counted."""
+
+    def __init__(self, conversations: int, seconds: float, mark: Callable[[], None]) -> None:
+        self.waiting = conversations
+        self.seconds = seconds
+        self.mark = mark
+        self.go = asyncio.Event()
+        self.until = 0.0
+        self.sent = 0
+
+    async def connected(self) -> float:
+        """Wait for every conversation; the time the load ends."""
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.mark()
+            self.until = time.perf_counter() + self.seconds
+            self.go.set()
+        await self.go.wait()
+        return self.until
+
+
+async def conversation(feed_url: str, watch_url: str, cid: str, texts: Texts, interval: float, run: Run,
                        latencies: list[float], rng: random.Random) -> None:
     async with connect(watch_url, max_size=None) as ws, connect(feed_url) as feed:
         await ws.recv()
         await feed.recv()
         await ws.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
+        await ws.recv()  # subscribed
+        until = await run.connected()
         sent: dict[str, float] = {}
 
         async def reader() -> None:
@@ -89,10 +115,11 @@ async def conversation(feed_url: str, watch_url: str, cid: str, texts: Texts, in
             n += 1
             mid = f"{cid}-{n}"
             sent[mid] = time.perf_counter()
+            run.sent += 1
             await feed.send(json.dumps({"type": "message", "conversation_id": cid, "role": "customer",
                                         "text": texts.pick(rng), "message_id": mid}, ensure_ascii=False))
             await asyncio.sleep(interval)
-        await asyncio.sleep(2)  # let the last answers arrive
+        await asyncio.sleep(2)  # let the last answers arrive (counted unanswered after that)
         task.cancel()
 
 
@@ -167,14 +194,18 @@ class Texts:
         return f"{text} {20261201000000 + self.count}"
 
 
-async def load(urls: list[str], conversations: int, interval: float, seconds: float, texts: Texts) -> list[float]:
+async def load(urls: list[str], conversations: int, interval: float, seconds: float, texts: Texts,
+               mark: Callable[[], None]) -> tuple[list[float], int]:
+    """Open-loop load; latencies and the number of messages sent. `mark` is called when the load starts (every
+    conversation connected) and when the last answers are in."""
     rng = random.Random(5)
     latencies: list[float] = []
-    until = time.perf_counter() + seconds
+    run = Run(conversations, seconds, mark)
     n = len(urls)
-    await asyncio.gather(*(conversation(urls[i % n], urls[(i + 1) % n], f"bench-{i}", texts, interval, until,
+    await asyncio.gather(*(conversation(urls[i % n], urls[(i + 1) % n], f"bench-{i}", texts, interval, run,
                                         latencies, random.Random(rng.random())) for i in range(conversations)))
-    return latencies
+    mark()
+    return latencies, run.sent
 
 
 async def saturate(urls: list[str], conversations: int, inflight: int, seconds: float, warmup: float,
@@ -230,7 +261,7 @@ def self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_loop(coro: Coroutine[Any, Any, list[float]]) -> list[float]:
+def run_loop(coro: Coroutine[Any, Any, T]) -> T:
     """Run the load on uvloop when it is installed (it comes with uvicorn[standard]): a cheaper client."""
     try:
         import uvloop
@@ -284,9 +315,8 @@ def main() -> None:
                 latencies = run_loop(saturate(urls, conversations, args.inflight, seconds, args.warmup,
                                                    Texts(args.same_texts), mark))
             else:
-                mark()
-                latencies = run_loop(load(urls, conversations, args.interval, seconds, Texts(args.same_texts)))
-                mark()
+                latencies, sent = run_loop(load(urls, conversations, args.interval, seconds, Texts(args.same_texts),
+                                                mark))
         finally:
             for i, (p, _) in enumerate(servers):
                 if p.poll() is not None:
@@ -303,9 +333,9 @@ def main() -> None:
               f"in flight each, {seconds:g} s measured after {args.warmup:g} s warm-up; load average {loadavg} "
               f"before the run")
     else:
-        sent = conversations * seconds / args.interval
         print(f"instances {args.instances}, conversations {conversations}, one message each {args.interval:g} s, "
-              f"{seconds:g} s (about {sent:.0f} messages offered); load average {loadavg} before the run")
+              f"{seconds:g} s from when all were connected; load average {loadavg} before the run")
+        print(f"sent {sent}, answered {len(latencies)} ({sent - len(latencies)} unanswered within 2 s of the end)")
     print(f"answered {len(latencies)}: p50 {statistics.median(latencies):.1f} ms, "
           f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
           f"max {max(latencies):.1f} ms")
@@ -314,7 +344,7 @@ def main() -> None:
               f"{elapsed:.0f} s ({(cpu1 - cpu0) / elapsed:.0%} of one core)")
     print(f"load generator: CPU {own1 - own0:.1f} s ({(own1 - own0) / elapsed:.0%} of one core); "
           f"load average {Path('/proc/loadavg').read_text().split()[0]} after")
-    print(f"throughput {len(latencies) / elapsed:.1f} messages/s")
+    print(f"throughput {len(latencies) / (seconds if not args.saturate else elapsed):.1f} messages/s")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
-"""Faults with real services: Redis restarted mid-conversation, PostgreSQL gone during writes."""
+"""Faults with real services: Redis restarted mid-conversation, PostgreSQL gone during writes, an instance
+stopped or killed."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -207,3 +211,62 @@ async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_p
             state = json.loads(await agent.recv())["state"]
             assert [m["text"] for m in state["messages"]] == ["my refund is late!!"]
             assert state["analysis"]["lang"] == "en" and state["suggestions"] is not None
+
+
+def serve_process(tmp_path: Path, name: str, database_url: str, prefix: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`assist serve` as a process of its own (so it can be killed outright), linked through PostgreSQL and Redis."""
+    port = free_port()
+    env = {**os.environ, "ASSIST_DATA_DIR": str(tmp_path / name), "ASSIST_PORT": str(port),
+           "ASSIST_DATABASE_URL": database_url, "ASSIST_BROKER_URL": REDIS_URL, "ASSIST_BROKER_PREFIX": prefix,
+           "ASSIST_SEED_PHRASEBANK": "false", "ASSIST_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "assist", "serve"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"assist serve {name} did not start")
+        time.sleep(0.2)
+
+
+@pytest.mark.postgres
+@pytest.mark.asyncio
+async def test_instance_killed_agent_resyncs_on_another(fresh_postgres: str, tmp_path: Path) -> None:
+    """SIGKILL, not a clean stop: nothing of the killed instance's shutdown runs; Redis holds the conversation."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    redis_or_skip()
+    prefix, cid = f"test-{secrets.token_hex(4)}", "fault-4"
+    started = [serve_process(tmp_path, name, fresh_postgres, prefix) for name in ("a", "b")]
+    (a, a_url), (b, b_url) = started
+    try:
+        async with connect(a_url.replace("http", "ws") + "/ws") as agent, httpx.AsyncClient() as http:
+            await agent.recv()
+            await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
+            await agent.recv()
+            for text in ("my refund is late!!", "hello?"):
+                r = await http.post(f"{b_url}/api/conversations/{cid}/messages",
+                                    json={"role": "customer", "text": text})
+                assert r.status_code == 200
+            a.send_signal(signal.SIGKILL)  # the agent's instance dies
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(agent.recv(), 30)
+        assert a.wait(10) == -signal.SIGKILL
+        async with connect(b_url.replace("http", "ws") + "/ws") as agent:  # the sidebar reconnects to B
+            await agent.recv()
+            await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
+            state = json.loads(await agent.recv())["state"]
+            assert [m["text"] for m in state["messages"]] == ["my refund is late!!", "hello?"]
+            assert state["analysis"]["lang"] == "en" and state["suggestions"] is not None
+    finally:
+        for proc, _ in started:
+            proc.kill()
+            proc.wait(10)

@@ -46,5 +46,6 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     from assist.server import AssistServer
 
     server = AssistServer(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
-                                         log_config=config, ws_max_size=settings.hub.max_frame_bytes * 8))
+                                         log_config=config, ws_max_size=settings.hub.max_frame_bytes * 8),
+                          freeze=True)
     server.run()

@@ -84,15 +84,19 @@ class Embedder:
             return False
         return self.dim > 0
 
-    def load(self) -> Embedder:
+    def load(self, cancel: threading.Event | None = None) -> Embedder:
+        """Load the weights (once). A set `cancel` stops a load at its next stage; `ready` stays False."""
         with self._loading:
             if self._model is None:
-                self._load()
+                self._load(cancel or threading.Event())
         return self
 
-    def _load(self) -> None:
+    def _load(self, cancel: threading.Event) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
+
+        if cancel.is_set():  # the imports are most of the time; a service stopping meanwhile need not wait more
+            return
 
         # Two torch threads on a two-core machine that also serves requests run slower than one.
         torch.set_num_threads(self.threads)
@@ -101,7 +105,14 @@ class Embedder:
         model = SentenceTransformer(resolve_model(self.name), device="cpu")
         model.eval()
         self.dim = int(model.get_embedding_dimension())
+        if cancel.is_set():
+            return
         self._traced = _make_trace(model) if self.trace else None
+        with self._lock, torch.inference_mode():  # torch's first call is slow; pay for it before `ready`
+            if self._traced is not None:
+                _run_trace(model, self._traced, ["warm up"])
+            else:
+                model.encode(["warm up"], show_progress_bar=False)
         self._model = model
         logger.info("embedder: loaded %s (%d dimensions, %s)", self.name, self.dim,
                     "traced" if self._traced is not None else "eager")

@@ -138,6 +138,7 @@ class HybridSearcher:
         # Only texts in languages the model knows get a vector; the others would only add noise and time.
         self._dense_langs = [lang for lang in LANGS if lang in settings.model_langs]
         self._bm25 = BM25()
+        self.model_loader: Any = None  # the thread loading the model beside a running service (assist.services)
         self._teams: dict[str, int] = {}
         cap = 64
         self._active = np.zeros(cap, dtype=bool)
