@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     # 5 ms a busy event loop made each encode several times slower than its CPU time.
     switch_interval: float = Field(0.001, gt=0, description="seconds a thread holds the GIL before another that "
                                    "waits gets it (sys.setswitchinterval), set by `assist serve`")
+    # glibc raises its mmap threshold each time a large block is freed (up to 32 MiB); after that the searcher's
+    # and the encoder's large temporary arrays come from per-thread heaps, which fragment: RSS crept up for
+    # minutes under load (docs/benchmarks.md, Memory).
+    malloc_mmap_threshold: int = Field(1024 * 1024, ge=0, description="bytes from which glibc serves an allocation "
+                                       "with mmap, fixed (mallopt M_MMAP_THRESHOLD), set by `assist serve`; 0 "
+                                       "leaves glibc's moving threshold")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -12,8 +12,10 @@ from assist.bank.store import PhraseStore
 from assist.config import Settings
 from assist.retrieval.embedder import Embedder, Progress, shared_embedder
 from assist.retrieval.searcher import HybridSearcher
+from assist.retrieval.situation import detect_situations
 from assist.retrieval.tokenize import tokens
 from assist.suggest import AnalyzerLike, Suggester
+from assist.vocab import LANGS
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,21 @@ def log_progress(what: str) -> Progress:
             logger.info("%s: %d/%d (%d%%)", what, done, total, done * 100 // max(total, 1))
 
     return report
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
+
+
+def fix_mmap_threshold(nbytes: int) -> None:
+    """Serve allocations of `nbytes` and more with mmap, always: freed, they go straight back to the system.
+    glibc's default threshold moves up as large blocks are freed, after which such blocks come from the heaps
+    of whichever threads made them and fragment them. No-op for 0 or where libc is not glibc."""
+    if nbytes <= 0:
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, nbytes)
+    except (OSError, AttributeError):
+        pass
 
 
 def trim_heap() -> None:
@@ -88,9 +105,12 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
                                trace=settings.retrieval.trace_model)
     searcher = HybridSearcher.build(store, embedder, settings.retrieval,
                                     progress=progress or log_progress("encoding phrases"))
-    # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary (the embedder warms
-    # torch's first call as it loads).
+    # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary and each language's
+    # situation cues (60-130 ms of YAML and regex compiling on the first message of a language); the embedder
+    # warms torch's first call as it loads.
     tokens("预热 warm up")
+    for lang in LANGS:
+        detect_situations("预热 warm up", lang)
     if not embedder.ready:
         searcher.model_loader = ModelLoader(embedder, started).start()
     trim_heap()

@@ -108,7 +108,13 @@ async def conversation(feed_url: str, watch_url: str, cid: str, texts: Texts, in
                 if frame["type"] == "suggestions" and frame["message_id"] in sent:
                     latencies.append((time.perf_counter() - sent.pop(frame["message_id"])) * 1000)
 
-        task = asyncio.create_task(reader())
+        async def acks() -> None:
+            # Read and drop: an unread queue of acks makes the client stop reading the socket, so the server's
+            # pongs go unread and the client's keepalive closes the connection (1011) after 40-60 s.
+            async for _ in feed:
+                pass
+
+        tasks = [asyncio.create_task(reader()), asyncio.create_task(acks())]
         await asyncio.sleep(rng.uniform(0, interval))
         n = 0
         while time.perf_counter() < until:
@@ -120,7 +126,8 @@ async def conversation(feed_url: str, watch_url: str, cid: str, texts: Texts, in
                                         "text": texts.pick(rng), "message_id": mid}, ensure_ascii=False))
             await asyncio.sleep(interval)
         await asyncio.sleep(2)  # let the last answers arrive (counted unanswered after that)
-        task.cancel()
+        for task in tasks:
+            task.cancel()
 
 
 # A suggestions frame names its message before its items; finding both by pattern keeps the load generator from

@@ -16,6 +16,7 @@ import argparse
 import os
 import re
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -75,8 +76,19 @@ def main() -> None:
         try:
             ready = time.perf_counter() - started
             rss_ready, _ = proc_stats(server.pid)
+            curve: list[float] = []
+            done = threading.Event()
+
+            def sample() -> None:  # RSS every tenth of the load, to see whether it levels off
+                while not done.wait(args.seconds / 10):
+                    curve.append(proc_stats(server.pid)[0])
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
             latencies = run_loop(saturate([f"ws://127.0.0.1:{port}/ws"], args.conversations, 1, args.seconds, 5.0,
                                           Texts(), lambda: None))
+            done.set()
+            sampler.join()
             rss_loaded, _ = proc_stats(server.pid)
             peak = max_rss(server.pid)
             if server.poll() is not None:
@@ -88,6 +100,7 @@ def main() -> None:
           f"server ready in {ready:.1f} s")
     print(f"RSS after start-up {rss_ready:.0f} MiB; after {args.seconds:g} s of load ({len(latencies)} messages "
           f"answered, {len(latencies) / args.seconds:.0f}/s) {rss_loaded:.0f} MiB; peak {peak:.0f} MiB")
+    print("RSS during the load, MiB: " + " ".join(f"{rss:.0f}" for rss in curve))
 
 
 def max_rss(pid: int) -> float:

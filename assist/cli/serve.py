@@ -40,6 +40,9 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
         settings.port = port
     settings.demo = settings.demo or demo
     sys.setswitchinterval(settings.switch_interval)
+    from assist.services import fix_mmap_threshold
+
+    fix_mmap_threshold(settings.malloc_mmap_threshold)
     config = log_config(settings.log_level.upper())
     logging.config.dictConfig(config)
     from assist.app import create_app

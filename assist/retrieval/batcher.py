@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ class EncodeBatcher:
         self.chunk = chunk
         self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
         self._running = False
-        self.batches: list[int] = []  # sizes of the batches run, for benchmarks and tests
+        self.batches: deque[int] = deque(maxlen=1024)  # sizes of the latest batches, for benchmarks and tests
 
     async def encode(self, text: str) -> np.ndarray:
         future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()

@@ -19,7 +19,7 @@ async def test_batcher_gives_each_text_its_own_vector(embedder: Embedder) -> Non
     expected = embedder.encode(texts)
     for got, want in zip(vectors, expected, strict=True):
         assert np.allclose(got, want, atol=1e-5)
-    assert batcher.batches == [4, 4, 2]  # arriving together, they go together, at most 4 at a time
+    assert list(batcher.batches) == [4, 4, 2]  # arriving together, they go together, at most 4 at a time
 
 
 @pytest.mark.asyncio
@@ -37,7 +37,7 @@ async def test_batcher_alone_does_not_wait(embedder: Embedder) -> None:
     batcher = EncodeBatcher(embedder)
     await batcher.encode("hello")
     await batcher.encode("hello again")
-    assert batcher.batches == [1, 1]
+    assert list(batcher.batches) == [1, 1]
 
 
 @pytest.mark.asyncio

@@ -56,3 +56,15 @@ def test_own_situation_leads_over_carried_over_topics() -> None:
     own = {s["situation"]: s["score"] for s in situations_in_context("那就这样吧，谢谢", "zh-Hans", earlier)}
     assert follow_up["delay"] > 0.5  # a bare follow-up keeps the topic
     assert own["closing"] > 2 * own["delay"] and own["delay"] == pytest.approx(follow_up["delay"] * CARRY_BESIDE_OWN)
+
+
+def test_service_start_reads_every_languages_cues(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Read at start-up, not on a language's first message (which paid 60-130 ms for YAML and regexes)."""
+    from fastapi.testclient import TestClient
+
+    from assist.app import create_app
+    from assist.config import Settings
+
+    load_cues.cache_clear()
+    with TestClient(create_app(Settings(_env_file=None, data_dir=tmp_path, seed_phrasebank=False))):  # type: ignore[call-arg]
+        assert load_cues.cache_info().currsize == len(FOLDERS)
