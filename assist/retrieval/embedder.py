@@ -152,11 +152,11 @@ def _make_trace(model: object) -> Callable[..., object] | None:
     """The model as one TorchScript graph, or None where that cannot be made or does not match.
 
     Eager PyTorch hands Python's lock back around every operator and waits to get it again, so beside a busy
-    thread (the searcher, the event loop) one short text took 112 ms instead of 13; a trace runs the whole
-    forward pass in C++ and takes the lock once (16 ms beside the same busy thread). Only the usual layout is
-    traced: a transformer, mean pooling, and optionally normalization. The trace is made on a padded pair and
-    checked against the eager model on `TRACE_PROBES`, one by one and as one padded batch; any difference
-    above `TRACE_TOLERANCE`, or any error, keeps the eager model.
+    thread (the searcher, the event loop) one short text took 122 ms instead of 13; a trace runs the whole
+    forward pass in C++ and takes the lock once (15 ms beside the same busy thread, bench/bench_encode.py).
+    Only the usual layout is traced: a transformer, mean pooling, and optionally normalization. The trace is
+    made on a padded pair and checked against the eager model on `TRACE_PROBES`, one by one and as one padded
+    batch; any difference above `TRACE_TOLERANCE`, or any error, keeps the eager model.
     """
     import torch
 
