@@ -15,28 +15,21 @@ import os
 import secrets
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import httpx
-from bench_live import free_port, wait_ready
+from bench_live import start_server
 from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parents[1]
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def start(data: str, db_url: str, prefix: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "ASSIST_DATA_DIR": data, "ASSIST_PORT": str(port), "ASSIST_LOG_LEVEL": "WARNING",
-           "ASSIST_DATABASE_URL": db_url, "ASSIST_BROKER_URL": "redis://127.0.0.1:6379/0",
-           "ASSIST_BROKER_PREFIX": prefix, "ASSIST_SEED_PHRASEBANK": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "assist", "serve"], env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    wait_ready(proc, base)
-    return proc, base
+    server, port = start_server({**os.environ, "ASSIST_DATA_DIR": data, "ASSIST_LOG_LEVEL": "WARNING",
+                                 "ASSIST_DATABASE_URL": db_url, "ASSIST_BROKER_URL": "redis://127.0.0.1:6379/0",
+                                 "ASSIST_BROKER_PREFIX": prefix, "ASSIST_SEED_PHRASEBANK": "false"})
+    return server, f"http://127.0.0.1:{port}"
 
 
 def main() -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -68,3 +72,29 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         yield live
     finally:
         live.stop()
+
+
+def serve_process(env: Mapping[str, str | None], output: int = subprocess.DEVNULL) -> tuple[subprocess.Popen[str], str]:
+    """`assist serve` as a process of its own (so it can be killed outright) on a free loopback port: the
+    environment with `env` on top (None unsets a variable). Returns it and its base URL at once."""
+    port = free_port()
+    merged = {**os.environ, **env, "ASSIST_PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "-m", "assist", "serve"],
+                            env={k: v for k, v in merged.items() if v is not None},
+                            stdout=output, stderr=subprocess.STDOUT, text=True)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_health(proc: subprocess.Popen[str], base: str, seconds: float = 180) -> dict:  # type: ignore[type-arg]
+    """The body of the first 200 from `/api/health`; fails if the process exits or the time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            r = httpx.get(f"{base}/api/health", timeout=1)
+            if r.status_code == 200:
+                return dict(r.json())
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"assist serve at {base} did not answer (exit code {proc.poll()})")

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from assist.config import Settings
-from tests.live import free_port, live_server
+from tests.live import free_port, live_server, serve_process, wait_health
 from tests.test_broker import REDIS_URL, linked, redis_or_skip
 
 pytestmark = [pytest.mark.live]
@@ -213,26 +211,13 @@ async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_p
             assert state["analysis"]["lang"] == "en" and state["suggestions"] is not None
 
 
-def serve_process(tmp_path: Path, name: str, database_url: str, prefix: str) -> tuple[subprocess.Popen[bytes], str]:
-    """`assist serve` as a process of its own (so it can be killed outright), linked through PostgreSQL and Redis."""
-    port = free_port()
-    env = {**os.environ, "ASSIST_DATA_DIR": str(tmp_path / name), "ASSIST_PORT": str(port),
-           "ASSIST_DATABASE_URL": database_url, "ASSIST_BROKER_URL": REDIS_URL, "ASSIST_BROKER_PREFIX": prefix,
-           "ASSIST_SEED_PHRASEBANK": "false", "ASSIST_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "assist", "serve"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"assist serve {name} did not start")
-        time.sleep(0.2)
+def linked_process(tmp_path: Path, name: str, database_url: str, prefix: str) -> tuple[subprocess.Popen[str], str]:
+    """`assist serve` as its own process, linked through PostgreSQL and Redis, answering."""
+    proc, base = serve_process({"ASSIST_DATA_DIR": str(tmp_path / name), "ASSIST_DATABASE_URL": database_url,
+                                "ASSIST_BROKER_URL": REDIS_URL, "ASSIST_BROKER_PREFIX": prefix,
+                                "ASSIST_SEED_PHRASEBANK": "false", "ASSIST_LOG_LEVEL": "WARNING"})
+    wait_health(proc, base, 120)
+    return proc, base
 
 
 @pytest.mark.postgres
@@ -244,7 +229,7 @@ async def test_instance_killed_agent_resyncs_on_another(fresh_postgres: str, tmp
 
     redis_or_skip()
     prefix, cid = f"test-{secrets.token_hex(4)}", "fault-4"
-    started = [serve_process(tmp_path, name, fresh_postgres, prefix) for name in ("a", "b")]
+    started = [linked_process(tmp_path, name, fresh_postgres, prefix) for name in ("a", "b")]
     (a, a_url), (b, b_url) = started
     try:
         async with connect(a_url.replace("http", "ws") + "/ws") as agent, httpx.AsyncClient() as http:

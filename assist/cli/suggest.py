@@ -66,9 +66,9 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     """hit@1, hit@3 and MRR per language and channel (dense, lexical, fused, fused + rerank)."""
     _quiet()
     from assist.analysis.analyzer import Analyzer
-    from assist.retrieval.embedder import shared_embedder
     from assist.retrieval.evaluate import DEFAULT_SET, evaluate, load_set, render
     from assist.retrieval.searcher import HybridSearcher
+    from assist.services import settings_embedder
     from assist.suggest import Suggester
 
     settings = get_settings()
@@ -81,9 +81,7 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bank = PhraseStore.connect(f"sqlite:///{Path(tmp) / 'eval.db'}")
         bank.seed(settings.phrasebank_dir)
-        searcher = HybridSearcher(shared_embedder(settings.retrieval.model_name, settings.retrieval.torch_threads,
-                                                  trace=settings.retrieval.trace_model),
-                                  settings.retrieval)
+        searcher = HybridSearcher(settings_embedder(settings.retrieval), settings.retrieval)
         searcher.upsert(bank.records(statuses=["approved"]), cache=cache)
         report = evaluate(Suggester(Analyzer.load(), searcher, settings.retrieval.top_k), items)
         bank.close()

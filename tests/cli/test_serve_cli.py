@@ -3,17 +3,15 @@ collector, answers before the model is loaded on a restart, and stops cleanly ev
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.live import free_port
+from tests.live import serve_process, wait_health
 
 pytestmark = [pytest.mark.live]
 # After Ctrl+C uvicorn shuts down, then raises the signal again, and click reports that as "Aborted!" (1); the
@@ -22,26 +20,13 @@ STOPPED = (0, 1)
 
 
 def serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    env = {**os.environ, "ASSIST_DATA_DIR": str(tmp_path / "data"), "ASSIST_PORT": str(port),
-           "ASSIST_RETRIEVAL__MODEL_LOAD": "background", "ASSIST_LOG_LEVEL": "INFO"}
-    env.pop("ASSIST_DATABASE_URL", None)
-    env.pop("ASSIST_BROKER_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "assist", "serve"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    return proc, f"http://127.0.0.1:{port}"
+    return serve_process({"ASSIST_DATA_DIR": str(tmp_path / "data"), "ASSIST_RETRIEVAL__MODEL_LOAD": "background",
+                          "ASSIST_LOG_LEVEL": "INFO", "ASSIST_DATABASE_URL": None, "ASSIST_BROKER_URL": None},
+                         output=subprocess.PIPE)
 
 
 def health(base: str, proc: subprocess.Popen[str], until: float) -> dict:  # type: ignore[type-arg]
-    while time.monotonic() < until and proc.poll() is None:
-        try:
-            r = httpx.get(f"{base}/api/health", timeout=1)
-            if r.status_code == 200:
-                return dict(r.json())
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("assist serve did not answer")
+    return wait_health(proc, base, until - time.monotonic())
 
 
 def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
