@@ -47,6 +47,7 @@ class HybridSearcher:
         self._dense_langs = [lang for lang in LANGS if lang in settings.model_langs]
         self._bm25 = BM25()
         self.model_loader: Any = None  # the thread loading the model beside a running service (assist.services)
+        self.cache: Any = None  # where `refresh` finds and keeps vectors (set by `build`)
 
     # ---- building and updating ------------------------------------------------------------------
 
@@ -104,17 +105,22 @@ class HybridSearcher:
 
     @classmethod
     def build(cls, store: Any, encoder: Encoder, settings: RetrievalSettings,
-              progress: Progress | None = None) -> HybridSearcher:
-        """Index the store's approved phrases and follow its changes from then on."""
+              progress: Progress | None = None, cache: Any = None) -> HybridSearcher:
+        """Index the store's approved phrases, their vectors from `cache` (assist.bank.vectors.VectorCache; by
+        default one on the store's database). Later changes arrive through `refresh` (assist.bank.notices)."""
+        if cache is None:
+            from assist.bank.vectors import VectorCache
+
+            cache = VectorCache(store.db)
         searcher = cls(encoder, settings)
-        searcher.upsert(store.records(statuses=["approved"]), cache=store, progress=progress)
-        store.on_change(lambda ids: searcher.refresh(store, ids))
+        searcher.cache = cache
+        searcher.upsert(store.records(statuses=["approved"]), cache=cache, progress=progress)
         return searcher
 
     def refresh(self, store: Any, phrase_ids: Sequence[int]) -> None:
-        """Re-read changed phrases from the store and update their rows."""
+        """Re-read changed phrases from the store and update their rows (vectors through `self.cache`)."""
         records = store.records(phrase_ids)
-        self.upsert(records, cache=store)
+        self.upsert(records, cache=self.cache)
         found = {p["id"] for p in records}
         self.remove([pid for pid in phrase_ids if pid not in found])
 
@@ -184,11 +190,11 @@ class HybridSearcher:
         pool = min(len(total), max(q.k * 8, 40))
         order = np.argpartition(-total, pool - 1)[:pool] if pool < len(total) else np.arange(len(total))
         order = order[np.argsort(-total[order], kind="stable")]
-        order = order[np.isfinite(total[order])].tolist()
+        ranked: list[int] = order[np.isfinite(total[order])].tolist()
         rows = self._rows
         if channel == "rerank" and aspects and self.settings.w_coverage > 0:
-            idx = np.array(order, dtype=np.int64)
-            order = diversify.cover(order, total[idx].astype(np.float32), rows.sit[idx], rows.emo[idx], aspects,
+            idx = np.array(ranked, dtype=np.int64)
+            ranked = diversify.cover(ranked, total[idx].astype(np.float32), rows.sit[idx], rows.emo[idx], aspects,
                                     q.k, self.settings.w_coverage)
         readings = {EMOTIONS[e] for _, e in aspects}
 
@@ -197,7 +203,7 @@ class HybridSearcher:
             assert p is not None
             return p
 
-        picked = diversify.select(order, lambda row: phrase(row)["text"][lang],
+        picked = diversify.select(ranked, lambda row: phrase(row)["text"][lang],
                                   lambda row: phrase(row)["technique"], q.k, diverse=channel == "rerank")
         hits: list[Hit] = []
         for row in picked:
