@@ -37,7 +37,9 @@ class BankChanges:
         self._done = threading.Condition()
         self._seq = 0  # changes this instance published
         self._outstanding: set[int] = set()  # of those, the ones its index has not taken in yet
+        self._claimed: set[int] = set()  # outstanding ones being applied now (by the listener or the fallback)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._one_at_a_time = asyncio.Lock()  # refreshes read the store when they run: later ones read newer
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> asyncio.Task[None]:
@@ -77,12 +79,15 @@ class BankChanges:
             logger.exception("bank notice: could not publish a change of %d phrases", len(notice["ids"]))
         else:
             await asyncio.sleep(self.own_timeout)
-        if self._is_outstanding(notice["seq"]):  # never came back: apply it here all the same
-            await self._apply(notice)
+        await self._apply(notice)  # a no-op when it came back meanwhile; else it is applied here all the same
 
-    def _is_outstanding(self, seq: int) -> bool:
+    def _claim(self, seq: int) -> bool:
+        """Whether this instance's notice `seq` still needs applying; it is then the caller's to apply."""
         with self._done:
-            return seq in self._outstanding
+            if seq not in self._outstanding or seq in self._claimed:
+                return False
+            self._claimed.add(seq)
+            return True
 
     async def _listen(self, ready: asyncio.Event) -> None:
         async with self.broker.subscribe(self.channel) as notices:
@@ -93,16 +98,19 @@ class BankChanges:
 
     async def _apply(self, notice: dict[str, Any]) -> None:
         own = notice.get("origin") == self.origin
-        if own and not self._is_outstanding(notice.get("seq", 0)):
-            return  # already applied (it came back after the fallback did)
+        seq = int(notice.get("seq", 0))
+        if own and not self._claim(seq):
+            return  # applied or being applied already (by the listener, or by the fallback)
         try:
-            await to_thread.run_sync(self.searcher.refresh, self.store, notice["ids"])
+            async with self._one_at_a_time:
+                await to_thread.run_sync(self.searcher.refresh, self.store, notice["ids"])
         except Exception:
             logger.exception("bank notice: refreshing %d phrases failed", len(notice["ids"]))
         finally:
             if own:
                 with self._done:
-                    self._outstanding.discard(notice.get("seq", 0))
+                    self._outstanding.discard(seq)
+                    self._claimed.discard(seq)
                     self._done.notify_all()
 
     async def stop(self) -> None:
