@@ -15,8 +15,9 @@ from assist import __version__
 from assist.analysis import Analyzer
 from assist.api import api_router
 from assist.auth import TokenStore, open_access
-from assist.bank.notices import follow_bank_changes
+from assist.bank.notices import BankChanges
 from assist.bank.store import PhraseStore
+from assist.bank.usage import UsageStore
 from assist.broker import create_broker
 from assist.config import Settings, get_settings
 from assist.demo import play_demo
@@ -38,7 +39,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     store = PhraseStore.connect(settings.sqlalchemy_url)
     if settings.seed_phrasebank:
         store.seed(settings.phrasebank_dir)
-    tokens = TokenStore(store)
+    tokens = TokenStore(store.db)
+    usage = UsageStore(store.db)
     if open_access(settings, tokens):
         logger.warning(
             "OPEN ACCESS: bound to %s with no tokens configured, so every request acts as a lead. "
@@ -52,6 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     demo: asyncio.Task[None] | None = None
     broker = create_broker(settings.broker_url)
     notices: asyncio.Task[None] | None = None
+    changes: BankChanges | None = None
     shared: SharedConversations | None = None
     suggester: Suggester | None = None
     try:
@@ -59,22 +62,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         analyzer = Analyzer.load()
         suggester = build_suggester(settings, store, analyzer,
                                     background=settings.retrieval.model_load == "background")
-        notices = await follow_bank_changes(broker, settings.broker_prefix, store, suggester.searcher)
+        # Every bank change reaches the index through the broker, this instance's too (off the request thread);
+        # app.state.bank_changes.settled() waits for this instance's changes to be in its index.
+        changes = app.state.bank_changes = BankChanges(broker, settings.broker_prefix, store, suggester.searcher)
+        notices = await changes.start()
         rewriter = Rewriter.load(default_lang=settings.default_lang)
         if settings.broker_url:  # linked instances keep conversations in Redis
             shared = SharedConversations(settings.broker_url, settings.broker_prefix, settings.hub.ttl_seconds,
                                          settings.hub.window)
             await shared.connect()
-        hub = app.state.hub = Hub(analyzer, suggester, rewriter, store, settings.hub, shared=shared, broker=broker)
+        hub = app.state.hub = Hub(analyzer, suggester, rewriter, usage, settings.hub, shared=shared, broker=broker)
         hub.start()
         if settings.demo:
             demo = asyncio.create_task(play_demo(hub))
-        yield {"settings": settings, "store": store, "tokens": tokens, "analyzer": analyzer, "suggester": suggester,
-               "rewriter": rewriter, "hub": hub}
+        yield {"settings": settings, "store": store, "usage": usage, "tokens": tokens, "analyzer": analyzer,
+               "suggester": suggester, "rewriter": rewriter, "hub": hub}
     finally:
         for task in (demo, notices):
             if task is not None:
                 task.cancel()
+        if changes is not None:
+            await changes.stop()
         if hub is not None:
             await hub.shutdown()
         if shared is not None:

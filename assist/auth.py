@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from assist.bank.db import Sessions
 from assist.bank.models import Token, utcnow
-from assist.bank.store import PhraseStore
 from assist.config import Settings
 from assist.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from assist.vocab import ROLES
@@ -43,28 +43,28 @@ def open_access(settings: Settings, tokens: TokenStore) -> bool:
 
 
 class TokenStore:
-    """Tokens live in the same database as the phrase bank."""
+    """Tokens live in the same database as the phrase bank (a Database, or a unit on it such as PhraseStore)."""
 
-    def __init__(self, store: PhraseStore) -> None:
-        self.store = store
+    def __init__(self, db: Sessions) -> None:
+        self.db = db
 
     def create(self, name: str, role: str, team: str | None = None) -> tuple[dict[str, Any], str]:
         """Make a token; the secret is returned once and only its hash is kept."""
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self.store.session() as s:
+        with self.db.session() as s:
             token = Token(name=name, role=role, team=team or None, token_hash=hash_token(secret))
             s.add(token)
             s.flush()
             return _public(token), secret
 
     def list(self) -> list[dict[str, Any]]:
-        with self.store.session() as s:
+        with self.db.session() as s:
             return [_public(t) for t in s.scalars(select(Token).order_by(Token.id))]
 
     def revoke(self, token_id: int) -> dict[str, Any]:
-        with self.store.session() as s:
+        with self.db.session() as s:
             token = s.get(Token, token_id)
             if token is None:
                 raise NotFound(f"token {token_id} not found")
@@ -72,11 +72,11 @@ class TokenStore:
             return _public(token)
 
     def active_count(self) -> int:
-        with self.store.session() as s:
+        with self.db.session() as s:
             return s.scalar(select(func.count()).select_from(Token).where(Token.revoked_at.is_(None))) or 0
 
     def verify(self, secret: str) -> Principal:
-        with self.store.session() as s:
+        with self.db.session() as s:
             token = s.scalar(select(Token).where(Token.token_hash == hash_token(secret)))
             if token is None or token.revoked_at is not None:
                 raise Unauthorized("unknown or revoked token")

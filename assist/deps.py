@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from assist.analysis import Analyzer
 from assist.auth import OPEN_ACCESS, Principal, TokenStore, open_access
 from assist.bank.store import PhraseStore
+from assist.bank.usage import UsageStore
 from assist.config import Settings
 from assist.errors import Unauthorized
 from assist.hub import Hub
@@ -29,6 +30,11 @@ def get_store(request: Request) -> PhraseStore:
     return store
 
 
+def get_usage(request: Request) -> UsageStore:
+    usage: UsageStore = request.state.usage
+    return usage
+
+
 def get_tokens(request: Request) -> TokenStore:
     tokens: TokenStore = request.state.tokens
     return tokens
@@ -46,6 +52,7 @@ def get_analyzer(request: Request) -> Analyzer:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[PhraseStore, Depends(get_store)]
+UsageDep = Annotated[UsageStore, Depends(get_usage)]
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
 RewriterDep = Annotated[Rewriter, Depends(get_rewriter)]
 TokensDep = Annotated[TokenStore, Depends(get_tokens)]

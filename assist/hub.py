@@ -110,7 +110,7 @@ class Hub:
     """Holds conversations in memory with an idle TTL and caps; processes each conversation's messages
     one at a time, off the event loop; publishes events to every subscriber's outbox."""
 
-    def __init__(self, analyzer: Any, suggester: Any, rewriter: Any, store: Any, settings: HubSettings,
+    def __init__(self, analyzer: Any, suggester: Any, rewriter: Any, usage: Any, settings: HubSettings,
                  shared: SharedConversations | None = None, broker: Broker | None = None) -> None:
         self.analyzer = analyzer
         self.shared = shared  # conversation state in Redis, when instances are linked
@@ -118,7 +118,7 @@ class Hub:
         self._listeners: dict[str, asyncio.Task[None]] = {}
         self.suggester = suggester
         self.rewriter = rewriter
-        self.store = store
+        self.usage = usage
         self.settings = settings
         self.conversations: dict[str, ConversationState] = {}
         self.connections: set[Any] = set()
@@ -399,7 +399,7 @@ class Hub:
     async def feedback(self, conversation_id: str, phrase_id: int, action: str) -> None:
         await self._held(conversation_id)
         event = "dismissed" if action == "dismissed" else "used"
-        await to_thread.run_sync(self.store.record_usage, phrase_id, event)
+        await to_thread.run_sync(self.usage.record, phrase_id, event)
 
     async def flush_usage(self) -> None:
         """Write the batched `shown` counts (one transaction for all phrases)."""
@@ -407,7 +407,7 @@ class Hub:
             return
         counts, self._shown = self._shown, Counter()
         try:
-            await to_thread.run_sync(self.store.record_usage_many, {(pid, "shown"): n for pid, n in counts.items()})
+            await to_thread.run_sync(self.usage.record_many, {(pid, "shown"): n for pid, n in counts.items()})
         except AssistError:
             self._shown.update(counts)  # keep them for the next flush
             raise

@@ -26,6 +26,7 @@ from bench_search import synthetic
 
 from assist.bank.schema import PhraseIn
 from assist.bank.store import PhraseStore
+from assist.bank.vectors import VectorCache
 from assist.config import RetrievalSettings
 from assist.retrieval.embedder import text_hash
 
@@ -53,8 +54,8 @@ def fill_store(data: Path, phrases: int, cache_vectors: bool) -> int:
             texts = {r["text"][lang] for r in records for lang in settings.model_langs if lang in r["text"]}
             vectors = rng.standard_normal((len(texts), MODEL_DIM)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            store.save_vectors(settings.model_name, MODEL_DIM,
-                               {text_hash(t): v.tobytes() for t, v in zip(sorted(texts), vectors, strict=True)})
+            by_hash = {text_hash(t): v.tobytes() for t, v in zip(sorted(texts), vectors, strict=True)}
+            VectorCache(store.db).save_vectors(settings.model_name, MODEL_DIM, by_hash)
         return len(records)
     finally:
         store.close()

@@ -12,7 +12,7 @@ from assist.auth import Principal
 from assist.bank import io
 from assist.bank.schema import Lang, PhraseFields, PhraseIn, Source, Status
 from assist.bank.store import PhraseFilter
-from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep
+from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep, UsageDep
 from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound
 
 router = APIRouter(prefix="/phrases", tags=["phrases"])
@@ -166,9 +166,9 @@ async def import_phrases(
 
 
 @router.get("/stats")
-def read_stats(store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+def read_stats(usage: UsageDep, lead: LeadDep) -> dict[str, Any]:
     """Counts by status, language and label, and usage totals."""
-    return store.stats()
+    return usage.stats()
 
 
 @router.get("/{phrase_id}", response_model=PhrasePublic)
@@ -206,15 +206,18 @@ def read_phrase_history(phrase_id: int, store: StoreDep, lead: LeadDep) -> list[
 
 @router.get("/{phrase_id}/usage")
 def read_phrase_usage(
-    phrase_id: int, store: StoreDep, principal: PrincipalDep, days: Annotated[int, Query(ge=1, le=366)] = 30
+    phrase_id: int, store: StoreDep, usage: UsageDep, principal: PrincipalDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> dict[str, Any]:
     """Shown / used / dismissed per day and the acceptance rate."""
     _check_visible(principal, store.get(phrase_id))
-    return store.usage(phrase_id, days)
+    return usage.of(phrase_id, days)
 
 
 @router.post("/{phrase_id}/usage", status_code=status.HTTP_204_NO_CONTENT)
-def record_phrase_usage(phrase_id: int, body: UsageEvent, store: StoreDep, principal: PrincipalDep) -> None:
+def record_phrase_usage(
+    phrase_id: int, body: UsageEvent, store: StoreDep, usage: UsageDep, principal: PrincipalDep
+) -> None:
     """Count a suggestion shown, used or dismissed today."""
     _check_visible(principal, store.get(phrase_id))
-    store.record_usage(phrase_id, body.event, body.count)
+    usage.record(phrase_id, body.event, body.count)

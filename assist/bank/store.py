@@ -1,31 +1,31 @@
-"""PhraseStore: phrases, their history and usage in SQL (SQLite by default, PostgreSQL by URL)."""
+"""PhraseStore: the phrase repository (CRUD, history, import, seed) in SQL (SQLite by default, PostgreSQL by URL).
+
+Its neighbours share its Database: usage counts (assist.bank.usage), the search index's vector cache
+(assist.bank.vectors) and the API tokens (assist.auth)."""
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import Engine, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from assist.bank.content import load_shipped
-from assist.bank.models import Base, Embedding, History, Phrase, PhraseTag, PhraseText, Usage, utcnow
+from assist.bank.db import Database
+from assist.bank.models import History, Phrase, PhraseTag, PhraseText, utcnow
+from assist.bank.records import TAG_KINDS, derive_texts, entry_of, jsonable, public_of, same, snapshot, validate
 from assist.bank.schema import PhraseIn, check_texts, placeholders
-from assist.errors import Conflict, InvalidInput, PhraseNotFound, StoreUnavailable, VersionConflict
+from assist.errors import Conflict, PhraseNotFound, VersionConflict
 from assist.lang import to_simplified, to_traditional
 
 logger = logging.getLogger(__name__)
 
-TAG_KINDS = {"situations": "situation", "emotions": "emotion", "customer_types": "customer_type", "teams": "team"}
-USAGE_EVENTS = ("shown", "used", "dismissed")
 SHIPPED_ACTOR = "system:phrasebank"
 
 
@@ -66,73 +66,14 @@ def _new_key(session: Session) -> str:
     return f"p-{n}"
 
 
-def _derive_texts(given: dict[str, str]) -> dict[str, tuple[str, bool]]:
-    """Given texts plus the Chinese script that was not given, converted with OpenCC (marked derived)."""
-    texts = {lang: (t, False) for lang, t in given.items()}
-    if "zh-Hans" in given and "zh-Hant" not in given:
-        texts["zh-Hant"] = (to_traditional(given["zh-Hans"]), True)
-    elif "zh-Hant" in given and "zh-Hans" not in given:
-        texts["zh-Hans"] = (to_simplified(given["zh-Hant"]), True)
-    return texts
-
-
-def entry_of(p: Phrase) -> dict[str, Any]:
-    """The phrase as an import/export entry (PhraseIn shape): derived texts and store fields left out."""
-    tags = _tags(p)
-    entry: dict[str, Any] = {
-        "key": p.key,
-        "text": {t.lang: t.text for t in sorted(p.texts, key=lambda t: _LANG_ORDER[t.lang]) if not t.derived},
-        "situations": tags["situations"],
-        "emotions": tags["emotions"],
-        "customer_types": tags["customer_types"],
-        "technique": p.technique,
-        "teams": tags["teams"],
-        "status": p.status,
-        "source": {"seed": p.source_seed, "principle": p.source_principle} if p.source_seed else None,
-    }
-    return entry
-
-
-_LANG_ORDER = {"zh-Hans": 0, "zh-Hant": 1, "en": 2}
-
-
-def _tags(p: Phrase) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {name: [] for name in TAG_KINDS}
-    by_kind = {kind: name for name, kind in TAG_KINDS.items()}
-    for tag in p.tags:
-        out[by_kind[tag.kind]].append(tag.value)
-    return out
-
-
-def public_of(p: Phrase) -> dict[str, Any]:
-    """The phrase as the API shows it."""
-    entry = entry_of(p)
-    entry.update(
-        id=p.id,
-        text={t.lang: t.text for t in sorted(p.texts, key=lambda t: _LANG_ORDER[t.lang])},
-        derived=sorted(t.lang for t in p.texts if t.derived),
-        placeholders=list(p.placeholders),
-        created_by=p.created_by,
-        created_at=p.created_at,
-        updated_by=p.updated_by,
-        updated_at=p.updated_at,
-        version=p.version,
-    )
-    return entry
-
-
-def _snapshot(p: Phrase) -> dict[str, Any]:
-    return {**entry_of(p), "version": p.version}
-
-
 class PhraseStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._listeners: list[Callable[[list[int]], None]] = []
 
     def on_change(self, listener: Callable[[list[int]], None]) -> None:
-        """Call `listener(phrase_ids)` after every committed change to phrases (the search index uses it)."""
+        """Call `listener(phrase_ids)` after every committed change to phrases, on the writer's thread
+        (assist.bank.notices publishes them; keep listeners short)."""
         self._listeners.append(listener)
 
     def _changed(self, ids: Sequence[int]) -> None:
@@ -143,39 +84,18 @@ class PhraseStore:
     @classmethod
     def connect(cls, url: str) -> PhraseStore:
         """Open (and create the tables of) the store at a SQLAlchemy URL."""
-        kwargs: dict[str, Any] = {}
-        if url.startswith("sqlite"):
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # Wait for another writer instead of failing at once ("database is locked").
-            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        else:
-            kwargs["pool_pre_ping"] = True
-        engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(engine, "connect", _sqlite_pragmas)
-        try:
-            Base.metadata.create_all(engine)
-        except OperationalError as exc:
-            raise StoreUnavailable(f"cannot open the phrase store: {exc.orig}") from exc
-        return cls(engine)
+        return cls(Database.connect(url))
+
+    @property
+    def engine(self) -> Engine:
+        return self.db.engine
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.close()
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """A transaction: committed on success, rolled back on any error."""
-        try:
-            with self._sessions.begin() as s:
-                yield s
-        except StaleDataError as exc:
-            raise Conflict(
-                "a phrase changed while this change was being written; nothing was saved, try again"
-            ) from exc
-        except OperationalError as exc:
-            raise StoreUnavailable(f"the phrase store is unavailable: {type(exc.orig).__name__}") from exc
+        return self.db.session()
 
     # ---- reads ---------------------------------------------------------------------------------
 
@@ -244,37 +164,11 @@ class PhraseStore:
             if statuses:
                 stmt = stmt.where(Phrase.status.in_(list(statuses)))
             return [public_of(p) for p in s.scalars(stmt)]
-
-    def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
-        """Cached embeddings of `model` for these text hashes (those present)."""
-        out: dict[str, bytes] = {}
-        with self.session() as s:
-            for start in range(0, len(hashes), 500):
-                chunk = list(hashes[start : start + 500])
-                rows = s.execute(
-                    select(Embedding.text_hash, Embedding.vector).where(
-                        Embedding.model == model, Embedding.text_hash.in_(chunk))
-                )
-                out.update((h, v) for h, v in rows)
-        return out
-
-    def save_vectors(self, model: str, dim: int, vectors: dict[str, bytes]) -> None:
-        """Add embeddings to the cache; hashes already there (another instance wrote them) are skipped."""
-        if not vectors:
-            return
-        have = self.cached_vectors(model, list(vectors))
-        new = [Embedding(model=model, text_hash=h, dim=dim, vector=v) for h, v in vectors.items() if h not in have]
-        try:
-            with self.session() as s:
-                s.add_all(new)
-        except IntegrityError:
-            logger.info("embedding cache: another writer stored the same vectors first")
-
     # ---- writes --------------------------------------------------------------------------------
 
     def _write(self, s: Session, p: Phrase, data: PhraseIn, actor: str) -> None:
         """Set every content field of `p` from a validated entry."""
-        texts = _derive_texts(data.text)
+        texts = derive_texts(data.text)
         current = {t.lang: t for t in p.texts}
         for lang in set(current) - set(texts):
             p.texts.remove(current[lang])
@@ -307,7 +201,7 @@ class PhraseStore:
         self._write(s, p, data, actor)
         p.created_at = p.updated_at
         s.flush()
-        s.add(History(phrase_id=p.id, action="create", actor=actor, version=p.version, before=None, after=_snapshot(p)))
+        s.add(History(phrase_id=p.id, action="create", actor=actor, version=p.version, before=None, after=snapshot(p)))
         return p
 
     def create(self, data: PhraseIn, actor: str) -> dict[str, Any]:
@@ -326,7 +220,7 @@ class PhraseStore:
             raise VersionConflict(
                 f"phrase {p.id} is at version {p.version}, not {version}; reload it and apply your change again",
                 current_version=p.version,
-                current=_jsonable(public_of(p)),
+                current=jsonable(public_of(p)),
             )
 
     def update(self, phrase_id: int, changes: dict[str, Any], version: int, actor: str) -> dict[str, Any]:
@@ -334,14 +228,14 @@ class PhraseStore:
         with self.session() as s:
             p = self._get(s, phrase_id)
             self._check_version(p, version)
-            before = _snapshot(p)
+            before = snapshot(p)
             merged = entry_of(p)
             if "text" in changes:
                 text = dict(merged["text"])
                 text.update(changes["text"] or {})
                 merged["text"] = {lang: t for lang, t in text.items() if t}
             merged.update({k: v for k, v in changes.items() if k != "text"})
-            data = _validate(merged)
+            data = validate(merged)
             action = "status" if set(changes) == {"status"} else "update"
             out = self._commit_change(s, p, data, actor, action, before)
         self._changed([phrase_id] if out["version"] != before["version"] else [])
@@ -350,11 +244,11 @@ class PhraseStore:
     def _commit_change(
         self, s: Session, p: Phrase, data: PhraseIn, actor: str, action: str, before: dict[str, Any]
     ) -> dict[str, Any]:
-        if _same(p, data):
+        if same(p, data):
             return public_of(p)
         self._write(s, p, data, actor)
         s.flush()  # bumps the version, guarded by WHERE version = <read version>
-        s.add(History(phrase_id=p.id, action=action, actor=actor, version=p.version, before=before, after=_snapshot(p)))
+        s.add(History(phrase_id=p.id, action=action, actor=actor, version=p.version, before=before, after=snapshot(p)))
         return public_of(p)
 
     def set_status(
@@ -363,8 +257,8 @@ class PhraseStore:
         with self.session() as s:
             p = self._get(s, phrase_id)
             self._check_version(p, version)
-            before = _snapshot(p)
-            data = _validate({**entry_of(p), "status": status})
+            before = snapshot(p)
+            data = validate({**entry_of(p), "status": status})
             out = self._commit_change(s, p, data, actor, action, before)
         self._changed([phrase_id] if out["version"] != before["version"] else [])
         return out
@@ -388,14 +282,14 @@ class PhraseStore:
                         report.created.append(created.key)
                         touched.append(created.id)
                         continue
-                    before = _snapshot(p)
-                    if _same(p, data):
+                    before = snapshot(p)
+                    if same(p, data):
                         report.unchanged.append(p.key)
                         continue
                     self._write(s, p, data, actor)
                     s.flush()
                     s.add(History(phrase_id=p.id, action="update", actor=actor, version=p.version,
-                                  before=before, after=_snapshot(p)))
+                                  before=before, after=snapshot(p)))
                     report.updated.append(p.key)
                     touched.append(p.id)
                 if dry_run:
@@ -422,124 +316,6 @@ class PhraseStore:
         return len(new)
 
     # ---- usage ---------------------------------------------------------------------------------
-
-    def record_usage(self, phrase_id: int, event_name: str, n: int = 1, day: date | None = None) -> None:
-        if event_name not in USAGE_EVENTS:
-            raise InvalidInput(f"unknown usage event {event_name!r}; expected one of {', '.join(USAGE_EVENTS)}")
-        day = day or datetime.now(UTC).date()
-        column = getattr(Usage, event_name)
-        for attempt in range(2):
-            try:
-                with self.session() as s:
-                    self._get(s, phrase_id)
-                    row = s.scalar(select(Usage).where(Usage.phrase_id == phrase_id, Usage.day == day))
-                    if row is None:
-                        counts = {name: n if name == event_name else 0 for name in USAGE_EVENTS}
-                        s.add(Usage(phrase_id=phrase_id, day=day, **counts))
-                    else:
-                        s.execute(
-                            Usage.__table__.update().where(Usage.id == row.id).values({column: column + n})
-                        )
-                return
-            except IntegrityError:
-                if attempt:  # two first events of the day raced on the insert; the retry updates
-                    raise
-
-    def record_usage_many(self, counts: dict[tuple[int, str], int], day: date | None = None) -> None:
-        """Add many counts in one transaction; phrases deleted meanwhile are skipped."""
-        day = day or datetime.now(UTC).date()
-        with self.session() as s:
-            known = set(s.scalars(select(Phrase.id).where(Phrase.id.in_({pid for pid, _ in counts}))))
-            rows = {r.phrase_id: r for r in s.scalars(
-                select(Usage).where(Usage.day == day, Usage.phrase_id.in_(known)))}
-            for (pid, event_name), n in counts.items():
-                if pid not in known or event_name not in USAGE_EVENTS:
-                    continue
-                row = rows.get(pid)
-                if row is None:
-                    row = rows[pid] = Usage(phrase_id=pid, day=day, shown=0, used=0, dismissed=0)
-                    s.add(row)
-                setattr(row, event_name, getattr(row, event_name) + n)
-
-    def usage(self, phrase_id: int, days: int = 30) -> dict[str, Any]:
-        since = datetime.now(UTC).date() - timedelta(days=days - 1)
-        with self.session() as s:
-            self._get(s, phrase_id)
-            rows = s.scalars(
-                select(Usage).where(Usage.phrase_id == phrase_id, Usage.day >= since).order_by(Usage.day)
-            ).all()
-            per_day = [{"day": r.day, "shown": r.shown, "used": r.used, "dismissed": r.dismissed} for r in rows]
-        return {"phrase_id": phrase_id, "days": per_day, "totals": _totals(per_day)}
-
-    def stats(self) -> dict[str, Any]:
-        """Counts by status, language and label, and usage totals with the most used phrases."""
-        with self.session() as s:
-            by_status = dict(s.execute(select(Phrase.status, func.count()).group_by(Phrase.status)).all())
-            by_lang = dict(s.execute(select(PhraseText.lang, func.count()).group_by(PhraseText.lang)).all())
-            approved = select(Phrase.id).where(Phrase.status == "approved")
-            tag_rows = s.execute(
-                select(PhraseTag.kind, PhraseTag.value, func.count())
-                .where(PhraseTag.phrase_id.in_(approved))
-                .group_by(PhraseTag.kind, PhraseTag.value)
-            ).all()
-            usage_rows = s.execute(
-                select(Usage.phrase_id, func.sum(Usage.shown), func.sum(Usage.used), func.sum(Usage.dismissed))
-                .group_by(Usage.phrase_id)
-            ).all()
-        labels: dict[str, Counter[str]] = {kind: Counter() for kind in TAG_KINDS.values()}
-        for kind, value, n in tag_rows:
-            labels[kind][value] = n
-        per_phrase = [
-            {"phrase_id": pid, "shown": a or 0, "used": b or 0, "dismissed": c or 0} for pid, a, b, c in usage_rows
-        ]
-        top = sorted(per_phrase, key=lambda r: (-r["used"], r["phrase_id"]))[:10]
-        return {
-            "phrases": {"total": sum(by_status.values()), "by_status": by_status, "by_lang": by_lang},
-            "approved_by_label": {kind: dict(sorted(c.items())) for kind, c in labels.items()},
-            "usage": _totals(per_phrase),
-            "top_used": [{**r, **_totals([r])} for r in top],
-        }
-
-
-def _totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    shown, used, dismissed = (sum(r[k] for r in rows) for k in USAGE_EVENTS)
-    return {"shown": shown, "used": used, "dismissed": dismissed,
-            "acceptance_rate": round(used / shown, 4) if shown else None}
-
-
-def _same(p: Phrase, data: PhraseIn) -> bool:
-    """Whether writing `data` would leave the phrase as it is."""
-    return _validate(entry_of(p)).model_dump() == data.model_dump()
-
-
-def _validate(entry: dict[str, Any]) -> PhraseIn:
-    from pydantic import ValidationError
-
-    try:
-        return PhraseIn.model_validate(entry)
-    except ValidationError as exc:
-        raise InvalidInput(_first_error(exc), errors=[_err(e) for e in exc.errors()]) from exc
-
-
-def _err(e: Any) -> dict[str, Any]:
-    return {"loc": list(e["loc"]), "msg": e["msg"]}
-
-
-def _first_error(exc: Any) -> str:
-    e = exc.errors()[0]
-    where = ".".join(str(x) for x in e["loc"]) or "phrase"
-    return f"{where}: {e['msg']}"
-
-
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
 
 
 __all__ = ["ImportReport", "PhraseFilter", "PhraseStore", "check_texts", "entry_of", "public_of"]

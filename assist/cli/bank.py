@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from assist.bank import io
+from assist.bank.db import Database
 from assist.bank.store import PhraseFilter, PhraseStore
+from assist.bank.usage import UsageStore
 from assist.cli import echo_json, fail, main
 from assist.config import get_settings
 from assist.errors import AssistError
@@ -83,7 +85,7 @@ def export(fmt: str, out: Path | None, statuses: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def stats(as_json: bool) -> None:
     """Phrase counts by status, language and label, and usage totals."""
-    data = _store().stats()
+    data = UsageStore(Database.connect(get_settings().sqlalchemy_url)).stats()
     if as_json:
         echo_json(data)
         return

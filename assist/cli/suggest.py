@@ -66,6 +66,8 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     """hit@1, hit@3 and MRR per language and channel (dense, lexical, fused, fused + rerank)."""
     _quiet()
     from assist.analysis.analyzer import Analyzer
+    from assist.bank.db import Database
+    from assist.bank.vectors import VectorCache
     from assist.retrieval.evaluate import DEFAULT_SET, evaluate, load_set, render
     from assist.retrieval.searcher import HybridSearcher
     from assist.services import settings_embedder
@@ -77,7 +79,7 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     except (ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
         raise click.BadParameter(str(exc), param_hint="--set") from exc
     # The shipped bank alone, in a scratch store; vectors are cached in the configured store across runs.
-    cache = PhraseStore.connect(settings.sqlalchemy_url)
+    cache = VectorCache(Database.connect(settings.sqlalchemy_url))
     with tempfile.TemporaryDirectory() as tmp:
         bank = PhraseStore.connect(f"sqlite:///{Path(tmp) / 'eval.db'}")
         bank.seed(settings.phrasebank_dir)

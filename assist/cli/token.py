@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from assist.auth import TokenStore
-from assist.bank.store import PhraseStore
+from assist.bank.db import Database
 from assist.cli import echo_json, fail, main
 from assist.config import get_settings
 from assist.errors import AssistError
@@ -13,7 +13,7 @@ from assist.vocab import ROLES
 
 
 def _tokens() -> TokenStore:
-    return TokenStore(PhraseStore.connect(get_settings().sqlalchemy_url))
+    return TokenStore(Database.connect(get_settings().sqlalchemy_url))
 
 
 @main.group()

@@ -50,6 +50,7 @@ def test_suggest_agents_get_their_teams_phrases_only(shipped: TestClient, tmp_pa
         "situations": ["refund_return"], "emotions": ["anger", "frustration"], "technique": "expectation_setting",
         "teams": ["vip"], "status": "approved"})
     assert lead.status_code == 201
+    assert shipped.app.state.bank_changes.settled()  # type: ignore[attr-defined]  # the index follows off-thread
     body = {"text": "I want my refund now!!", "k": 50}
     keys = [i["key"] for i in shipped.post("/api/suggest", json=body).json()["items"]]
     assert "vip.only" not in keys  # a lead without a team sees the unscoped bank

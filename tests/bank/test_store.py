@@ -10,6 +10,7 @@ import yaml
 
 from assist.bank.schema import PhraseIn
 from assist.bank.store import PhraseFilter, PhraseStore
+from assist.bank.usage import UsageStore
 from assist.errors import Conflict, InvalidInput, PhraseNotFound, VersionConflict
 from tests.utils import phrase
 
@@ -227,14 +228,15 @@ def test_store_survives_restart(db_url: str) -> None:
 
 def test_store_usage_counts_per_day_and_stats(store: PhraseStore) -> None:
     p = store.create(_in("u.1"), "lead")
+    counts = UsageStore(store.db)
     for event in ("shown", "shown", "shown", "shown", "used", "dismissed"):
-        store.record_usage(p["id"], event)
-    usage = store.usage(p["id"])
+        counts.record(p["id"], event)
+    usage = counts.of(p["id"])
     assert usage["totals"] == {"shown": 4, "used": 1, "dismissed": 1, "acceptance_rate": 0.25}
     assert len(usage["days"]) == 1
-    stats = store.stats()
+    stats = counts.stats()
     assert stats["phrases"]["total"] == 1 and stats["phrases"]["by_status"] == {"approved": 1}
     assert stats["usage"]["used"] == 1 and stats["top_used"][0]["phrase_id"] == p["id"]
     assert stats["approved_by_label"]["situation"] == {"delay": 1}
     with pytest.raises(InvalidInput):
-        store.record_usage(p["id"], "clicked")
+        counts.record(p["id"], "clicked")

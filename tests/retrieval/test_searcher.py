@@ -72,14 +72,18 @@ def test_searcher_indexes_approved_phrases_only(searcher: HybridSearcher) -> Non
     assert "draft.one" not in keys(searcher.search(Query("delays", lang="en", k=10), "lexical"))
 
 
-def test_searcher_follows_bank_edits_incrementally(store: PhraseStore, searcher: HybridSearcher) -> None:
+def test_searcher_refreshes_bank_edits_incrementally(store: PhraseStore, searcher: HybridSearcher) -> None:
+    # In a running service the bank's change notices call refresh (assist.bank.notices, tests/bank/test_notices.py).
     draft = _id(store, "draft.one")
     store.set_status(draft, "approved", None, "lead")
+    searcher.refresh(store, [draft])
     assert "draft.one" in keys(searcher.search(Query("delays", lang="en", k=10), "lexical"))
     store.update(draft, {"text": {"en": "Thunderstorms slowed the courier."}}, 2, "lead")
+    searcher.refresh(store, [draft])
     assert keys(searcher.search(Query("thunderstorms", lang="en", k=1), "lexical")) == ["draft.one"]
     assert "draft.one" not in keys(searcher.search(Query("delays", lang="en", k=10), "lexical"))
     store.retire(draft, None, "lead")
+    searcher.refresh(store, [draft])
     assert "draft.one" not in keys(searcher.search(Query("thunderstorms", lang="en", k=10), "lexical"))
     assert len(searcher) == 5
 
@@ -145,6 +149,7 @@ def test_searcher_switches_to_ivf_and_keeps_following_edits(store: PhraseStore, 
     fee = _id(store, "refund.fee")
     assert keys(searcher.search(Query("who pays for return shipping", lang="en", k=1), "dense")) == ["refund.fee"]
     store.retire(fee, None, "lead")
+    searcher.refresh(store, [fee])
     assert "refund.fee" not in keys(searcher.search(Query("return shipping", lang="en", k=5), "dense"))
 
 

@@ -1,0 +1,73 @@
+"""The bank's database: one engine and its sessions, shared by the phrase repository, usage counts, the
+vector cache and the API tokens (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from assist.bank.models import Base
+from assist.errors import Conflict, StoreUnavailable
+
+
+class Sessions(Protocol):
+    """Anything that opens a transaction on the bank's database (a Database, or a unit holding one)."""
+
+    def session(self) -> AbstractContextManager[Session]: ...
+
+
+class Database:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def connect(cls, url: str) -> Database:
+        """Open (and create the tables of) the database at a SQLAlchemy URL."""
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Wait for another writer instead of failing at once ("database is locked").
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            kwargs["pool_pre_ping"] = True
+        engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            Base.metadata.create_all(engine)
+        except OperationalError as exc:
+            raise StoreUnavailable(f"cannot open the phrase store: {exc.orig}") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed on success, rolled back on any error."""
+        try:
+            with self._sessions.begin() as s:
+                yield s
+        except StaleDataError as exc:
+            raise Conflict(
+                "a phrase changed while this change was being written; nothing was saved, try again"
+            ) from exc
+        except OperationalError as exc:
+            raise StoreUnavailable(f"the phrase store is unavailable: {type(exc.orig).__name__}") from exc
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
