@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assist.deps import AnalyzerDep, PrincipalDep
+from assist.schemas import Analysis
 
 router = APIRouter(prefix="/analyze", tags=["analyze"])
 
@@ -36,8 +37,8 @@ class AnalyzeIn(BaseModel):
 
 
 @router.post("")
-def create_analysis(body: AnalyzeIn, analyzer: AnalyzerDep, _: PrincipalDep) -> dict[str, Any]:
+def create_analysis(body: AnalyzeIn, analyzer: AnalyzerDep, _: PrincipalDep) -> Analysis:
     """Analyze one customer message, or a conversation whose latest customer message is read in context."""
     if body.conversation is not None:
-        return analyzer.analyze_conversation([t.model_dump() for t in body.conversation])
-    return analyzer.analyze_message(body.text or "")
+        return analyzer.conversation_analysis([t.model_dump() for t in body.conversation])
+    return analyzer.message_analysis(body.text or "")
