@@ -22,6 +22,7 @@ from assist.retrieval.hybrid import convex, normalize, rrf
 from assist.retrieval.index import DenseIndex
 from assist.retrieval.sparse import BM25
 from assist.retrieval.tokenize import tokens
+from assist.schemas.suggestion import Reasons
 from assist.vocab import EMOTIONS, LANGS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class Hit:
     phrase: dict[str, Any]
     text: str
     score: float
-    why: str
+    reasons: Reasons
     parts: dict[str, float]
 
 
@@ -428,21 +429,16 @@ class HybridSearcher:
 
     def _hit(self, q: Query, p: dict[str, Any], text: str, score: float, parts: dict[str, float],
              readings: Collection[str] = ()) -> Hit:
-        reasons = []
         emotions = [e for e in p["emotions"] if e == q.emotion]
+        other = None
         if not emotions:  # answers another likely reading of the message (coverage)
-            emotions = [f"{e} (other reading)" for e in p["emotions"] if e in readings and e != "neutral"][:1]
-        situations = [s for s in p["situations"] if s in q.situations]
-        if emotions or situations:
-            reasons.append(" + ".join(emotions + situations))
-        types = [t for t in p["customer_types"] if t in q.customer_types]
-        if types:
-            reasons.append("fits " + ", ".join(types))
-        if p["technique"]:
-            reasons.append(f"technique: {p['technique']}")
+            other = next((e for e in p["emotions"] if e in readings and e != "neutral"), None)
+        shared: list[str] = []
         if parts.get("lexical", 0.0) > 0:
             theirs = set(tokens(text))
             shared = [t for t in dict.fromkeys(tokens(q.text)) if t in theirs][:3]
-            if shared:
-                reasons.append("shares " + ", ".join(shared))
-        return Hit(phrase=p, text=text, score=round(score, 4), why="; ".join(reasons), parts=parts)
+        reasons = Reasons(emotions=emotions, other_reading=other,
+                          situations=[s for s in p["situations"] if s in q.situations],
+                          profile_fits=[t for t in p["customer_types"] if t in q.customer_types],
+                          technique=p["technique"] or None, shared_terms=shared)
+        return Hit(phrase=p, text=text, score=round(score, 4), reasons=reasons, parts=parts)
