@@ -1,0 +1,106 @@
+"""The searcher's rows: one per indexed phrase, its labels as bitmasks in parallel numpy arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from assist.vocab import EMOTIONS, LANGS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
+
+SLOTS = len(LANGS)  # dense ids per row: row * SLOTS + language index
+SIT = {s: i for i, s in enumerate(SITUATIONS)}
+EMO = {e: i for i, e in enumerate(EMOTIONS)}
+TYPE = {t: i for i, t in enumerate(PROFILE_LABELS)}
+TECH = {t: i for i, t in enumerate(TECHNIQUES)}
+LANG = {lang: i for i, lang in enumerate(LANGS)}
+NO_TECHNIQUE = len(TECHNIQUES)  # a row's technique index when the phrase has none
+
+_ARRAYS = ("active", "langs", "sit", "emo", "type", "tech", "team")
+
+
+def mask(labels: Sequence[str], index: dict[str, int]) -> int:
+    m = 0
+    for label in labels:
+        if label in index:
+            m |= 1 << index[label]
+    return m
+
+
+def dense_ids(row: int) -> np.ndarray:
+    """The dense index ids a row may hold (one per language)."""
+    return np.arange(row * SLOTS, row * SLOTS + SLOTS, dtype=np.int64)
+
+
+class Rows:
+    """Phrase id -> row, the phrase dicts, and per-row label bitmasks, active flag and team bitmask."""
+
+    def __init__(self, cap: int = 64) -> None:
+        self.ids: dict[int, int] = {}  # phrase id -> row
+        self.phrases: list[dict[str, Any] | None] = []
+        self.teams: dict[str, int] = {}  # team -> bit
+        self.active = np.zeros(cap, dtype=bool)
+        self.langs = np.zeros(cap, dtype=np.uint8)
+        self.sit = np.zeros(cap, dtype=np.uint32)
+        self.emo = np.zeros(cap, dtype=np.uint32)
+        self.type = np.zeros(cap, dtype=np.uint32)
+        self.tech = np.full(cap, NO_TECHNIQUE, dtype=np.int64)
+        self.team = np.zeros(cap, dtype=np.uint64)
+
+    def __len__(self) -> int:
+        """Rows ever allocated (inactive ones included)."""
+        return len(self.phrases)
+
+    def _grow(self, size: int) -> None:
+        cap = len(self.active)
+        if size <= cap:
+            return
+        new = max(size, cap * 2)
+        for name in _ARRAYS:
+            old = getattr(self, name)
+            fill = NO_TECHNIQUE if name == "tech" else 0
+            arr = np.full(new, fill, dtype=old.dtype)
+            arr[:cap] = old
+            setattr(self, name, arr)
+
+    def _team_bit(self, team: str) -> int:
+        if team not in self.teams:
+            if len(self.teams) >= 63:
+                raise ValueError("more than 63 distinct phrase teams; the search index keeps teams as a bitmask")
+            self.teams[team] = len(self.teams)
+        return self.teams[team]
+
+    def row_for(self, phrase_id: int) -> int:
+        """The phrase's row, allocated (inactive) when new."""
+        row = self.ids.get(phrase_id)
+        if row is None:
+            row = self.ids[phrase_id] = len(self.phrases)
+            self.phrases.append(None)
+            self._grow(row + 1)
+        return row
+
+    def set(self, row: int, p: dict[str, Any]) -> None:
+        """Make a row hold an approved phrase."""
+        self.phrases[row] = p
+        self.active[row] = True
+        self.langs[row] = mask(list(p["text"]), LANG)
+        self.sit[row] = mask(p["situations"], SIT)
+        self.emo[row] = mask(p["emotions"], EMO)
+        self.type[row] = mask(p["customer_types"], TYPE)
+        self.tech[row] = TECH.get(p["technique"] or "", NO_TECHNIQUE)
+        self.team[row] = np.uint64(sum(1 << self._team_bit(t) for t in p["teams"]))
+
+    def clear(self, row: int) -> None:
+        self.phrases[row] = None
+        self.active[row] = False
+
+    def eligible(self, lang: str, team: str | None, n: int) -> np.ndarray:
+        """Active rows with a text in `lang` that `team` may see (phrases without teams are for everyone)."""
+        eligible = self.active[:n] & ((self.langs[:n] >> LANG.get(lang, 0)) & 1).astype(bool)
+        bit = self.teams.get(team or "")
+        teams = self.team[:n]
+        visible = teams == 0
+        if bit is not None:
+            visible |= (teams & np.uint64(1 << bit)) != 0
+        return eligible & visible
