@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import Counter, deque
@@ -41,7 +42,8 @@ class UnknownConversation(NotFound):
 class Subscriber(Protocol):
     """A connection that receives a conversation's events."""
 
-    team: str | None
+    @property
+    def team(self) -> str | None: ...
 
     def send(self, frame: ServerFrame) -> None: ...
 
@@ -338,9 +340,9 @@ class Hub:
         if teams and self.batcher is not None and self.suggester.searcher.uses_dense(analysis.lang):
             vector = await self.batcher.encode(message.text)  # encoded together with other conversations' messages
         for each in sorted(teams, key=lambda x: x or ""):
-            result = await to_thread.run_sync(
-                lambda tm=each: self.suggester.for_analysis(message.text, analysis, earlier, team=tm, vector=vector),
-                limiter=self._cpu)
+            result: SuggestResult = await to_thread.run_sync(
+                functools.partial(self.suggester.for_analysis, message.text, analysis, earlier, team=each,
+                                  vector=vector), limiter=self._cpu)
             conv.suggestions[each] = result
             if self.shared is not None:
                 await self.shared.save(cid, suggestions={each: result})

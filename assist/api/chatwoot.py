@@ -12,11 +12,12 @@ from pydantic import BaseModel
 from assist.auth import Principal, open_access
 from assist.deps import HubDep, SettingsDep, TokensDep
 from assist.errors import Unauthorized
+from assist.schemas import Role
 from assist.schemas._base import omitted_when_empty
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
 
-ROLES = {"incoming": "customer", "outgoing": "agent"}  # Chatwoot message_type -> our role
+ROLES: dict[str, Role] = {"incoming": "customer", "outgoing": "agent"}  # Chatwoot message_type -> our role
 
 
 class ChatwootOut(BaseModel):

@@ -93,7 +93,7 @@ def create_phrase(body: PhraseCreate, store: StoreDep, lead: LeadDep) -> dict[st
     return store.create(body, lead.name)
 
 
-_EXPORT = {200: {"description": "The bank as a file in the chosen format",
+_EXPORT: dict[int | str, dict[str, Any]] = {200: {"description": "The bank as a file in the chosen format",
                  "content": {media: {"schema": {"type": "string"}} for media in io.MEDIA_TYPES.values()}}}
 
 
