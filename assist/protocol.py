@@ -8,14 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from assist.schemas import Analysis, ConversationState, Message, RewriteResult, Situation, Suggestion
+from assist.schemas import Analysis, ConversationState, Message, RewriteResult, Role, Situation, Suggestion
 from assist.schemas._base import omitted_when_empty
 
 PROTOCOL = 1
 CONVERSATION_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
 
 ConversationId = Annotated[str, StringConstraints(pattern=CONVERSATION_ID)]
-Role = Literal["customer", "agent"]
 
 
 class _Frame(BaseModel):

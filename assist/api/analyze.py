@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assist.deps import AnalyzerDep, PrincipalDep
-from assist.schemas import Analysis
+from assist.schemas import Analysis, Role
 
 router = APIRouter(prefix="/analyze", tags=["analyze"])
 
@@ -17,7 +15,7 @@ MAX_TURNS = 500
 
 class TurnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Literal["customer", "agent"]
+    role: Role
     text: str = Field(max_length=200_000)
     t: float | None = None
 

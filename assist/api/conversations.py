@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assist.deps import HubDep, PrincipalDep
 from assist.errors import responses
 from assist.protocol import CONVERSATION_ID
-from assist.schemas import ConversationOut, FeedResult
+from assist.schemas import ConversationOut, FeedResult, Role
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
@@ -19,7 +19,7 @@ ConversationPath = Annotated[str, Path(pattern=CONVERSATION_ID, description="the
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Literal["customer", "agent"]
+    role: Role
     text: str = Field(max_length=1_000_000)
     t: float | None = Field(None, description="seconds; default: arrival time")
     message_id: str | None = Field(None, max_length=64)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field, computed_field, model_validator
+from typing_extensions import TypedDict
 
 from assist.bank.schema import Source
 from assist.schemas._base import Schema, omitted_when_empty
 from assist.schemas.analysis import Analysis
 
 
-class Span(Schema):
+class Span(TypedDict):
     text: str
     start: int
     end: int
