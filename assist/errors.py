@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -62,6 +63,26 @@ class StoreUnavailable(AssistError):
 
 class BrokerUnavailable(AssistError):
     status, code = 503, "broker_unavailable"
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a stable `code`, a `detail` for people, and fields some errors add (`errors`,
+    `current_version`, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+    detail: str | list[dict[str, Any]] = Field(
+        description="a sentence; for `validation_error` the list of {loc, msg, type}")
+    code: str = Field(description="e.g. invalid_input, unauthorized, forbidden, not_found, version_conflict")
+
+
+_MEANING = {400: "Bad request", 401: "No or unknown token", 403: "The token's role may not do this",
+            404: "Not found", 409: "Version conflict", 413: "Too large", 422: "Invalid input",
+            503: "A backing service is unavailable or the service is shutting down"}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the error statuses a route can answer with, all in the ErrorBody shape."""
+    return {status: {"model": ErrorBody, "description": _MEANING.get(status, "Error")} for status in statuses}
 
 
 def error_body(detail: Any, code: str, **extra: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import Counter, deque
@@ -16,13 +17,14 @@ from anyio import CapacityLimiter, to_thread
 from assist.broker import Broker
 from assist.config import HubSettings
 from assist.errors import AssistError, NotFound
+from assist.protocol import AnalysisOut, Envelope, MessageOut, ServerFrame, SuggestionsOut
 from assist.retrieval.batcher import EncodeBatcher
-from assist.shared import SharedConversations, team_field
+from assist.schemas import Analysis, ConversationState, FeedResult, Message, RewriteResult, Role, SuggestResult
+from assist.shared import SharedConversations, StoredState
 
 logger = logging.getLogger(__name__)
 
 DROPPABLE = frozenset({"analysis", "suggestions", "message"})
-EVERYONE = "*"  # an event for every watcher, whatever their team (suggestions name their team instead)
 
 
 class HubBusy(AssistError):
@@ -40,9 +42,10 @@ class UnknownConversation(NotFound):
 class Subscriber(Protocol):
     """A connection that receives a conversation's events."""
 
-    team: str | None
+    @property
+    def team(self) -> str | None: ...
 
-    def send(self, frame: dict[str, Any]) -> None: ...
+    def send(self, frame: ServerFrame) -> None: ...
 
 
 class Outbox:
@@ -51,18 +54,18 @@ class Outbox:
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._items: deque[dict[str, Any] | None] = deque()
+        self._items: deque[ServerFrame | None] = deque()
         self._ready = asyncio.Event()
         self.dropped = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def put(self, frame: dict[str, Any] | None) -> None:
+    def put(self, frame: ServerFrame | None) -> None:
         if frame is not None and len(self._items) >= self.maxsize:
-            victim = next((i for i, f in enumerate(self._items) if f is not None and f["type"] in DROPPABLE), None)
+            victim = next((i for i, f in enumerate(self._items) if f is not None and f.type in DROPPABLE), None)
             if victim is None:
-                if frame["type"] in DROPPABLE:
+                if frame.type in DROPPABLE:
                     self.dropped += 1
                     return
                 victim = 0
@@ -71,7 +74,7 @@ class Outbox:
         self._items.append(frame)
         self._ready.set()
 
-    async def get(self) -> dict[str, Any] | None:
+    async def get(self) -> ServerFrame | None:
         """The next frame; None means: close after what came before."""
         while not self._items:
             self._ready.clear()
@@ -80,15 +83,15 @@ class Outbox:
 
 
 @dataclass(eq=False)
-class ConversationState:
+class HeldConversation:
     id: str
     analysis: Any  # assist.analysis.conversation.Conversation
     window: int
-    messages: deque[dict[str, Any]] = field(init=False)
+    messages: deque[Message] = field(init=False)
     customer_texts: deque[str] = field(default_factory=lambda: deque(maxlen=10))
-    last_analysis: dict[str, Any] | None = None
-    last_customer: dict[str, Any] | None = None
-    suggestions: dict[str | None, dict[str, Any]] = field(default_factory=dict)  # by team
+    last_analysis: Analysis | None = None
+    last_customer: Message | None = None
+    suggestions: dict[str | None, SuggestResult] = field(default_factory=dict)  # by team
     updated_at: float | None = None
     seq: int = 0
     subscribers: set[Subscriber] = field(default_factory=set)
@@ -97,13 +100,9 @@ class ConversationState:
     def __post_init__(self) -> None:
         self.messages = deque(maxlen=self.window)
 
-    def snapshot(self, team: str | None) -> dict[str, Any]:
-        return {
-            "messages": list(self.messages),
-            "analysis": self.last_analysis,
-            "suggestions": self.suggestions.get(team),
-            "updated_at": self.updated_at,
-        }
+    def snapshot(self, team: str | None) -> ConversationState:
+        return ConversationState(messages=list(self.messages), analysis=self.last_analysis,
+                                 suggestions=self.suggestions.get(team), updated_at=self.updated_at)
 
 
 class Hub:
@@ -120,7 +119,7 @@ class Hub:
         self.rewriter = rewriter
         self.usage = usage
         self.settings = settings
-        self.conversations: dict[str, ConversationState] = {}
+        self.conversations: dict[str, HeldConversation] = {}
         self.connections: set[Any] = set()
         self.closing = False
         self._inflight = 0
@@ -166,7 +165,7 @@ class Hub:
 
     # ---- conversations -----------------------------------------------------------------------------
 
-    def _conversation(self, conversation_id: str, create: bool = True) -> ConversationState:
+    def _conversation(self, conversation_id: str, create: bool = True) -> HeldConversation:
         conv = self.conversations.get(conversation_id)
         if conv is not None:
             return conv
@@ -180,7 +179,7 @@ class Hub:
                 raise HubBusy("the hub holds its maximum number of conversations; try again later")
             oldest = min(idle, key=lambda c: c.updated_at or 0.0)
             del self.conversations[oldest.id]
-        conv = ConversationState(conversation_id, self.analyzer.conversation(), self.settings.window)
+        conv = HeldConversation(conversation_id, self.analyzer.conversation(), self.settings.window)
         self.conversations[conversation_id] = conv
         return conv
 
@@ -191,7 +190,7 @@ class Hub:
             if not conv.subscribers and not conv.lock.locked() and (conv.updated_at or 0.0) < cutoff:
                 del self.conversations[cid]
 
-    async def _held(self, conversation_id: str) -> ConversationState:
+    async def _held(self, conversation_id: str) -> HeldConversation:
         """A conversation this hub holds, or (instances linked) one another instance has seen."""
         if conversation_id not in self.conversations and self.shared is not None:
             if await self.shared.exists(conversation_id):
@@ -200,7 +199,7 @@ class Hub:
                     await self._catch_up(conv)
         return self._conversation(conversation_id, create=False)
 
-    async def _catch_up(self, conv: ConversationState) -> None:
+    async def _catch_up(self, conv: HeldConversation) -> None:
         """Rebuild a conversation from Redis when another instance took messages since (call under its lock)."""
         if self.shared is None:
             return
@@ -208,30 +207,28 @@ class Hub:
         if seq == conv.seq:
             return
         if seq < conv.seq:  # Redis lost the conversation (restarted empty): put back what this instance holds
-            fields: dict[str, Any] = {team_field(t): v for t, v in conv.suggestions.items()}
-            if conv.last_analysis is not None:
-                fields.update(analysis=conv.last_analysis, last_customer=conv.last_customer)
-            await self.shared.restore(conv.id, conv.seq, list(conv.messages), **fields)
+            held = StoredState(conv.last_analysis, conv.last_customer, dict(conv.suggestions))
+            await self.shared.restore(conv.id, conv.seq, list(conv.messages), held)
             return
         window, stored = await self.shared.messages(conv.id), await self.shared.state(conv.id)
 
         def replay() -> Any:
             analysis = self.analyzer.conversation()
             for m in window:
-                analysis.add(m["role"], m["text"], m["t"])
+                analysis.add(m.role, m.text, m.t)
             return analysis
 
         conv.analysis = await to_thread.run_sync(replay)
         conv.messages = deque(window, maxlen=self.settings.window)
-        customers = [m for m in window if m["role"] == "customer"]
-        conv.customer_texts = deque((m["text"] for m in customers), maxlen=10)
-        conv.last_customer = stored.get("last_customer")
-        conv.last_analysis = stored.get("analysis")
-        conv.suggestions = {(k.split(":", 1)[1] or None): v for k, v in stored.items() if k.startswith("suggestions:")}
-        conv.updated_at = window[-1]["t"] if window else conv.updated_at
+        customers = [m for m in window if m.role == "customer"]
+        conv.customer_texts = deque((m.text for m in customers), maxlen=10)
+        conv.last_customer = stored.last_customer
+        conv.last_analysis = stored.analysis
+        conv.suggestions = stored.suggestions
+        conv.updated_at = window[-1].t if window else conv.updated_at
         conv.seq = seq
 
-    async def state(self, conversation_id: str, team: str | None = None) -> dict[str, Any]:
+    async def state(self, conversation_id: str, team: str | None = None) -> ConversationState:
         """A held conversation's recent messages, latest analysis and suggestions for `team`."""
         conv = await self._held(conversation_id)
         if self.shared is not None:
@@ -240,36 +237,36 @@ class Hub:
         await self._ensure_suggestions(conv, team)
         return conv.snapshot(team)
 
-    async def _ensure_suggestions(self, conv: ConversationState, team: str | None) -> None:
+    async def _ensure_suggestions(self, conv: HeldConversation, team: str | None) -> None:
         """Suggestions for the latest customer message as `team` sees the bank, computed once when missing."""
         if conv.last_customer is None or team in conv.suggestions:
             return
         async with conv.lock:
             if team not in conv.suggestions and conv.last_analysis is not None and conv.last_customer is not None:
                 earlier = list(reversed(conv.customer_texts))[1:]
-                text, analysis = conv.last_customer["text"], conv.last_analysis
+                text, analysis = conv.last_customer.text, conv.last_analysis
                 conv.suggestions[team] = await to_thread.run_sync(
                     lambda: self.suggester.for_analysis(text, analysis, earlier, team=team), limiter=self._cpu)
                 if self.shared is not None:
-                    await self.shared.save(conv.id, **{team_field(team): conv.suggestions[team]})
+                    await self.shared.save(conv.id, suggestions={team: conv.suggestions[team]})
 
-    async def publish(self, conv: ConversationState, frame: dict[str, Any], team: Any = EVERYONE) -> None:
+    async def publish(self, event: Envelope) -> None:
         """Send an event to the conversation's watchers: here, or on every instance when they are linked."""
         if self.broker is not None and self.shared is not None:
-            await self.broker.publish(self.shared.channel(conv.id), {**frame, "_team": team})
+            await self.broker.publish(self.shared.channel(event.conversation_id), event.model_dump(mode="json"))
         else:
-            self._deliver(conv.id, {**frame, "_team": team})
+            self._deliver(event)
 
-    def _deliver(self, cid: str, frame: dict[str, Any]) -> None:
-        conv = self.conversations.get(cid)
+    def _deliver(self, event: Envelope) -> None:
+        conv = self.conversations.get(event.conversation_id)
         if conv is None:
             return
-        team = frame.pop("_team", EVERYONE)
-        watchers = [sub for sub in conv.subscribers if team == EVERYONE or sub.team == team]
+        frame = event.frame
+        watchers = [sub for sub in conv.subscribers if event.reaches(sub.team)]
         for sub in watchers:
             sub.send(frame)
-        if watchers and frame["type"] == "suggestions":
-            self._shown.update(item["phrase_id"] for item in frame["items"])
+        if watchers and isinstance(frame, SuggestionsOut):
+            self._shown.update(item.phrase_id for item in frame.items)
 
     async def _listen(self, cid: str) -> None:
         """Deliver a linked conversation's events (from any instance) to this instance's watchers."""
@@ -279,18 +276,19 @@ class Hub:
         async def run() -> None:
             async with self.broker.subscribe(self.shared.channel(cid)) as events:  # type: ignore[union-attr]
                 ready.set()
-                async for frame in events:
-                    self._deliver(cid, frame)
+                async for event in events:
+                    self._deliver(Envelope.model_validate(event))
 
         self._listeners[cid] = asyncio.create_task(run())
         await ready.wait()
 
     # ---- messages ---------------------------------------------------------------------------------
 
-    async def feed(self, conversation_id: str, role: str, text: str, t: float | None = None,
-                   message_id: str | None = None, *, answer: bool = False, team: str | None = None) -> dict[str, Any]:
-        """Take one message. A customer message is analysed, and replies are suggested for every team whose
-        agents watch the conversation; with `answer`, also for `team`, and returned (the REST caller's)."""
+    async def feed(self, conversation_id: str, role: Role, text: str, *, t: float | None = None,
+                   message_id: str | None = None, answer: bool = False, team: str | None = None) -> FeedResult:
+        """Take one message (`t` defaults to its arrival, `message_id` to `m<n>`). A customer message is
+        analysed, and replies are suggested for every team whose agents watch the conversation; with `answer`,
+        also for `team`, and returned (the REST caller's)."""
         if self.closing:
             raise HubClosing("the service is shutting down; send the message to another instance or retry")
         conv = self._conversation(conversation_id)
@@ -304,62 +302,63 @@ class Hub:
             if not self._inflight:
                 self._idle.set()
 
-    async def _feed(self, conv: ConversationState, role: str, text: str, t: float | None,
-                    message_id: str | None, answer: bool, team: str | None) -> dict[str, Any]:
+    async def _feed(self, conv: HeldConversation, role: Role, text: str, t: float | None,
+                    message_id: str | None, answer: bool, team: str | None) -> FeedResult:
         limit = self.settings.max_text_chars
-        truncated = len(text) > limit
-        text = text[:limit]
         now = time.time()
-        message = {"message_id": message_id, "role": role, "text": text, "t": now if t is None else t,
-                   "truncated": truncated}
+
+        def build(seq: int) -> Message:
+            return Message(message_id=message_id or f"m{seq}", role=role, text=text[:limit],
+                           t=now if t is None else t, truncated=len(text) > limit)
+
         if self.shared is not None:
             await self._catch_up(conv)
-            conv.seq = await self.shared.append(conv.id, message)
+            conv.seq, message = await self.shared.append(conv.id, build)
         else:
             conv.seq += 1
-            message["message_id"] = message_id or f"m{conv.seq}"
+            message = build(conv.seq)
         conv.messages.append(message)
         conv.updated_at = now
-        cid = conv.id
-        await self.publish(conv, {"type": "message", "conversation_id": cid, "message": message})
-        analysis = await to_thread.run_sync(self._analyse, conv, role, text, message["t"], limiter=self._cpu)
-        out: dict[str, Any] = {"conversation_id": cid, "message": message}
+        cid, mid = conv.id, message.message_id
+        await self.publish(Envelope(conversation_id=cid, frame=MessageOut(conversation_id=cid, message=message)))
+        analysis = await to_thread.run_sync(self._analyse, conv, message, limiter=self._cpu)
+        out = FeedResult(conversation_id=cid, message=message)
         if role != "customer":
             return out
         earlier = list(reversed(conv.customer_texts))
-        conv.customer_texts.append(text)
+        conv.customer_texts.append(message.text)
         conv.last_analysis, conv.last_customer = analysis, message
         conv.suggestions = {}
         if self.shared is not None:
             await self.shared.save(cid, analysis=analysis, last_customer=message, clear_suggestions=True)
-        await self.publish(conv, {"type": "analysis", "conversation_id": cid, "message_id": message["message_id"],
-                                  "analysis": analysis})
+        await self.publish(Envelope(conversation_id=cid, frame=AnalysisOut(conversation_id=cid, message_id=mid,
+                                                                           analysis=analysis)))
         teams = {sub.team for sub in conv.subscribers} | ({team} if answer else set())
         if self.shared is not None:
             teams |= await self.shared.teams(cid)
         vector = None
-        if teams and self.batcher is not None and self.suggester.searcher.uses_dense(analysis["lang"]):
-            vector = await self.batcher.encode(text)  # encoded together with other conversations' messages
+        if teams and self.batcher is not None and self.suggester.searcher.uses_dense(analysis.lang):
+            vector = await self.batcher.encode(message.text)  # encoded together with other conversations' messages
         for each in sorted(teams, key=lambda x: x or ""):
-            result = await to_thread.run_sync(
-                lambda tm=each: self.suggester.for_analysis(text, analysis, earlier, team=tm, vector=vector),
-                limiter=self._cpu)
+            result: SuggestResult = await to_thread.run_sync(
+                functools.partial(self.suggester.for_analysis, message.text, analysis, earlier, team=each,
+                                  vector=vector), limiter=self._cpu)
             conv.suggestions[each] = result
             if self.shared is not None:
-                await self.shared.save(cid, **{team_field(each): result})
-            frame = {"type": "suggestions", "conversation_id": cid, "message_id": message["message_id"],
-                     "lang": result["lang"], "situations": result["situations"], "items": result["items"]}
-            await self.publish(conv, frame, team=each)
-        out["analysis"] = analysis
+                await self.shared.save(cid, suggestions={each: result})
+            frame = SuggestionsOut(conversation_id=cid, message_id=mid, lang=result.lang,
+                                   situations=result.situations, items=result.items)
+            await self.publish(Envelope(conversation_id=cid, frame=frame, everyone=False, team=each))
+        out.analysis = analysis
         if answer:
-            out["suggestions"] = conv.suggestions[team]
+            out.suggestions = conv.suggestions[team]
         return out
 
-    def _analyse(self, conv: ConversationState, role: str, text: str, t: float) -> dict[str, Any]:
-        result: dict[str, Any] = conv.analysis.add(role, text, t).to_dict()
+    def _analyse(self, conv: HeldConversation, message: Message) -> Analysis:
+        result: Analysis = conv.analysis.add(message.role, message.text, message.t).to_model()
         return result
 
-    async def subscribe(self, sub: Subscriber, conversation_id: str) -> dict[str, Any]:
+    async def subscribe(self, sub: Subscriber, conversation_id: str) -> ConversationState:
         """Watch a conversation (held or not yet); the current state, with suggestions for sub's team."""
         conv = self._conversation(conversation_id)
         conv.subscribers.add(sub)
@@ -385,16 +384,15 @@ class Hub:
             self._stop_listening(conv)
         self.connections.discard(sub)
 
-    def _stop_listening(self, conv: ConversationState) -> None:
+    def _stop_listening(self, conv: HeldConversation) -> None:
         if not conv.subscribers and conv.id in self._listeners:
             self._listeners.pop(conv.id).cancel()
 
     # ---- drafts and feedback ----------------------------------------------------------------------
 
-    async def rewrite(self, text: str) -> dict[str, Any]:
-        result: dict[str, Any] = (await to_thread.run_sync(self.rewriter.rewrite, text[: self.settings.max_text_chars])
-                                  ).as_dict()
-        return result
+    async def rewrite(self, text: str) -> RewriteResult:
+        result = await to_thread.run_sync(self.rewriter.rewrite, text[: self.settings.max_text_chars])
+        return RewriteResult.model_validate(result.as_dict())
 
     async def feedback(self, conversation_id: str, phrase_id: int, action: str) -> None:
         await self._held(conversation_id)

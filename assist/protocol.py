@@ -1,4 +1,5 @@
-"""Websocket protocol v1 (docs/protocol.md): client frames as pydantic models, decoding with clear errors."""
+"""Websocket protocol v1 (docs/protocol.md): client and server frames as pydantic models, decoding with clear
+errors, and the envelope that carries a server frame to a conversation's watchers."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
+from assist.schemas import Analysis, ConversationState, Message, RewriteResult, Role, Situation, Suggestion
+from assist.schemas._base import omitted_when_empty
+
 PROTOCOL = 1
 CONVERSATION_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
 
 ConversationId = Annotated[str, StringConstraints(pattern=CONVERSATION_ID)]
-Role = Literal["customer", "agent"]
 
 
 class _Frame(BaseModel):
@@ -74,6 +77,113 @@ CLIENT_TYPES = ("hello", "auth", "ping", "message", "subscribe", "unsubscribe", 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientFrame)
 
 
+# ---- server frames ----------------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ref: str | None = omitted_when_empty(description="the `id` of the client frame this answers")
+
+
+class Limits(BaseModel):
+    max_frame_bytes: int
+    max_text_chars: int
+
+
+class HelloOut(_Out):
+    """On connect (with `auth`, `session`, `limits`) and in reply to `hello` (protocol and version only)."""
+
+    type: Literal["hello"] = "hello"
+    protocol: int = PROTOCOL
+    version: str
+    auth: Literal["open", "required"] | None = omitted_when_empty()
+    session: str | None = omitted_when_empty()
+    limits: Limits | None = omitted_when_empty()
+
+
+class AuthenticatedOut(_Out):
+    type: Literal["authenticated"] = "authenticated"
+    role: str
+    team: str | None
+    name: str
+
+
+class PongOut(_Out):
+    type: Literal["pong"] = "pong"
+
+
+class AckOut(_Out):
+    """`message` (with its message_id), `unsubscribe` (conversation_id) and `feedback` (nothing more)."""
+
+    type: Literal["ack"] = "ack"
+    message_id: str | None = omitted_when_empty()
+    conversation_id: str | None = omitted_when_empty()
+
+
+class SubscribedOut(_Out):
+    type: Literal["subscribed"] = "subscribed"
+    conversation_id: str
+    state: ConversationState
+
+
+class MessageOut(_Out):
+    type: Literal["message"] = "message"
+    conversation_id: str
+    message: Message
+
+
+class AnalysisOut(_Out):
+    type: Literal["analysis"] = "analysis"
+    conversation_id: str
+    message_id: str
+    analysis: Analysis
+
+
+class SuggestionsOut(_Out):
+    type: Literal["suggestions"] = "suggestions"
+    conversation_id: str
+    message_id: str
+    lang: str
+    situations: list[Situation]
+    items: list[Suggestion]
+
+
+class RewriteOut(_Out):
+    type: Literal["rewrite"] = "rewrite"
+    conversation_id: str
+    seq: int
+    result: RewriteResult
+
+
+class ErrorOut(_Out):
+    type: Literal["error"] = "error"
+    code: str
+    detail: str
+
+
+ServerFrame = Annotated[
+    HelloOut | AuthenticatedOut | PongOut | AckOut | SubscribedOut | MessageOut | AnalysisOut | SuggestionsOut
+    | RewriteOut | ErrorOut,
+    Field(discriminator="type"),
+]
+SERVER_TYPES = ("hello", "authenticated", "pong", "ack", "subscribed", "message", "analysis", "suggestions",
+                "rewrite", "error")
+SERVER_FRAMES: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)
+
+
+class Envelope(BaseModel):
+    """A server frame on its way to a conversation's watchers, and who gets it: everyone (`team` unset), or
+    the agents of one team (None: agents without a team). Routing stays beside the frame, never in it."""
+
+    conversation_id: str
+    frame: ServerFrame
+    everyone: bool = True
+    team: str | None = None
+
+    def reaches(self, team: str | None) -> bool:
+        return self.everyone or self.team == team
+
+
 class FrameError(Exception):
     """A frame that cannot be handled; the socket stays open and gets an `error` frame."""
 
@@ -82,11 +192,8 @@ class FrameError(Exception):
         self.code, self.detail, self.ref = code, detail, ref
 
 
-def error(code: str, detail: str, ref: str | None = None) -> dict[str, Any]:
-    frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
-    if ref is not None:
-        frame["ref"] = ref
-    return frame
+def error(code: str, detail: str, ref: str | None = None) -> ErrorOut:
+    return ErrorOut(code=code, detail=detail, ref=ref)
 
 
 def decode(text: str, max_bytes: int) -> Any:

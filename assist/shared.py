@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
+from pydantic import BaseModel
+
 from assist.errors import BrokerUnavailable
+from assist.schemas import Analysis, Message, SuggestResult
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,12 +31,21 @@ def redis_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+@dataclass(slots=True)
+class StoredState:
+    """A conversation's state as Redis holds it, read back into its models."""
+
+    analysis: Analysis | None = None
+    last_customer: Message | None = None
+    suggestions: dict[str | None, SuggestResult] = field(default_factory=dict)  # by team
+
+
 class SharedConversations:
     """Per conversation, with the hub's idle TTL on every key:
 
     - `<p>:conv:<id>:seq` — messages so far (INCR gives the next message number);
     - `<p>:conv:<id>:messages` — the last `window` messages, JSON;
-    - `<p>:conv:<id>:state` — hash: `analysis`, `last_customer`, `suggestions:<team>` (JSON);
+    - `<p>:conv:<id>:state` — hash: `analysis`, `last_customer`, `suggestions:<team>` (JSON of their models);
     - `<p>:conv:<id>:teams` — the teams whose agents watch it, anywhere.
     """
 
@@ -64,58 +76,74 @@ class SharedConversations:
         return bool(await self._redis.exists(self._key(cid, "seq")))
 
     @redis_errors
-    async def append(self, cid: str, message: dict[str, Any]) -> int:
-        """Store a new message; its number in the conversation (1, 2, …)."""
+    async def append(self, cid: str, build: Callable[[int], Message]) -> tuple[int, Message]:
+        """Store a new message, built from its number in the conversation (1, 2, …); both."""
         seq_key, messages = self._key(cid, "seq"), self._key(cid, "messages")
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(seq_key)
             pipe.expire(seq_key, self.ttl)
             seq = (await pipe.execute())[0]
-        message["message_id"] = message.get("message_id") or f"m{seq}"
+        message = build(int(seq))
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(messages, json.dumps(message, ensure_ascii=False))
+            pipe.rpush(messages, message.model_dump_json())
             pipe.ltrim(messages, -self.window, -1)
             pipe.expire(messages, self.ttl)
             await pipe.execute()
-        return int(seq)
+        return int(seq), message
 
     @redis_errors
-    async def restore(self, cid: str, seq: int, messages: list[dict[str, Any]], **fields: Any) -> None:
+    async def restore(self, cid: str, seq: int, messages: list[Message], state: StoredState) -> None:
         """Put back what this instance holds after Redis lost it (a restart without persistence)."""
         seq_key, window = self._key(cid, "seq"), self._key(cid, "messages")
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(seq_key, seq, ex=self.ttl)
             pipe.delete(window)
             if messages:
-                pipe.rpush(window, *(json.dumps(m, ensure_ascii=False) for m in messages[-self.window:]))
+                pipe.rpush(window, *(m.model_dump_json() for m in messages[-self.window:]))
                 pipe.expire(window, self.ttl)
             await pipe.execute()
-        if fields:
-            await self.save(cid, **fields)
+        await self.save(cid, analysis=state.analysis, last_customer=state.last_customer,
+                        suggestions=state.suggestions)
 
     @redis_errors
-    async def messages(self, cid: str) -> list[dict[str, Any]]:
-        return [json.loads(m) for m in await self._redis.lrange(self._key(cid, "messages"), 0, -1)]
+    async def messages(self, cid: str) -> list[Message]:
+        return [Message.model_validate_json(m) for m in await self._redis.lrange(self._key(cid, "messages"), 0, -1)]
 
     @redis_errors
-    async def save(self, cid: str, **fields: Any) -> None:
-        """Set state fields (analysis, last_customer, suggestions:<team>); `clear_suggestions` drops old ones."""
+    async def save(self, cid: str, *, analysis: Analysis | None = None, last_customer: Message | None = None,
+                   suggestions: dict[str | None, SuggestResult] | None = None,
+                   clear_suggestions: bool = False) -> None:
+        """Set the state fields given (JSON in a hash); `clear_suggestions` drops every team's old ones."""
         key = self._key(cid, "state")
+        fields: dict[str, BaseModel] = {team_field(team): result for team, result in (suggestions or {}).items()}
+        if analysis is not None:
+            fields["analysis"] = analysis
+        if last_customer is not None:
+            fields["last_customer"] = last_customer
         async with self._redis.pipeline(transaction=True) as pipe:
-            if fields.pop("clear_suggestions", False):
+            if clear_suggestions:
                 old = [f for f in await self._redis.hkeys(key) if (f.decode() if isinstance(f, bytes) else f)
                        .startswith("suggestions:")]
                 if old:
                     pipe.hdel(key, *old)
             if fields:
-                pipe.hset(key, mapping={k: json.dumps(v, ensure_ascii=False, default=str) for k, v in fields.items()})
+                pipe.hset(key, mapping={k: v.model_dump_json() for k, v in fields.items()})
             pipe.expire(key, self.ttl)
             await pipe.execute()
 
     @redis_errors
-    async def state(self, cid: str) -> dict[str, Any]:
+    async def state(self, cid: str) -> StoredState:
         raw = await self._redis.hgetall(self._key(cid, "state"))
-        return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in raw.items()}
+        out = StoredState()
+        for k, v in raw.items():
+            name = k.decode() if isinstance(k, bytes) else k
+            if name == "analysis":
+                out.analysis = Analysis.model_validate_json(v)
+            elif name == "last_customer":
+                out.last_customer = Message.model_validate_json(v)
+            elif name.startswith("suggestions:"):
+                out.suggestions[name.split(":", 1)[1] or None] = SuggestResult.model_validate_json(v)
+        return out
 
     @redis_errors
     async def add_team(self, cid: str, team: str | None) -> None:

@@ -12,6 +12,7 @@ from assist.lang import CACHED_CHARS
 from assist.retrieval.searcher import HybridSearcher, Query
 from assist.retrieval.situation import detect_situations
 from assist.retrieval.slots import extract_slots, fill
+from assist.schemas import Analysis, ProfileDimension, Situation, Suggestion, SuggestResult
 
 # A follow-up like "那要多久" inherits the situations of earlier customer messages, discounted; a message
 # with a topic of its own ("那就这样吧" after a delay) keeps the earlier ones further behind.
@@ -21,19 +22,15 @@ CARRY_TURNS = 3
 
 
 class AnalyzerLike(Protocol):
-    def analyze_message(self, text: str) -> dict[str, Any]: ...
+    def message_analysis(self, text: str) -> Analysis: ...
 
-    def analyze_conversation(self, turns: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
+    def conversation_analysis(self, turns: Sequence[Mapping[str, Any]]) -> Analysis: ...
 
 
-def profile_labels(customer: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+def profile_labels(customer: Mapping[str, ProfileDimension]) -> dict[str, float]:
     """`{"dimension:label": confidence}` for the known dimensions of an analysis' customer profile."""
-    out: dict[str, float] = {}
-    for dim, value in customer.items():
-        label = value.get("label")
-        if label and label != "unknown":
-            out[f"{dim}:{label}"] = float(value.get("confidence") or 0.0)
-    return out
+    return {f"{dim}:{value.label}": float(value.confidence or 0.0)
+            for dim, value in customer.items() if value.label and value.label != "unknown"}
 
 
 # A customer message is read for situations when it arrives and again as an earlier message for the next
@@ -80,13 +77,13 @@ class Suggester:
         team: str | None = None,
         context: Mapping[str, str] | None = None,
         channel: str = "rerank",
-    ) -> dict[str, Any]:
+    ) -> SuggestResult:
         """Analyse a message or a conversation and rank replies for its latest customer message."""
         if conversation is not None:
-            analysis = self.analyzer.analyze_conversation(conversation)
+            analysis = self.analyzer.conversation_analysis(conversation)
             customer_texts = [t["text"] for t in conversation if t.get("role") == "customer"]
         else:
-            analysis = self.analyzer.analyze_message(text or "")
+            analysis = self.analyzer.message_analysis(text or "")
             customer_texts = [text or ""]
         latest = customer_texts[-1] if customer_texts else ""
         return self.for_analysis(latest, analysis, customer_texts[-2::-1], k=k, team=team, context=context,
@@ -95,19 +92,19 @@ class Suggester:
     def for_analysis(
         self,
         text: str,
-        analysis: Mapping[str, Any],
+        analysis: Analysis,
         earlier: Sequence[str] = (),
         k: int | None = None,
         team: str | None = None,
         context: Mapping[str, str] | None = None,
         vector: np.ndarray | None = None,
         channel: str = "rerank",
-    ) -> dict[str, Any]:
+    ) -> SuggestResult:
         """Rank replies for a customer message already analysed (the live hub keeps the analysis).
 
         Args:
             text: the latest customer message.
-            analysis: its analysis (assist.analysis output: lang, emotion, customer, ...).
+            analysis: its analysis (lang, emotion, customer profile, ...).
             earlier: earlier customer messages, newest first (topic carry-over, slot values).
             k: how many suggestions; settings' top_k by default.
             team: the agent's team, for team-scoped phrases.
@@ -115,18 +112,17 @@ class Suggester:
             vector: the message's embedding if already computed (micro-batching).
             channel: "rerank" normally; "dense", "lexical" or "fused" for evaluation.
         Returns:
-            {"lang", "situations", "analysis", "items"}.
+            the language, situations and analysis of the message, and the ranked replies.
         """
-        lang = analysis.get("lang") or "en"
+        lang = analysis.lang or "en"
         situations = situations_in_context(text, lang, earlier)
-        emotion = analysis.get("emotion") or {}
         query = Query(
             text=text,
             lang=lang,
             situations={s["situation"]: s["score"] for s in situations},
-            emotion=emotion.get("label"),
-            emotion_scores=dict(emotion.get("scores") or {}),
-            customer_types=profile_labels(analysis.get("customer") or {}),
+            emotion=analysis.emotion.label,
+            emotion_scores=dict(analysis.emotion.scores),
+            customer_types=profile_labels(analysis.customer),
             team=team,
             k=k or self.top_k,
             vector=vector,
@@ -136,18 +132,10 @@ class Suggester:
         for hit in self.searcher.search(query, channel):
             filled, missing = fill(hit.text, values)
             p = hit.phrase
-            items.append({
-                "phrase_id": p["id"],
-                "key": p["key"],
-                "text": filled,
-                "template": hit.text,
-                "slots": missing,
-                "score": hit.score,
-                "situations": p["situations"],
-                "emotions": p["emotions"],
-                "customer_types": p["customer_types"],
-                "technique": p["technique"],
-                "source": p["source"],
-                "why": hit.why,
-            })
-        return {"lang": lang, "situations": situations, "analysis": dict(analysis), "items": items}
+            items.append(Suggestion(
+                phrase_id=p["id"], key=p["key"], text=filled, template=hit.text, slots=missing, score=hit.score,
+                situations=p["situations"], emotions=p["emotions"], customer_types=p["customer_types"],
+                technique=p["technique"], source=p["source"], reasons=hit.reasons,
+            ))
+        return SuggestResult(lang=lang, situations=[Situation.model_validate(s) for s in situations],
+                             analysis=analysis, items=items)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
-from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, WebSocket
@@ -21,13 +19,21 @@ from assist.errors import AssistError, Unauthorized
 from assist.hub import Hub, Outbox
 from assist.protocol import (
     PROTOCOL,
+    AckOut,
+    AuthenticatedOut,
     AuthIn,
     DraftIn,
     FeedbackIn,
     FrameError,
     HelloIn,
+    HelloOut,
+    Limits,
     MessageIn,
     PingIn,
+    PongOut,
+    RewriteOut,
+    ServerFrame,
+    SubscribedOut,
     SubscribeIn,
     UnsubscribeIn,
     decode,
@@ -63,7 +69,7 @@ class Connection:
     def team(self) -> str | None:
         return self.principal.team if self.principal else None
 
-    def send(self, frame: dict[str, Any]) -> None:
+    def send(self, frame: ServerFrame) -> None:
         self.outbox.put(frame)
 
     def close(self, code: int) -> None:
@@ -86,7 +92,7 @@ class Connection:
                     if self.websocket.application_state == WebSocketState.CONNECTED:
                         await self.websocket.close(self.close_code or status.WS_1000_NORMAL_CLOSURE)
                     return
-                await self.websocket.send_text(json.dumps(frame, ensure_ascii=False, default=str))
+                await self.websocket.send_text(frame.model_dump_json())
         except (WebSocketDisconnect, RuntimeError, OSError):
             return  # the client is gone mid-send; the receive loop ends too
         finally:
@@ -113,33 +119,32 @@ class Connection:
     async def handle(self, text: str) -> None:
         frame = decode(text, self.settings.hub.max_frame_bytes)
         ref = frame.id
-        reply: dict[str, Any]
+        reply: ServerFrame
         match frame:
             case PingIn():
-                reply = {"type": "pong"}
+                reply = PongOut(ref=ref)
             case HelloIn():
                 if frame.protocol != PROTOCOL:
                     self.send(error("unsupported_protocol", f"this server speaks protocol {PROTOCOL}", ref))
                     self.close(status.WS_1002_PROTOCOL_ERROR)
                     return
-                reply = {"type": "hello", "protocol": PROTOCOL, "version": __version__}
+                reply = HelloOut(version=__version__, ref=ref)
             case AuthIn():
                 await self.authenticate(frame.token, ref)
                 return
             case MessageIn():
                 self.require(FEEDERS, ref)
-                result = await self.hub.feed(frame.conversation_id, frame.role, frame.text, frame.t,
-                                             frame.message_id)
-                reply = {"type": "ack", "message_id": result["message"]["message_id"],
-                         "conversation_id": frame.conversation_id}
+                result = await self.hub.feed(frame.conversation_id, frame.role, frame.text, t=frame.t,
+                                             message_id=frame.message_id)
+                reply = AckOut(message_id=result.message.message_id, conversation_id=frame.conversation_id, ref=ref)
             case SubscribeIn():
                 self.require(AGENTS, ref)
                 state = await self.hub.subscribe(self, frame.conversation_id)
-                reply = {"type": "subscribed", "conversation_id": frame.conversation_id, "state": state}
+                reply = SubscribedOut(conversation_id=frame.conversation_id, state=state, ref=ref)
             case UnsubscribeIn():
                 self.require(AGENTS, ref)
                 self.hub.unsubscribe(self, frame.conversation_id)
-                reply = {"type": "ack", "conversation_id": frame.conversation_id}
+                reply = AckOut(conversation_id=frame.conversation_id, ref=ref)
             case DraftIn():
                 self.require(AGENTS, ref)
                 self.draft(frame)
@@ -147,11 +152,9 @@ class Connection:
             case FeedbackIn():
                 self.require(AGENTS, ref)
                 await self.hub.feedback(frame.conversation_id, frame.phrase_id, frame.action)
-                reply = {"type": "ack"}
+                reply = AckOut(ref=ref)
             case _:  # pragma: no cover - decode() only returns the frames above
                 raise FrameError("unknown_type", "unknown frame type", ref)
-        if ref is not None:
-            reply["ref"] = ref
         self.send(reply)
 
     async def authenticate(self, token: str, ref: str | None) -> None:
@@ -162,11 +165,8 @@ class Connection:
             self.send(error("unauthorized", exc.detail, ref))
             self.close(status.WS_1008_POLICY_VIOLATION)
             return
-        reply = {"type": "authenticated", "role": self.principal.role, "team": self.principal.team,
-                 "name": self.principal.name}
-        if ref is not None:
-            reply["ref"] = ref
-        self.send(reply)
+        self.send(AuthenticatedOut(role=self.principal.role, team=self.principal.team, name=self.principal.name,
+                                   ref=ref))
 
     def draft(self, frame: DraftIn) -> None:
         """Latest wins: while a rewrite runs, newer drafts replace each other; older results are not sent."""
@@ -192,7 +192,7 @@ class Connection:
             if seq < self._sent_seq.get(cid, -1):
                 continue
             self._sent_seq[cid] = seq
-            self.send({"type": "rewrite", "conversation_id": cid, "seq": seq, "result": result})
+            self.send(RewriteOut(conversation_id=cid, seq=seq, result=result))
 
 
 def _header_token(websocket: WebSocket) -> str | None:
@@ -214,10 +214,9 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     try:
         is_open = await to_thread.run_sync(open_access, settings, tokens)
         header = _header_token(websocket)
-        conn.send({"type": "hello", "protocol": PROTOCOL, "version": __version__,
-                   "auth": "open" if is_open and header is None else "required", "session": conn.session,
-                   "limits": {"max_frame_bytes": settings.hub.max_frame_bytes,
-                              "max_text_chars": settings.hub.max_text_chars}})
+        conn.send(HelloOut(version=__version__, auth="open" if is_open and header is None else "required",
+                           session=conn.session, limits=Limits(max_frame_bytes=settings.hub.max_frame_bytes,
+                                                               max_text_chars=settings.hub.max_text_chars)))
         if header is not None:
             await conn.authenticate(header, None)
         elif is_open:

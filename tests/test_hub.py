@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -15,10 +17,10 @@ class Watcher:
     team = None
 
     def __init__(self) -> None:
-        self.frames: list[dict] = []
+        self.frames: list[dict[str, Any]] = []
 
-    def send(self, frame: dict) -> None:
-        self.frames.append(frame)
+    def send(self, frame: Any) -> None:
+        self.frames.append(frame.model_dump(mode="json"))
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +33,20 @@ def hub(analyzer: Analyzer, **settings: float) -> Hub:
     return Hub(analyzer, None, None, None, HubSettings(**settings))
 
 
+def frame(kind: str, n: int) -> Any:
+    return SimpleNamespace(type=kind, n=n)  # the outbox reads a frame's `type` only
+
+
 def test_outbox_drops_oldest_droppable_first() -> None:
     box = Outbox(3)
-    for frame in ({"type": "suggestions", "n": 1}, {"type": "ack", "n": 2}, {"type": "analysis", "n": 3}):
-        box.put(frame)
-    box.put({"type": "rewrite", "n": 4})
-    assert [f["n"] for f in box._items] == [2, 3, 4] and box.dropped == 1
-    box.put({"type": "error", "n": 5})
-    assert [f["n"] for f in box._items] == [2, 4, 5]
-    box.put({"type": "suggestions", "n": 6})  # nothing droppable left: the new droppable frame goes
-    assert [f["n"] for f in box._items] == [2, 4, 5] and box.dropped == 3
+    for f in (frame("suggestions", 1), frame("ack", 2), frame("analysis", 3)):
+        box.put(f)
+    box.put(frame("rewrite", 4))
+    assert [f.n for f in box._items] == [2, 3, 4] and box.dropped == 1
+    box.put(frame("error", 5))
+    assert [f.n for f in box._items] == [2, 4, 5]
+    box.put(frame("suggestions", 6))  # nothing droppable left: the new droppable frame goes
+    assert [f.n for f in box._items] == [2, 4, 5] and box.dropped == 3
 
 
 @pytest.mark.asyncio

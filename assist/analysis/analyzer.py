@@ -10,6 +10,7 @@ from assist.analysis.conversation import Conversation
 from assist.analysis.emotion import EmotionDetector
 from assist.analysis.loader import AnalysisData, load_data
 from assist.errors import InvalidInput
+from assist.schemas import Analysis
 
 
 class Analyzer:
@@ -53,6 +54,15 @@ class Analyzer:
         if last_customer is not None:
             out["emotion"] = last_customer["emotion"]
         return out
+
+
+    def message_analysis(self, text: str) -> Analysis:
+        """`analyze_message`, typed (assist.schemas.Analysis)."""
+        return Analysis.model_validate(self.analyze_message(text))
+
+    def conversation_analysis(self, turns: Iterable[Mapping[str, Any]]) -> Analysis:
+        """`analyze_conversation`, typed (assist.schemas.Analysis)."""
+        return Analysis.model_validate(self.analyze_conversation(turns))
 
 
 @lru_cache(maxsize=1)

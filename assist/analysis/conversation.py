@@ -12,6 +12,7 @@ from assist.analysis.emotion import Cue, Emotion, Reading
 from assist.analysis.hints import HintBook
 from assist.errors import InvalidInput
 from assist.lang import to_simplified, to_traditional
+from assist.schemas import analysis as schemas
 
 if TYPE_CHECKING:
     from assist.analysis.analyzer import Analyzer
@@ -51,6 +52,10 @@ class Analysis:
         return {"lang": self.lang, "mixed": self.mixed, "truncated": self.truncated, "message": self.message,
                 "role": self.role, "emotion": emotion, "trajectory": self.trajectory, "trend": self.trend,
                 "customer": self.customer, "hints": self.hints}
+
+    def to_model(self) -> schemas.Analysis:
+        """The typed form of `to_dict()` (assist.schemas.Analysis), as the hub and the API pass it on."""
+        return schemas.Analysis.model_validate(self.to_dict())
 
 
 class Conversation:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from assist.api import analyze, chatwoot, conversations, health, phrases, rewrite, suggest
+from assist.errors import responses
 
-api_router = APIRouter()
+# Any route may answer these (no token, wrong role, bad input, store or Redis down); routes add their own.
+api_router = APIRouter(responses=responses(401, 403, 422, 503))
 api_router.include_router(health.router)
 api_router.include_router(phrases.router)
 api_router.include_router(analyze.router)

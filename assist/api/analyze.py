@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assist.deps import AnalyzerDep, PrincipalDep
+from assist.schemas import Analysis, Role
 
 router = APIRouter(prefix="/analyze", tags=["analyze"])
 
@@ -16,7 +15,7 @@ MAX_TURNS = 500
 
 class TurnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Literal["customer", "agent"]
+    role: Role
     text: str = Field(max_length=200_000)
     t: float | None = None
 
@@ -36,8 +35,8 @@ class AnalyzeIn(BaseModel):
 
 
 @router.post("")
-def create_analysis(body: AnalyzeIn, analyzer: AnalyzerDep, _: PrincipalDep) -> dict[str, Any]:
+def create_analysis(body: AnalyzeIn, analyzer: AnalyzerDep, _: PrincipalDep) -> Analysis:
     """Analyze one customer message, or a conversation whose latest customer message is read in context."""
     if body.conversation is not None:
-        return analyzer.analyze_conversation([t.model_dump() for t in body.conversation])
-    return analyzer.analyze_message(body.text or "")
+        return analyzer.conversation_analysis([t.model_dump() for t in body.conversation])
+    return analyzer.message_analysis(body.text or "")

@@ -7,14 +7,26 @@ from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel
 
 from assist.auth import Principal, open_access
 from assist.deps import HubDep, SettingsDep, TokensDep
 from assist.errors import Unauthorized
+from assist.schemas import Role
+from assist.schemas._base import omitted_when_empty
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
 
-ROLES = {"incoming": "customer", "outgoing": "agent"}  # Chatwoot message_type -> our role
+ROLES: dict[str, Role] = {"incoming": "customer", "outgoing": "agent"}  # Chatwoot message_type -> our role
+
+
+class ChatwootOut(BaseModel):
+    """Whether the event was taken; `reason` when not, the conversation and message ids when it was."""
+
+    accepted: bool
+    reason: str | None = omitted_when_empty()
+    conversation_id: str | None = omitted_when_empty()
+    message_id: str | None = omitted_when_empty()
 
 
 def _seconds(value: Any) -> float | None:
@@ -36,7 +48,7 @@ async def receive_chatwoot(
     tokens: TokensDep,
     payload: Annotated[dict[str, Any], Body()],
     token: Annotated[str | None, Query(description="an integration token; Chatwoot webhooks send no headers")] = None,
-) -> dict[str, Any]:
+) -> ChatwootOut:
     """Take a Chatwoot webhook: incoming messages are the customer's, outgoing the agent's; the rest is ignored."""
     header = request.headers.get("authorization", "")
     secret = token or (header[7:].strip() if header.lower().startswith("bearer ") else None)
@@ -46,19 +58,20 @@ async def receive_chatwoot(
     if principal is not None:
         principal.require("integration", "lead")
     if payload.get("event") != "message_created":
-        return {"accepted": False, "reason": f"event {payload.get('event')!r} is not handled"}
+        return ChatwootOut(accepted=False, reason=f"event {payload.get('event')!r} is not handled")
     role = ROLES.get(str(payload.get("message_type")))
     conversation = payload.get("conversation") or {}
     content = payload.get("content")
     if role is None or payload.get("private"):
-        return {"accepted": False, "reason": "only public incoming and outgoing messages are handled"}
+        return ChatwootOut(accepted=False, reason="only public incoming and outgoing messages are handled")
     if not isinstance(content, str) or not content.strip():
-        return {"accepted": False, "reason": "the message has no text"}
+        return ChatwootOut(accepted=False, reason="the message has no text")
     if not isinstance(conversation, dict) or conversation.get("id") is None:
-        return {"accepted": False, "reason": "the payload has no conversation.id"}
+        return ChatwootOut(accepted=False, reason="the payload has no conversation.id")
     account = (payload.get("account") or {}).get("id")
     conversation_id = f"chatwoot:{account}:{conversation['id']}" if account is not None else \
         f"chatwoot:{conversation['id']}"
     message_id = f"cw-{payload['id']}" if payload.get("id") is not None else None
-    result = await hub.feed(conversation_id, role, content, _seconds(payload.get("created_at")), message_id)
-    return {"accepted": True, "conversation_id": conversation_id, "message_id": result["message"]["message_id"]}
+    result = await hub.feed(conversation_id, role, content, t=_seconds(payload.get("created_at")),
+                            message_id=message_id)
+    return ChatwootOut(accepted=True, conversation_id=conversation_id, message_id=result.message.message_id)

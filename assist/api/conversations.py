@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.deps import HubDep, PrincipalDep
+from assist.errors import responses
 from assist.protocol import CONVERSATION_ID
+from assist.schemas import ConversationOut, FeedResult, Role
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
@@ -17,7 +19,7 @@ ConversationPath = Annotated[str, Path(pattern=CONVERSATION_ID, description="the
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Literal["customer", "agent"]
+    role: Role
     text: str = Field(max_length=1_000_000)
     t: float | None = Field(None, description="seconds; default: arrival time")
     message_id: str | None = Field(None, max_length=64)
@@ -25,14 +27,16 @@ class MessageIn(BaseModel):
 
 @router.post("/{conversation_id}/messages")
 async def create_message(conversation_id: ConversationPath, body: MessageIn, hub: HubDep,
-                         principal: PrincipalDep) -> dict[str, Any]:
+                         principal: PrincipalDep) -> FeedResult:
     """Add a message, as a `message` frame does; a customer message answers with its analysis and suggestions."""
     principal.require("integration", "lead")
-    return await hub.feed(conversation_id, body.role, body.text, body.t, body.message_id, answer=True,
-                          team=principal.team)
+    return await hub.feed(conversation_id, body.role, body.text, t=body.t, message_id=body.message_id,
+                          answer=True, team=principal.team)
 
 
-@router.get("/{conversation_id}")
-async def read_conversation(conversation_id: ConversationPath, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/{conversation_id}", responses=responses(404))
+async def read_conversation(conversation_id: ConversationPath, hub: HubDep, principal: PrincipalDep
+                            ) -> ConversationOut:
     """The recent messages, latest analysis and suggestions of a conversation the hub holds."""
-    return {"conversation_id": conversation_id, **await hub.state(conversation_id, principal.team)}
+    state = await hub.state(conversation_id, principal.team)
+    return ConversationOut(conversation_id=conversation_id, **dict(state))

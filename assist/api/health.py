@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from assist import __version__
@@ -15,8 +14,31 @@ from assist.vocab import CUE_KINDS, EMOTIONS, LANGS, PHRASE_STATUSES, PROFILE_LA
 router = APIRouter(tags=["health"])
 
 
+class ModelStatus(BaseModel):
+    name: str
+    ready: bool = Field(description="loaded; until then English leans on the lexical channel")
+    traced: bool = Field(description="running as a TorchScript trace")
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    store: str = Field(description="the store's SQL dialect: sqlite or postgresql")
+    model: ModelStatus
+
+
+class Vocabulary(BaseModel):
+    langs: list[str]
+    situations: list[str]
+    emotions: list[str]
+    customer_types: list[str] = Field(description="dimension:label")
+    techniques: dict[str, str] = Field(description="technique -> its Chinese name in the seeds")
+    statuses: list[str]
+    cue_kinds: list[str]
+
+
 @router.get("/health")
-def read_health(store: StoreDep, request: Request) -> dict[str, Any]:
+def read_health(store: StoreDep, request: Request) -> Health:
     """Service version, whether the phrase store answers, and whether the model is loaded yet (the service
     answers before: English then leans on the lexical channel until `model.ready`)."""
     try:
@@ -25,14 +47,14 @@ def read_health(store: StoreDep, request: Request) -> dict[str, Any]:
     except StoreUnavailable as exc:
         raise StoreUnavailable(exc.detail, status="unavailable") from exc
     encoder = request.state.suggester.searcher.encoder
-    model = {"name": encoder.name, "ready": bool(getattr(encoder, "ready", True)),
-             "traced": bool(getattr(encoder, "traced", False))}
-    return {"status": "ok", "version": __version__, "store": store.engine.dialect.name, "model": model}
+    model = ModelStatus(name=encoder.name, ready=bool(getattr(encoder, "ready", True)),
+                        traced=bool(getattr(encoder, "traced", False)))
+    return Health(status="ok", version=__version__, store=store.engine.dialect.name, model=model)
 
 
 @router.get("/vocabulary")
-def read_vocabulary() -> dict[str, Any]:
+def read_vocabulary() -> Vocabulary:
     """The shared labels (DESIGN §2): languages, situations, emotions, customer types, techniques, statuses."""
-    return {"langs": list(LANGS), "situations": list(SITUATIONS), "emotions": list(EMOTIONS),
-            "customer_types": list(PROFILE_LABELS), "techniques": TECHNIQUES, "statuses": list(PHRASE_STATUSES),
-            "cue_kinds": list(CUE_KINDS)}
+    return Vocabulary(langs=list(LANGS), situations=list(SITUATIONS), emotions=list(EMOTIONS),
+                      customer_types=list(PROFILE_LABELS), techniques=TECHNIQUES, statuses=list(PHRASE_STATUSES),
+                      cue_kinds=list(CUE_KINDS))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
@@ -10,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assist.auth import Principal
 from assist.bank import io
-from assist.bank.schema import Lang, PhraseFields, PhraseIn, Source, Status
+from assist.bank.schema import Lang, PhraseIn, Source, Status
 from assist.bank.store import PhraseFilter
 from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep, UsageDep
-from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound
+from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound, responses
+from assist.schemas.phrase import BankStats, HistoryEntry, ImportReport, PhrasePage, PhraseRecord, PhraseUsage
 
 router = APIRouter(prefix="/phrases", tags=["phrases"])
 
@@ -45,35 +45,6 @@ class StatusChange(BaseModel):
     version: int | None = None
 
 
-class PhrasePublic(PhraseFields):
-    id: int
-    key: str
-    text: dict[str, str]
-    derived: list[str] = Field(description="languages made with OpenCC from the other Chinese script")
-    placeholders: list[str]
-    status: Status
-    created_by: str
-    created_at: datetime
-    updated_by: str
-    updated_at: datetime
-    version: int
-
-
-class PhrasesPublic(BaseModel):
-    data: list[PhrasePublic]
-    count: int
-
-
-class HistoryPublic(BaseModel):
-    id: int
-    action: str
-    actor: str
-    at: datetime
-    version: int
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
 class UsageEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
     event: Literal["shown", "used", "dismissed"]
@@ -95,7 +66,7 @@ def _check_visible(principal: Principal, phrase: dict[str, Any]) -> None:
         raise PhraseNotFound(f"phrase {phrase['id']} not found")
 
 
-@router.get("", response_model=PhrasesPublic)
+@router.get("", response_model=PhrasePage)
 def read_phrases(
     store: StoreDep,
     principal: PrincipalDep,
@@ -116,13 +87,17 @@ def read_phrases(
     return {"data": data, "count": count}
 
 
-@router.post("", response_model=PhrasePublic, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=PhraseRecord, status_code=status.HTTP_201_CREATED, responses=responses(409))
 def create_phrase(body: PhraseCreate, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
     """Create a phrase (status draft unless given)."""
     return store.create(body, lead.name)
 
 
-@router.get("/export")
+_EXPORT: dict[int | str, dict[str, Any]] = {200: {"description": "The bank as a file in the chosen format",
+                 "content": {media: {"schema": {"type": "string"}} for media in io.MEDIA_TYPES.values()}}}
+
+
+@router.get("/export", response_class=Response, responses=_EXPORT)
 def export_phrases(
     store: StoreDep,
     lead: LeadDep,
@@ -139,7 +114,7 @@ def export_phrases(
     )
 
 
-@router.post("/import")
+@router.post("/import", response_model=ImportReport, responses=responses(409, 413))
 async def import_phrases(
     store: StoreDep,
     settings: SettingsDep,
@@ -165,13 +140,13 @@ async def import_phrases(
     return {**report.as_dict(), "format": fmt, "encoding": parsed.encoding}
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=BankStats)
 def read_stats(usage: UsageDep, lead: LeadDep) -> dict[str, Any]:
     """Counts by status, language and label, and usage totals."""
     return usage.stats()
 
 
-@router.get("/{phrase_id}", response_model=PhrasePublic)
+@router.get("/{phrase_id}", response_model=PhraseRecord, responses=responses(404))
 def read_phrase(phrase_id: int, store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
     """One phrase."""
     phrase = store.get(phrase_id)
@@ -179,32 +154,32 @@ def read_phrase(phrase_id: int, store: StoreDep, principal: PrincipalDep) -> dic
     return phrase
 
 
-@router.patch("/{phrase_id}", response_model=PhrasePublic)
+@router.patch("/{phrase_id}", response_model=PhraseRecord, responses=responses(404, 409))
 def update_phrase(phrase_id: int, body: PhraseUpdate, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
     """Change fields of a phrase; `version` must be the one you read."""
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     return store.update(phrase_id, changes, body.version, lead.name)
 
 
-@router.post("/{phrase_id}/status", response_model=PhrasePublic)
+@router.post("/{phrase_id}/status", response_model=PhraseRecord, responses=responses(404, 409))
 def update_phrase_status(phrase_id: int, body: StatusChange, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
     """Approve, retire or send back to draft."""
     return store.set_status(phrase_id, body.status, body.version, lead.name)
 
 
-@router.delete("/{phrase_id}", response_model=PhrasePublic)
+@router.delete("/{phrase_id}", response_model=PhraseRecord, responses=responses(404, 409))
 def delete_phrase(phrase_id: int, store: StoreDep, lead: LeadDep, version: int | None = None) -> dict[str, Any]:
     """Retire a phrase (soft delete: it stays, with its history)."""
     return store.retire(phrase_id, version, lead.name)
 
 
-@router.get("/{phrase_id}/history", response_model=list[HistoryPublic])
+@router.get("/{phrase_id}/history", response_model=list[HistoryEntry], responses=responses(404))
 def read_phrase_history(phrase_id: int, store: StoreDep, lead: LeadDep) -> list[dict[str, Any]]:
     """Every change of a phrase, oldest first, with who, when, before and after."""
     return store.history(phrase_id)
 
 
-@router.get("/{phrase_id}/usage")
+@router.get("/{phrase_id}/usage", response_model=PhraseUsage, responses=responses(404))
 def read_phrase_usage(
     phrase_id: int, store: StoreDep, usage: UsageDep, principal: PrincipalDep,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
@@ -214,7 +189,7 @@ def read_phrase_usage(
     return usage.of(phrase_id, days)
 
 
-@router.post("/{phrase_id}/usage", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/{phrase_id}/usage", status_code=status.HTTP_204_NO_CONTENT, responses=responses(404))
 def record_phrase_usage(
     phrase_id: int, body: UsageEvent, store: StoreDep, usage: UsageDep, principal: PrincipalDep
 ) -> None:

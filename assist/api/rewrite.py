@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.deps import PrincipalDep, RewriterDep
+from assist.schemas import RewriteResult
 
 router = APIRouter(prefix="/rewrite", tags=["rewrite"])
 
@@ -20,33 +21,7 @@ class RewriteIn(BaseModel):
     lang: Literal["auto", "zh-Hans", "zh-Hant", "en"] = "auto"
 
 
-class ChangeOut(BaseModel):
-    start: int = Field(description="offset into `original`, in Unicode code points")
-    end: int
-    before: str
-    after: str
-    rule: str
-    why: str
-
-
-class FlagOut(BaseModel):
-    start: int
-    end: int
-    text: str
-    rule: str
-    why: str
-
-
-class RewriteOut(BaseModel):
-    lang: str
-    original: str
-    rewritten: str
-    changed: bool
-    changes: list[ChangeOut]
-    flags: list[FlagOut]
-
-
-@router.post("", response_model=RewriteOut)
-def create_rewrite(body: RewriteIn, rewriter: RewriterDep, _: PrincipalDep) -> dict[str, Any]:
+@router.post("")
+def create_rewrite(body: RewriteIn, rewriter: RewriterDep, _: PrincipalDep) -> RewriteResult:
     """Rewrite a draft from negative to positive phrasing; `changes` and `flags` point into the original."""
-    return rewriter.rewrite(body.text, body.lang).as_dict()
+    return RewriteResult.model_validate(rewriter.rewrite(body.text, body.lang).as_dict())

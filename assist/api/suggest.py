@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import Field
 
 from assist.api.analyze import AnalyzeIn
 from assist.deps import PrincipalDep, SuggesterDep
+from assist.schemas import SuggestResult
 
 router = APIRouter(prefix="/suggest", tags=["suggest"])
 
@@ -24,7 +23,7 @@ class SuggestIn(AnalyzeIn):
 
 
 @router.post("")
-def create_suggestions(body: SuggestIn, suggester: SuggesterDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_suggestions(body: SuggestIn, suggester: SuggesterDep, principal: PrincipalDep) -> SuggestResult:
     """Analyse the latest customer message and suggest replies in its language and script."""
     team = body.team if principal.role == "lead" else principal.team
     turns = [t.model_dump() for t in body.conversation] if body.conversation is not None else None

@@ -47,14 +47,13 @@ def suggest(text: str | None, conversation: Path | None, k: int | None, team: st
     turns = read_conversation(conversation) if conversation else None
     result = suggester.suggest(text=text, conversation=turns, k=k, team=team, context=context)
     if as_json:
-        echo_json(result)
+        echo_json(result.model_dump(mode="json"))
         return
-    situations = ", ".join(f"{s['situation']} {s['score']:.2f}" for s in result["situations"]) or "none"
-    emotion = result["analysis"].get("emotion", {})
-    click.echo(f"[{result['lang']}] emotion: {emotion.get('label')} {emotion.get('intensity', 0):.2f}; "
-               f"situations: {situations}")
-    for n, item in enumerate(result["items"], 1):
-        click.echo(f"{n}. {item['text']}\n   {item['score']:.3f} {item['key']} — {item['why']}")
+    situations = ", ".join(f"{s.situation} {s.score:.2f}" for s in result.situations) or "none"
+    emotion = result.analysis.emotion
+    click.echo(f"[{result.lang}] emotion: {emotion.label} {emotion.intensity:.2f}; situations: {situations}")
+    for n, item in enumerate(result.items, 1):
+        click.echo(f"{n}. {item.text}\n   {item.score:.3f} {item.key} — {item.why}")
 
 
 @eval_group.command("retrieval")

@@ -70,7 +70,7 @@ def evaluate(suggester: Suggester, items: Sequence[EvalItem], channels: Sequence
     for item in items:
         turns = [t.model_dump() for t in item.context] + [{"role": "customer", "text": item.text}]
         for channel in channels:
-            result = suggester.suggest(conversation=turns, k=DEPTH, channel=channel)
+            result = suggester.suggest(conversation=turns, k=DEPTH, channel=channel).model_dump()
             ranks = [i for i, s in enumerate(result["items"], 1) if relevant(item, s)]
             first = ranks[0] if ranks else None
             for group in (item.lang, "all"):

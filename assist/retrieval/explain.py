@@ -1,4 +1,5 @@
-"""Why a phrase was suggested: the parts of the analysis it answers, as one line of prose."""
+"""Why a phrase was suggested: the parts of the analysis it answers, as structured reasons (labels the UI
+words in its own language; `Reasons.english()` gives one line for text output)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 
 from assist.retrieval.query import Query
 from assist.retrieval.tokenize import tokens
+from assist.schemas.suggestion import Reasons
 
 
-def why(q: Query, p: dict[str, Any], text: str, parts: dict[str, float], readings: Collection[str] = ()) -> str:
-    """The reasons a phrase suits a query, "; "-joined.
+def reasons(q: Query, p: dict[str, Any], text: str, parts: dict[str, float],
+            readings: Collection[str] = ()) -> Reasons:
+    """The reasons a phrase suits a query.
 
     Args:
         q: the query.
@@ -19,21 +22,15 @@ def why(q: Query, p: dict[str, Any], text: str, parts: dict[str, float], reading
         parts: the phrase's channel and feature scores.
         readings: emotions of other likely readings of the message (coverage).
     """
-    reasons = []
     emotions = [e for e in p["emotions"] if e == q.emotion]
+    other = None
     if not emotions:  # answers another likely reading of the message (coverage)
-        emotions = [f"{e} (other reading)" for e in p["emotions"] if e in readings and e != "neutral"][:1]
-    situations = [s for s in p["situations"] if s in q.situations]
-    if emotions or situations:
-        reasons.append(" + ".join(emotions + situations))
-    types = [t for t in p["customer_types"] if t in q.customer_types]
-    if types:
-        reasons.append("fits " + ", ".join(types))
-    if p["technique"]:
-        reasons.append(f"technique: {p['technique']}")
+        other = next((e for e in p["emotions"] if e in readings and e != "neutral"), None)
+    shared: list[str] = []
     if parts.get("lexical", 0.0) > 0:
         theirs = set(tokens(text))
         shared = [t for t in dict.fromkeys(tokens(q.text)) if t in theirs][:3]
-        if shared:
-            reasons.append("shares " + ", ".join(shared))
-    return "; ".join(reasons)
+    return Reasons(emotions=emotions, other_reading=other,
+                   situations=[s for s in p["situations"] if s in q.situations],
+                   profile_fits=[t for t in p["customer_types"] if t in q.customer_types],
+                   technique=p["technique"] or None, shared_terms=shared)

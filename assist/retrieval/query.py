@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from assist.schemas.suggestion import Reasons
+
 
 @dataclass(slots=True)
 class Query:
@@ -28,5 +30,5 @@ class Hit:
     phrase: dict[str, Any]
     text: str
     score: float
-    why: str
+    reasons: Reasons
     parts: dict[str, float]

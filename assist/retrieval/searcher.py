@@ -211,5 +211,5 @@ class HybridSearcher:
             text = p["text"][lang]
             row_parts = {k: float(v[row]) for k, v in parts.items()}
             hits.append(Hit(phrase=p, text=text, score=round(float(total[row]), 4),
-                            why=explain.why(q, p, text, row_parts, readings), parts=row_parts))
+                            reasons=explain.reasons(q, p, text, row_parts, readings), parts=row_parts))
         return hits

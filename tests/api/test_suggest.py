@@ -20,8 +20,8 @@ def test_suggest_answers_in_script_with_reasons(shipped: TestClient) -> None:
     assert len(body["items"]) == 3
     for item in body["items"]:
         assert set(item) >= {"phrase_id", "text", "score", "situations", "emotions", "customer_types", "technique",
-                             "why"}
-        assert item["why"] and {"delay", "delivery"} & set(item["situations"])
+                             "reasons", "why"}
+        assert item["why"] and item["reasons"]["situations"] and {"delay", "delivery"} & set(item["situations"])
     assert any(ch in body["items"][0]["text"] for ch in "們為這還會時")  # Traditional characters
 
 

@@ -118,7 +118,10 @@ def test_searcher_rerank_prefers_situation_emotion_and_technique(searcher: Hybri
               emotion_scores={"anxiety": 0.8, "frustration": 0.3}, k=3)
     hits = searcher.search(q)
     assert hits[0].phrase["key"] == "late.calm"
-    assert "anxiety + delay" in hits[0].why and "technique: understand_and" in hits[0].why
+    reasons = hits[0].reasons
+    assert reasons.emotions == ["anxiety"] and "delay" in reasons.situations
+    assert reasons.technique and reasons.technique.startswith("understand_and")
+    assert "anxiety + delay" in reasons.english()
 
 
 def test_searcher_drops_near_duplicates(searcher: HybridSearcher) -> None:
@@ -204,7 +207,9 @@ def test_searcher_covers_each_likely_reading_near_the_top(tmp_path: Path, embedd
     covered = keys(hits)
     assert "wait.calm" not in plain  # three frustration phrases outscore it on words alone
     assert "wait.calm" in covered and covered[0] == plain[0]  # the anxious reading gets an answer; the best stays
-    assert hits[covered.index("wait.calm")].why.startswith("anxiety (other reading) + delay")
+    other = hits[covered.index("wait.calm")].reasons
+    assert other.other_reading == "anxiety" and not other.emotions and "delay" in other.situations
+    assert other.english().startswith("anxiety (other reading) + delay")
     certain = Query(q.text, lang="en", situations={"delay": 1.0}, emotion="frustration",
                     emotion_scores={"frustration": 1.0}, k=3)
     assert "wait.calm" not in keys(HybridSearcher.build(store, embedder, RetrievalSettings()).search(certain))

@@ -124,11 +124,14 @@ def test_sidebar_fits_320_to_400_pixels(page, server: LiveServer) -> None:  # ty
 
 def test_sidebar_names_a_suggestion_for_another_reading(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server.http}/?lang=zh")
-    script = """async (text) => { const m = await import('/static/js/i18n.js'); const out = [];
-        for (const l of ['en', 'zh']) { m.setLang(l); out.push(m.why(text)); } return out; }"""
-    en, zh = page.evaluate(script, "anxiety (other reading) + delay; technique: expectation_setting")
-    assert en.startswith("anxiety (other reading) + delay")
-    assert zh.startswith("焦虑（另一种解读） + 延误；")
+    script = """async (r) => { const m = await import('/static/js/i18n.js'); const out = [];
+        for (const l of ['en', 'zh']) { m.setLang(l); out.push(m.reasons(r)); } return out; }"""
+    reasons = {"emotions": [], "other_reading": "anxiety", "situations": ["delay"], "profile_fits": ["trust:skeptical"],
+               "technique": "expectation_setting", "shared_terms": ["订单"]}
+    en, zh = page.evaluate(script, reasons)
+    assert en.startswith("anxiety (other reading) + delay; fits skeptical; technique: ")
+    assert en.endswith("; shares: 订单")
+    assert zh.startswith("焦虑（另一种解读） + 延误；适合 ")
 
 
 def test_sidebar_reconnects_resyncs_and_escapes_text(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]

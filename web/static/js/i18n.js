@@ -114,21 +114,22 @@ export function v(key) {
   return (VOCAB[lang] && VOCAB[lang][key]) || VOCAB.en[key] || key.replace(/^(cue|dim|sit):/, "").replace(/_/g, " ");
 }
 
-/** The server's `why` ("anger + delay; fits trust:skeptical; technique: apology; shares 订单") in the UI language. */
-export function why(text) {
-  if (!text) return "";
-  return text.split("; ").map((part) => {
-    if (part.startsWith("fits ")) return `${t("fits")} ${part.slice(5).split(", ").map(v).join("、")}`;
-    if (part.startsWith("technique: ")) return `${t("technique")}: ${v(part.slice(11))}`;
-    if (part.startsWith("shares ")) return `${t("shares")}: ${part.slice(7)}`;
-    return part.split(" + ").map((w) => {
-      const other = w.endsWith(" (other reading)");  // answers a less likely reading of the message
-      const label = other ? w.slice(0, -" (other reading)".length) : w;
-      const name = VOCAB.en[label] ? v(label) : VOCAB.en[`sit:${label}`] ? v(`sit:${label}`) : label;
-      if (!other) return name;
-      return lang === "zh" ? `${name}（${t("otherReading")}）` : `${name} (${t("otherReading")})`;
-    }).join(" + ");
-  }).join(lang === "zh" ? "；" : "; ");
+/** A suggestion's `reasons` ({emotions, other_reading, situations, profile_fits, technique, shared_terms})
+ * as one line in the UI language, e.g. "anger + delay; fits skeptical; technique: apology; shares 订单". */
+export function reasons(r) {
+  if (!r) return "";
+  const parts = [];
+  const labels = (r.emotions || []).map(v);
+  if (r.other_reading) {  // answers a less likely reading of the message
+    const name = v(r.other_reading);
+    labels.push(lang === "zh" ? `${name}（${t("otherReading")}）` : `${name} (${t("otherReading")})`);
+  }
+  labels.push(...(r.situations || []).map((s) => v(`sit:${s}`)));
+  if (labels.length) parts.push(labels.join(" + "));
+  if (r.profile_fits && r.profile_fits.length) parts.push(`${t("fits")} ${r.profile_fits.map(v).join(lang === "zh" ? "、" : ", ")}`);
+  if (r.technique) parts.push(`${t("technique")}: ${v(r.technique)}`);
+  if (r.shared_terms && r.shared_terms.length) parts.push(`${t("shares")}: ${r.shared_terms.join(lang === "zh" ? "、" : ", ")}`);
+  return parts.join(lang === "zh" ? "；" : "; ");
 }
 
 export function currentLang() { return lang; }

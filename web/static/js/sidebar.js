@@ -2,7 +2,7 @@
 // editable slots and feedback, and the draft rewriter with an inline diff. Every string from the bank or
 // from the customer goes into the page as text (dom.js), never as HTML.
 import { clear, h, params, segments, svg } from "./dom.js";
-import { currentLang, setLang, t, toggleLang, v, why } from "./i18n.js";
+import { currentLang, reasons, setLang, t, toggleLang, v } from "./i18n.js";
 import { AssistSocket } from "./socket.js";
 
 const $ = (id) => document.getElementById(id);
@@ -251,7 +251,7 @@ function renderSuggestions() {
       h("span", { class: "num", "aria-hidden": "true" }, `${n}`),
       item.technique ? h("span", { class: "chip tech" }, v(item.technique)) : null,
       text,
-      h("p", { class: "why" }, `${t("why")}: ${why(item.why)}`),
+      h("p", { class: "why" }, `${t("why")}: ${reasons(item.reasons)}`),
       h("div", { class: "actions" },
         h("button", { type: "button", "aria-label": `${t("copy")} ${n} (Alt+${n})`, onclick: () => copy(n) },
           t("copy"), h("kbd", { "aria-hidden": "true" }, `Alt+${n}`)),

@@ -1,0 +1,33 @@
+"""A rewritten draft: every change and every flag points into the original by offsets."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from assist.schemas._base import Schema
+
+
+class Change(Schema):
+    start: int = Field(description="offset into `original`, in Unicode code points")
+    end: int
+    before: str
+    after: str
+    rule: str
+    why: str
+
+
+class Flag(Schema):
+    start: int
+    end: int
+    text: str
+    rule: str
+    why: str
+
+
+class RewriteResult(Schema):
+    lang: str
+    original: str
+    rewritten: str
+    changed: bool
+    changes: list[Change]
+    flags: list[Flag]
