@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-LANGS: tuple[str, ...] = ("zh-Hans", "zh-Hant", "en")
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    # LANGS: the registered language codes, asked of the registry (assist.languages) when first imported.
+    if name == "LANGS":
+        from assist.languages import codes
+
+        return codes()
+    raise AttributeError(name)
 
 EMOTIONS: tuple[str, ...] = (
     "anger",

@@ -20,7 +20,7 @@ from assist.bank.content import load_shipped
 from assist.bank.models import Base, Embedding, History, Phrase, PhraseTag, PhraseText, Usage, utcnow
 from assist.bank.schema import PhraseIn, check_texts, placeholders
 from assist.errors import Conflict, InvalidInput, PhraseNotFound, StoreUnavailable, VersionConflict
-from assist.lang import to_simplified, to_traditional
+from assist.languages import registry
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +67,10 @@ def _new_key(session: Session) -> str:
 
 
 def _derive_texts(given: dict[str, str]) -> dict[str, tuple[str, bool]]:
-    """Given texts plus the Chinese script that was not given, converted with OpenCC (marked derived)."""
+    """Given texts plus those their language's manifest converts them to (the Chinese script that was not
+    given, with OpenCC), marked derived."""
     texts = {lang: (t, False) for lang, t in given.items()}
-    if "zh-Hans" in given and "zh-Hant" not in given:
-        texts["zh-Hant"] = (to_traditional(given["zh-Hans"]), True)
-    elif "zh-Hant" in given and "zh-Hans" not in given:
-        texts["zh-Hans"] = (to_simplified(given["zh-Hant"]), True)
+    texts.update((lang, (t, True)) for lang, t in registry().derive(given).items())
     return texts
 
 
@@ -81,7 +79,7 @@ def entry_of(p: Phrase) -> dict[str, Any]:
     tags = _tags(p)
     entry: dict[str, Any] = {
         "key": p.key,
-        "text": {t.lang: t.text for t in sorted(p.texts, key=lambda t: _LANG_ORDER[t.lang]) if not t.derived},
+        "text": {t.lang: t.text for t in sorted(p.texts, key=lambda t: _lang_order(t.lang)) if not t.derived},
         "situations": tags["situations"],
         "emotions": tags["emotions"],
         "customer_types": tags["customer_types"],
@@ -93,7 +91,8 @@ def entry_of(p: Phrase) -> dict[str, Any]:
     return entry
 
 
-_LANG_ORDER = {"zh-Hans": 0, "zh-Hant": 1, "en": 2}
+def _lang_order(code: str) -> int:
+    return registry().order(code)
 
 
 def _tags(p: Phrase) -> dict[str, list[str]]:
@@ -109,7 +108,7 @@ def public_of(p: Phrase) -> dict[str, Any]:
     entry = entry_of(p)
     entry.update(
         id=p.id,
-        text={t.lang: t.text for t in sorted(p.texts, key=lambda t: _LANG_ORDER[t.lang])},
+        text={t.lang: t.text for t in sorted(p.texts, key=lambda t: _lang_order(t.lang))},
         derived=sorted(t.lang for t in p.texts if t.derived),
         placeholders=list(p.placeholders),
         created_by=p.created_by,
@@ -195,7 +194,7 @@ class PhraseStore:
             stmt = stmt.where(or_(~scoped, mine))
         if f.q:
             q = f.q.strip().lower()
-            variants = {q, to_simplified(q), to_traditional(q)}
+            variants = registry().spellings(q)
             texts = select(PhraseText.phrase_id).where(
                 or_(*(func.lower(PhraseText.text).contains(v, autoescape=True) for v in variants))
             )

@@ -12,27 +12,25 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict
 
+from assist import datafile
 from assist.config import RetrievalSettings
-from assist.lang import detect_lang, to_simplified
+from assist.languages import registry
 from assist.retrieval.embedder import Encoder, Progress, text_hash
 from assist.retrieval.hybrid import convex, normalize, rrf
 from assist.retrieval.index import DenseIndex
 from assist.retrieval.sparse import BM25
 from assist.retrieval.tokenize import tokens
-from assist.vocab import EMOTIONS, LANGS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
+from assist.vocab import EMOTIONS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 logger = logging.getLogger(__name__)
 
 CHANNELS = ("dense", "lexical", "fused", "rerank")
-_SLOTS = len(LANGS)
 _SIT = {s: i for i, s in enumerate(SITUATIONS)}
 _EMO = {e: i for i, e in enumerate(EMOTIONS)}
 _TYPE = {t: i for i, t in enumerate(PROFILE_LABELS)}
 _TECH = {t: i for i, t in enumerate(TECHNIQUES)}
-_LANG = {lang: i for i, lang in enumerate(LANGS)}
 # Every situation / emotion bitmask as a row of 0/1: a query's weights turn into one score per mask value,
 # which a row's mask then looks up (one gather over the bank instead of a pass per label).
 _SIT_BITS = ((np.arange(1 << len(SITUATIONS))[:, None] >> np.arange(len(SITUATIONS))) & 1).astype(np.float32)
@@ -73,8 +71,7 @@ class RerankPrefs(BaseModel):
 
 @lru_cache(maxsize=1)
 def load_prefs() -> RerankPrefs:
-    text = resources.files("assist.retrieval").joinpath("data").joinpath("rerank.yml").read_text(encoding="utf-8")
-    return RerankPrefs.model_validate(yaml.safe_load(text))
+    return datafile.load(resources.files("assist.retrieval").joinpath("data", "rerank.yml"), RerankPrefs)
 
 
 @dataclass(slots=True)
@@ -135,14 +132,18 @@ class HybridSearcher:
         self._rows: dict[int, int] = {}  # phrase id -> row
         self._phrases: list[dict[str, Any] | None] = []
         self._dense = DenseIndex(encoder.dim, settings.ivf_threshold, settings.nprobe)
+        # Each phrase has a FAISS id slot per registered code (row * slots + code index).
+        self._languages = registry()
+        self._lang = {code: i for i, code in enumerate(self._languages.codes)}
+        self._slots = len(self._lang)
         # Only texts in languages the model knows get a vector; the others would only add noise and time.
-        self._dense_langs = [lang for lang in LANGS if lang in settings.model_langs]
+        self._dense_langs = [lang for lang in self._lang if lang in settings.model_langs]
         self._bm25 = BM25()
         self.model_loader: Any = None  # the thread loading the model beside a running service (assist.services)
         self._teams: dict[str, int] = {}
         cap = 64
         self._active = np.zeros(cap, dtype=bool)
-        self._langs = np.zeros(cap, dtype=np.uint8)
+        self._langs = np.zeros(cap, dtype=np.uint32)
         self._sit = np.zeros(cap, dtype=np.uint32)
         self._emo = np.zeros(cap, dtype=np.uint32)
         self._type = np.zeros(cap, dtype=np.uint32)
@@ -202,7 +203,7 @@ class HybridSearcher:
                     row = self._rows[p["id"]] = len(self._phrases)
                     self._phrases.append(None)
                     self._grow(row + 1)
-                self._dense.remove(np.arange(row * _SLOTS, row * _SLOTS + _SLOTS, dtype=np.int64))
+                self._dense.remove(np.arange(row * self._slots, row * self._slots + self._slots, dtype=np.int64))
                 if p["status"] != "approved":
                     self._phrases[row] = None
                     self._active[row] = False
@@ -210,16 +211,16 @@ class HybridSearcher:
                     continue
                 self._phrases[row] = p
                 self._active[row] = True
-                self._langs[row] = _mask(list(p["text"]), _LANG)
+                self._langs[row] = _mask(list(p["text"]), self._lang)
                 self._sit[row] = _mask(p["situations"], _SIT)
                 self._emo[row] = _mask(p["emotions"], _EMO)
                 self._type[row] = _mask(p["customer_types"], _TYPE)
                 self._tech[row] = _TECH.get(p["technique"] or "", len(TECHNIQUES))
                 self._team[row] = np.uint64(sum(1 << self._team_bit(t) for t in p["teams"]))
                 # Both Chinese scripts normalize to one Simplified text: index it once.
-                texts = dict.fromkeys(to_simplified(t) for t in p["text"].values())
+                texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
                 self._bm25.set(row, [t for text in texts for t in tokens(text)])
-                todo.extend((row * _SLOTS + _LANG[lang], p["text"][lang])
+                todo.extend((row * self._slots + self._lang[lang], p["text"][lang])
                             for lang in self._dense_langs if lang in p["text"])
         vectors = self.vectors_for([t for _, t in todo], cache, progress)
         with self._lock:
@@ -230,7 +231,7 @@ class HybridSearcher:
             for pid in phrase_ids:
                 row = self._rows.get(pid)
                 if row is not None:
-                    self._dense.remove(np.arange(row * _SLOTS, row * _SLOTS + _SLOTS, dtype=np.int64))
+                    self._dense.remove(np.arange(row * self._slots, row * self._slots + self._slots, dtype=np.int64))
                     self._bm25.remove(row)
                     self._active[row] = False
                     self._phrases[row] = None
@@ -278,7 +279,7 @@ class HybridSearcher:
         """
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
-        lang = q.lang or detect_lang(q.text).lang
+        lang = q.lang or self._languages.detect(q.text).lang
         w = self._dense_weight(lang)
         use_dense = channel == "dense" or (channel != "lexical" and w > 0)
         vector = q.vector if q.vector is not None or not use_dense else self.encode_query(q.text)
@@ -286,7 +287,7 @@ class HybridSearcher:
             n = len(self._phrases)
             if n == 0:
                 return []
-            eligible = self._active[:n] & ((self._langs[:n] >> _LANG.get(lang, 0)) & 1).astype(bool)
+            eligible = self._active[:n] & ((self._langs[:n] >> self._lang.get(lang, 0)) & 1).astype(bool)
             bit = self._teams.get(q.team or "")
             team = self._team[:n]
             visible = team == 0
@@ -296,7 +297,7 @@ class HybridSearcher:
             dense = np.zeros(n, dtype=np.float32)
             if use_dense and vector is not None:
                 ids, sims = self._dense.search(vector, self.settings.dense_depth)
-                rows = ids // _SLOTS
+                rows = ids // self._slots
                 np.maximum.at(dense, rows, np.clip(sims, 0.0, 1.0))
             lexical = normalize(self._bm25.scores(tokens(q.text), n)) if channel != "dense" else np.zeros(n)
             parts = {"dense": dense, "lexical": lexical}
