@@ -59,7 +59,8 @@ def _cached_tokens(text: str, languages: Registry) -> tuple[str, ...]:
     return tuple(_tokens(text, languages))
 
 
-def _tokens(text: str, languages: Registry) -> list[str]:
+def _tokens(text: str, languages: Registry | None = None) -> list[str]:
+    languages = languages or registry()
     rules = _rules_for(languages)
     text = _PLACEHOLDER.sub(" ", languages.normalize(text).lower())
     out: list[str] = []
