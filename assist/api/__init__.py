@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assist.api import analyze, chatwoot, conversations, health, phrases, rewrite, suggest
+from assist.api import analyze, chatwoot, conversations, health, languages, phrases, rewrite, suggest
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(languages.router)
 api_router.include_router(phrases.router)
 api_router.include_router(analyze.router)
 api_router.include_router(suggest.router)
