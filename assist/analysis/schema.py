@@ -23,9 +23,7 @@ def _check_regex(value: str) -> str:
 
 
 def _check_emotions(weights: dict[str, float]) -> dict[str, float]:
-    bad = sorted(set(weights) - set(EMOTIONS))
-    if bad:
-        raise ValueError(f"unknown emotion(s) {bad}; allowed: {', '.join(EMOTIONS)}")
+    check_labels(weights, EMOTIONS, "emotion(s)")
     return weights
 
 
@@ -44,8 +42,8 @@ class Example(Strict):
     @field_validator("emotion")
     @classmethod
     def _emotion(cls, v: str | None) -> str | None:
-        if v is not None and v not in EMOTIONS:
-            raise ValueError(f"unknown emotion {v!r}")
+        if v is not None:
+            check_labels([v], EMOTIONS, "emotion")
         return v
 
 
@@ -102,8 +100,7 @@ class CueEntry(Entry):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        if v not in CUE_KINDS:
-            raise ValueError(f"unknown cue kind {v!r}; allowed: {', '.join(CUE_KINDS)}")
+        check_labels([v], CUE_KINDS, "cue kind")
         return v
 
 
@@ -234,9 +231,7 @@ class ConversationFile(Strict):
     @field_validator("cue_effects")
     @classmethod
     def _kinds(cls, v: dict[str, CueEffect]) -> dict[str, CueEffect]:
-        bad = sorted(set(v) - set(CUE_KINDS))
-        if bad:
-            raise ValueError(f"unknown cue kind(s) {bad}")
+        check_labels(v, CUE_KINDS, "cue kind(s)")
         return v
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assist import datafile
 from assist.config import RetrievalSettings
+from assist.datafile import check_labels
 from assist.languages import registry
 from assist.retrieval.embedder import Encoder, Progress, text_hash
 from assist.retrieval.hybrid import convex, normalize, rrf
@@ -46,25 +47,20 @@ class RerankPrefs(BaseModel):
     situation_emotions: dict[str, dict[str, float]]
 
     def model_post_init(self, _: Any) -> None:
-        for situation, emotions in self.situation_emotions.items():
-            bad = [x for x in [situation] if x not in _SIT] + [e for e in emotions if e not in _EMO]
-            if bad:
-                raise ValueError(f"rerank.yml: unknown label(s) {bad} under situation_emotions")
+        check_labels(self.situation_emotions, SITUATIONS, "situation(s) under situation_emotions")
+        for emotions in self.situation_emotions.values():
+            check_labels(emotions, EMOTIONS, "emotion(s) under situation_emotions")
 
     def vectors(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         def vec(prefs: dict[str, float], where: str) -> np.ndarray:
             out = np.zeros(len(TECHNIQUES) + 1, dtype=np.float32)  # last slot: phrase without technique
+            check_labels(prefs, TECHNIQUES, f"technique(s) under {where}")
             for tech, w in prefs.items():
-                if tech not in _TECH:
-                    raise ValueError(f"rerank.yml: unknown technique {tech!r} under {where}")
                 out[_TECH[tech]] = w
             return out
 
-        for name, known in (("emotion", _EMO), ("profile", _TYPE)):
-            table = getattr(self, f"{name}_techniques")
-            unknown = set(table) - set(known)
-            if unknown:
-                raise ValueError(f"rerank.yml: unknown {name} label(s) {sorted(unknown)}")
+        check_labels(self.emotion_techniques, EMOTIONS, "emotion label(s)")
+        check_labels(self.profile_techniques, PROFILE_LABELS, "profile label(s)")
         return ({e: vec(p, e) for e, p in self.emotion_techniques.items()},
                 {t: vec(p, t) for t, p in self.profile_techniques.items()})
 
