@@ -4,15 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def __getattr__(name: str) -> Any:
-    # LANGS: the registered language codes, asked of the registry (assist.languages) when first imported.
-    if name == "LANGS":
-        from assist.languages import codes
-
-        return codes()
-    raise AttributeError(name)
-
 EMOTIONS: tuple[str, ...] = (
     "anger",
     "frustration",
@@ -86,3 +77,12 @@ TECHNIQUES: dict[str, str] = {
 PHRASE_STATUSES: tuple[str, ...] = ("draft", "approved", "retired")
 
 ROLES: tuple[str, ...] = ("agent", "lead", "integration")
+
+
+def __getattr__(name: str) -> Any:
+    """`LANGS`: the registered language codes, asked of the registry (assist.languages); no list here."""
+    if name == "LANGS":
+        from assist.languages import codes
+
+        return codes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
