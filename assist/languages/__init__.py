@@ -96,10 +96,6 @@ class Registry:
         except KeyError:
             raise UnknownLanguageCode(f"unknown language {code!r}; known: {', '.join(self.codes)}") from None
 
-    def check(self, code: str) -> str:
-        self.of(code)
-        return code
-
     def converter(self, source: str, target: str) -> Callable[[str], str] | None:
         """How text in `source` is written in `target` (codes of one language), or None."""
         name = self.of(source).manifest.convert.get(source, {}).get(target)
