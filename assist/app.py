@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from assist import __version__
+from assist import __version__, languages
 from assist.analysis import Analyzer
 from assist.api import api_router
 from assist.auth import TokenStore, open_access
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     settings: Settings = app.state.settings
+    languages.use(settings.language_dirs)
     store = PhraseStore.connect(settings.sqlalchemy_url)
     if settings.seed_phrasebank:
         store.seed(settings.phrasebank_dir)

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     default_lang: str = "en"
+    language_dirs: list[Path] = Field(default_factory=list, description="extra language folders (each holding a "
+                                      "language.yml, or a folder of such folders) beside the shipped ones")
     max_import_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
     retrieval: RetrievalSettings = RetrievalSettings()

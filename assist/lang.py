@@ -1,9 +1,10 @@
-"""Language and script of a text (zh-Hans, zh-Hant, en) and Simplified <-> Traditional conversion."""
+"""Script conversion (OpenCC): Simplified <-> Traditional, whole or with every offset kept, and the
+character sets that tell the scripts apart. Which languages exist and how to detect them: assist.languages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from importlib import resources
 
 import opencc
@@ -59,39 +60,32 @@ def is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
 
 
-@dataclass(frozen=True, slots=True)
-class LangGuess:
-    lang: str  # "zh-Hans" | "zh-Hant" | "en"
-    mixed: bool  # both Chinese characters and Latin words in meaningful amounts
-    cjk: int  # Chinese characters seen
-    latin: int  # Latin letters seen
+# Converters a language manifest may name (`normalize`, `convert`): OpenCC configurations.
+CONVERTERS: dict[str, Callable[[str], str]] = {
+    name: partial(_convert, name) for name in ("t2s", "s2t", "s2tw", "tw2s", "s2hk", "hk2s", "t2tw", "t2hk")
+}
+
+# Character sets a manifest's detection may weigh a text's code by (`detect.variants`).
+CHAR_SETS: dict[str, Callable[[], frozenset[str]]] = {
+    "traditional_only": lambda: _script_chars()[0],
+    "simplified_only": lambda: _script_chars()[1],
+}
 
 
-def detect_lang(text: str, default: str = "en") -> LangGuess:
-    """Guess the language and script of one message.
+@lru_cache(maxsize=65536)
+def _convert_char(name: str, ch: str) -> str:
+    out = CONVERTERS[name](ch)
+    return out if len(out) == 1 else ch
 
-    Chinese wins when it has at least as many characters as the Latin text has words (a Chinese
-    character carries about a word). The script is Traditional when the text holds more
-    Traditional-only than Simplified-only characters. Text with neither is `default`.
+
+def aligned(text: str, name: str) -> str:
+    """`text` converted by the converter `name` with every character kept at its offset.
+
+    The whole text is converted when that keeps its length; otherwise (OpenCC mapped a phrase to one of
+    another length) character by character, each character that would change length staying as it is. Spans
+    found in the result are spans of `text`.
     """
-    trad_only, simp_only = _script_chars()
-    cjk = latin = trad = simp = words = 0
-    in_word = False
-    for ch in text:
-        if is_cjk(ch):
-            cjk += 1
-            trad += ch in trad_only
-            simp += ch in simp_only
-            in_word = False
-        elif ch.isascii() and ch.isalpha():
-            latin += 1
-            words += not in_word
-            in_word = True
-        else:
-            in_word = False
-    if cjk == 0 and latin == 0:
-        return LangGuess(default, False, 0, 0)
-    mixed = cjk > 0 and words > 0 and min(cjk, words) >= 2
-    if cjk and cjk >= words:
-        return LangGuess("zh-Hant" if trad > simp else "zh-Hans", mixed, cjk, latin)
-    return LangGuess("en", mixed, cjk, latin)
+    out = CONVERTERS[name](text)
+    if len(out) == len(text):
+        return out
+    return "".join(_convert_char(name, ch) for ch in text)

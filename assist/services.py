@@ -10,12 +10,12 @@ import time
 
 from assist.bank.store import PhraseStore
 from assist.config import RetrievalSettings, Settings
+from assist.languages import registry
 from assist.retrieval.embedder import Embedder, Progress, shared_embedder
 from assist.retrieval.searcher import HybridSearcher
 from assist.retrieval.situation import detect_situations
 from assist.retrieval.tokenize import tokens
 from assist.suggest import AnalyzerLike, Suggester
-from assist.vocab import LANGS
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +127,8 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     # situation cues (60-130 ms of YAML and regex compiling on the first message of a language); the embedder
     # warms torch's first call as it loads.
     tokens("预热 warm up")
-    for lang in LANGS:
-        detect_situations("预热 warm up", lang)
+    for language in registry().languages:
+        detect_situations("预热 warm up", language.codes[0])
     if not embedder.ready:
         searcher.model_loader = ModelLoader(embedder, started).start()
     trim_heap()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-LANGS: tuple[str, ...] = ("zh-Hans", "zh-Hant", "en")
+from typing import Any
 
 EMOTIONS: tuple[str, ...] = (
     "anger",
@@ -77,3 +77,12 @@ TECHNIQUES: dict[str, str] = {
 PHRASE_STATUSES: tuple[str, ...] = ("draft", "approved", "retired")
 
 ROLES: tuple[str, ...] = ("agent", "lead", "integration")
+
+
+def __getattr__(name: str) -> Any:
+    """`LANGS`: the registered language codes, asked of the registry (assist.languages); no list here."""
+    if name == "LANGS":
+        from assist.languages import codes
+
+        return codes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from functools import lru_cache
 
-from assist.lang import is_cjk, to_simplified
+from assist.lang import is_cjk
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d{3,}")
@@ -19,23 +17,6 @@ def clean(text: str, max_chars: int) -> tuple[str, bool]:
     if truncated:
         text = text[:max_chars]
     return _CONTROL.sub(" ", text), truncated
-
-
-@lru_cache(maxsize=4096)
-def _simplified_char(ch: str) -> str:
-    out = to_simplified(ch)
-    return out if len(out) == 1 else ch
-
-
-def _simplified(text: str) -> str:
-    out = to_simplified(text)
-    if len(out) == len(text):
-        return out
-    # OpenCC changed the length (a phrase mapping): convert char by char so every span maps back.
-    return "".join(_simplified_char(c) for c in text)
-
-
-NORMALIZERS: dict[str, Callable[[str], str]] = {"none": lambda s: s, "simplified": _simplified}
 
 
 def size(text: str) -> int:

@@ -11,16 +11,13 @@ from assist.analysis.customer_type import CustomerTypeClassifier
 from assist.analysis.emotion import Cue, Emotion, Reading
 from assist.analysis.hints import HintBook
 from assist.errors import InvalidInput
-from assist.lang import to_simplified, to_traditional
+from assist.languages import registry
 from assist.schemas import analysis as schemas
 
 if TYPE_CHECKING:
     from assist.analysis.analyzer import Analyzer
 
 ROLES = ("customer", "agent")
-
-# A message that reads the same in the conversation's script (嗯嗯, 好吧) keeps that script.
-_SCRIPT_FORMS = {"zh-Hant": to_traditional, "zh-Hans": to_simplified}
 
 
 @dataclass(slots=True)
@@ -85,10 +82,11 @@ class Conversation:
         message = self._n
         self._n += 1
         r = self.detector.read(text, message, default_lang=self.lang)
-        if r.lang.cjk or r.lang.latin:
+        if r.lang.units:
             lang = r.lang.lang
-            keep = _SCRIPT_FORMS.get(self.lang)
-            if keep is not None and lang in _SCRIPT_FORMS and keep(r.text) == r.text:
+            # A message that reads the same in the conversation's code (嗯嗯, 好吧 in zh-Hant) keeps that code.
+            keep = registry().converter(lang, self.lang) if lang != self.lang and lang in registry().by_code else None
+            if keep is not None and keep(r.text) == r.text:
                 lang = self.lang
             self.lang, self.mixed = lang, r.lang.mixed
         if role == "agent":

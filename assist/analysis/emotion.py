@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from assist.analysis._text import NORMALIZERS, clean, grams, is_content, size
+from assist.analysis._text import clean, grams, is_content, size
 from assist.analysis.loader import AnalysisData, LangPack
 from assist.analysis.matcher import Hit
 from assist.analysis.schema import EmotionEntry, SignalEntry
 from assist.analysis.valence import backend
-from assist.lang import LangGuess, detect_lang
+from assist.languages import LangGuess, registry
 from assist.vocab import EMOTIONS
 
 # Cues that make a message's praise read as sarcasm (a complaint beside it).
@@ -83,16 +83,17 @@ class EmotionDetector:
         self._contrast = {p.name: re.compile(p.manifest.contrast, re.I) for p in data.packs if p.manifest.contrast}
 
     def _packs(self, guess: LangGuess) -> list[LangPack]:
-        script = {"any": True, "cjk": guess.cjk > 0, "latin": guess.latin > 0}
-        return [p for p in self.data.packs if script[p.manifest.script]]
+        return [p for p in self.data.packs if p.language is None or guess.units.get(p.language, 0) > 0]
 
     def read(self, text: str, message: int = 0, default_lang: str = "en") -> Reading:
         text, truncated = clean(text if isinstance(text, str) else "", self.th.max_chars)
-        guess = detect_lang(text, default=default_lang)
+        languages = registry()
+        guess = languages.detect(text, default=default_lang)
         packs = self._packs(guess)
         norm = text
         for pack in packs:
-            norm = NORMALIZERS[pack.manifest.normalize](norm)
+            if pack.language is not None:
+                norm = languages.by_name[pack.language].normalize(norm)
         r = Reading(text=text, norm=norm, lang=guess, truncated=truncated, message=message, size=size(text))
         for pack in packs:
             self._read_pack(r, pack)

@@ -10,7 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assist.analysis.analyzer import Analyzer
-from assist.vocab import CUE_KINDS, EMOTIONS, LANGS, PROFILE
+from assist.languages import registry
+from assist.vocab import CUE_KINDS, EMOTIONS, PROFILE
 
 # The repo's eval sets (like config.py's phrasebank/): eval/analysis_*.yml at the repository root.
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "eval"
@@ -156,7 +157,7 @@ def evaluate(messages: Path = MESSAGES, conversations: Path = CONVERSATIONS,
     analyzer = analyzer or Analyzer.load()
     msgs = load_cases(messages, MessageCase)
     convs = load_cases(conversations, ConversationCase)
-    unknown = sorted({c.lang for c in [*msgs, *convs]} - set(LANGS))
+    unknown = sorted({c.lang for c in [*msgs, *convs]} - set(registry().codes))
     if unknown:
         raise ValueError(f"unknown languages in the eval sets: {unknown}")
     return {"messages": evaluate_messages(analyzer, msgs), "conversations": evaluate_conversations(analyzer, convs)}

@@ -1,15 +1,15 @@
-"""Load and validate the analysis data through importlib.resources; a bad file raises naming itself."""
+"""Load and validate the analysis data: each registered language's `analysis/` folder and the shared files."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from assist import datafile
 from assist.analysis.matcher import Matcher
 from assist.analysis.schema import (
     ConversationFile,
@@ -23,20 +23,23 @@ from assist.analysis.schema import (
     SignalEntry,
     SignalFile,
 )
-from assist.errors import AssistError
+from assist.datafile import DataFileInvalid
+from assist.languages import registry
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class AnalysisDataInvalid(AssistError):
-    status, code = 500, "analysis_data_invalid"
+AnalysisDataInvalid = DataFileInvalid  # the one data-file error (assist.datafile)
+ANALYSIS_FOLDER = "analysis"
+MATCHING_FILE = "matching.yml"
 
 
 @dataclass(frozen=True)
 class LangPack:
-    """One data folder (`data/<name>/`): its manifest and compiled matchers."""
+    """One analysis folder (a language's `analysis/`, or `data/common/`): its matching and compiled matchers."""
 
     name: str
+    language: str | None  # the registry language it reads, None for every message
     manifest: Manifest
     emotion: EmotionFile
     cues: CueFile
@@ -60,43 +63,22 @@ def _root() -> Traversable:
 
 
 def _read(path: Traversable, model: type[M], required: bool = True) -> M:
-    if not path.is_file():
-        if required:
-            raise AnalysisDataInvalid(f"analysis data file missing: {path}")
-        return model()
-    try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return model.model_validate(raw or {})
-    except yaml.YAMLError as exc:
-        raise AnalysisDataInvalid(f"{path}: not valid YAML: {exc}") from exc
-    except ValidationError as exc:
-        raise AnalysisDataInvalid(f"{path}: {_ids(raw, exc)}{exc}") from exc
+    return datafile.load(path, model, required=required)
 
 
-def _ids(raw: Any, exc: ValidationError) -> str:
-    """Name the entries the errors are in (`entries.3` means little to a curator)."""
-    ids = []
-    for err in exc.errors():
-        loc = err["loc"]
-        if len(loc) >= 2 and isinstance(raw, dict) and isinstance(loc[1], int):
-            try:
-                ids.append(str(raw[loc[0]][loc[1]]["id"]))
-            except (KeyError, IndexError, TypeError):
-                continue
-    return f"entry {', '.join(dict.fromkeys(ids))}: " if ids else ""
-
-
-def load_pack(folder: Traversable) -> LangPack:
-    manifest = _read(folder.joinpath("lang.yml"), Manifest)
+def load_pack(folder: Traversable, language: str | None = None, name: str | None = None) -> LangPack:
+    """One analysis folder; `language` names the registry language whose messages it reads (None: every one)."""
+    manifest = _read(folder.joinpath(MATCHING_FILE), Manifest, required=False)
     emotion = _read(folder.joinpath("emotion.yml"), EmotionFile, required=False)
     cues = _read(folder.joinpath("cues.yml"), CueFile, required=False)
     signals = _read(folder.joinpath("customer_type.yml"), SignalFile, required=False)
     ids = [e.id for e in (*emotion.entries, *cues.entries, *cues.refusals, *cues.questions, *signals.entries)]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise AnalysisDataInvalid(f"{folder}: duplicate entry ids {dupes}")
+        raise AnalysisDataInvalid(f"{datafile.where(folder)}: duplicate entry ids {dupes}")
     return LangPack(
-        name=folder.name,
+        name=name or folder.name,
+        language=language,
         manifest=manifest,
         emotion=emotion,
         cues=cues,
@@ -110,14 +92,18 @@ def load_pack(folder: Traversable) -> LangPack:
 
 
 def load_data(root: Traversable | None = None) -> AnalysisData:
-    """Every folder under data/ with a lang.yml is a language pack; plus conversation.yml and hints.yml."""
+    """Every registered language's `analysis/` folder, plus the language-independent `common/` pack,
+    `conversation.yml` and `hints.yml` of `root` (the package's analysis data by default)."""
     root = root or _root()
-    folders = sorted((p for p in root.iterdir() if p.is_dir() and p.joinpath("lang.yml").is_file()),
-                     key=lambda p: p.name)
-    if not folders:
-        raise AnalysisDataInvalid(f"no language folders with lang.yml under {root}")
+    packs = [load_pack(folder, lg.name, lg.name) for lg, folder in registry().data(ANALYSIS_FOLDER)]
+    common = root.joinpath("common")
+    if common.is_dir():
+        packs.append(load_pack(common))
+    packs.sort(key=lambda p: p.name)  # the order they always had (common, en, zh): ties resolve the same way
+    if not packs:
+        raise AnalysisDataInvalid(f"no analysis data: no language has an {ANALYSIS_FOLDER}/ folder")
     return AnalysisData(
-        packs=tuple(load_pack(f) for f in folders),
+        packs=tuple(packs),
         conversation=_read(root.joinpath("conversation.yml"), ConversationFile),
         hints=_read(root.joinpath("hints.yml"), HintFile),
     )

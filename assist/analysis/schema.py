@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assist.vocab import CUE_KINDS, EMOTIONS, LANGS, PROFILE
+from assist.datafile import check_labels
+from assist.languages import registry
+from assist.vocab import CUE_KINDS, EMOTIONS, PROFILE
 
 _ID = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+\.v\d+$")
 
@@ -21,9 +23,7 @@ def _check_regex(value: str) -> str:
 
 
 def _check_emotions(weights: dict[str, float]) -> dict[str, float]:
-    bad = sorted(set(weights) - set(EMOTIONS))
-    if bad:
-        raise ValueError(f"unknown emotion(s) {bad}; allowed: {', '.join(EMOTIONS)}")
+    check_labels(weights, EMOTIONS, "emotion(s)")
     return weights
 
 
@@ -42,8 +42,8 @@ class Example(Strict):
     @field_validator("emotion")
     @classmethod
     def _emotion(cls, v: str | None) -> str | None:
-        if v is not None and v not in EMOTIONS:
-            raise ValueError(f"unknown emotion {v!r}")
+        if v is not None:
+            check_labels([v], EMOTIONS, "emotion")
         return v
 
 
@@ -100,8 +100,7 @@ class CueEntry(Entry):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        if v not in CUE_KINDS:
-            raise ValueError(f"unknown cue kind {v!r}; allowed: {', '.join(CUE_KINDS)}")
+        check_labels([v], CUE_KINDS, "cue kind")
         return v
 
 
@@ -135,11 +134,9 @@ class Modifier(Strict):
 
 
 class Manifest(Strict):
-    """`lang.yml` of a data folder: which codes use it, how its text is normalized and matched."""
+    """`analysis/matching.yml` of a language (or `data/common/`): how its terms are matched and negated. Which
+    codes it reads and their matching form come from the language's manifest (assist.languages)."""
 
-    codes: list[str]
-    script: Literal["cjk", "latin", "any"]
-    normalize: Literal["none", "simplified"] = "none"
     word_boundaries: bool = False
     negators: str | None = None
     negation_window: int = Field(4, ge=1, le=40)
@@ -149,14 +146,6 @@ class Manifest(Strict):
     intensifiers: Modifier | None = None
     diminishers: Modifier | None = None
     valence: Valence | None = None
-
-    @field_validator("codes")
-    @classmethod
-    def _codes(cls, v: list[str]) -> list[str]:
-        bad = sorted(set(v) - set(LANGS))
-        if bad:
-            raise ValueError(f"unknown language code(s) {bad}")
-        return v
 
     @field_validator("negators", "clause_break", "contrast")
     @classmethod
@@ -242,9 +231,7 @@ class ConversationFile(Strict):
     @field_validator("cue_effects")
     @classmethod
     def _kinds(cls, v: dict[str, CueEffect]) -> dict[str, CueEffect]:
-        bad = sorted(set(v) - set(CUE_KINDS))
-        if bad:
-            raise ValueError(f"unknown cue kind(s) {bad}")
+        check_labels(v, CUE_KINDS, "cue kind(s)")
         return v
 
 
@@ -261,9 +248,9 @@ class Hint(Strict):
         ok = label in EMOTIONS if dim == "emotion" else label in PROFILE.get(dim, ())
         if not ok:
             raise ValueError(f"{self.id}: unknown hint target {self.target!r}")
-        missing = sorted(set(LANGS) - set(self.text))
-        if missing:
-            raise ValueError(f"{self.id}: text missing for {missing}")
+        check_labels(self.text, registry().codes, "language code")
+        if "en" not in self.text:
+            raise ValueError(f"{self.id}: text missing for ['en'] (the fallback of languages without their own)")
         return self
 
 

@@ -1,4 +1,4 @@
-"""Valence backends a language folder may name in its lang.yml (`valence.backend`): general lexicon packages."""
+"""Valence backends a language may name in its analysis/matching.yml (`valence.backend`): lexicon packages."""
 
 from __future__ import annotations
 

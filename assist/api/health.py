@@ -9,7 +9,8 @@ from sqlalchemy import text
 from assist import __version__
 from assist.deps import StoreDep
 from assist.errors import StoreUnavailable
-from assist.vocab import CUE_KINDS, EMOTIONS, LANGS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
+from assist.languages import registry
+from assist.vocab import CUE_KINDS, EMOTIONS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 router = APIRouter(tags=["health"])
 
@@ -54,7 +55,8 @@ def read_health(store: StoreDep, request: Request) -> Health:
 
 @router.get("/vocabulary")
 def read_vocabulary() -> Vocabulary:
-    """The shared labels (DESIGN §2): languages, situations, emotions, customer types, techniques, statuses."""
-    return Vocabulary(langs=list(LANGS), situations=list(SITUATIONS), emotions=list(EMOTIONS),
+    """The shared labels (DESIGN §2): language codes (the registry's, assist.languages), situations, emotions,
+    customer types, techniques, statuses."""
+    return Vocabulary(langs=list(registry().codes), situations=list(SITUATIONS), emotions=list(EMOTIONS),
                       customer_types=list(PROFILE_LABELS), techniques=TECHNIQUES, statuses=list(PHRASE_STATUSES),
                       cue_kinds=list(CUE_KINDS))

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from assist.bank.schema import Lang
 from assist.deps import PrincipalDep, RewriterDep
 from assist.schemas import RewriteResult
 
@@ -18,7 +19,7 @@ MAX_DRAFT_CHARS = 200_000  # beyond the engine's own limit, which answers with a
 class RewriteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(max_length=MAX_DRAFT_CHARS, description="the draft as the agent typed it")
-    lang: Literal["auto", "zh-Hans", "zh-Hant", "en"] = "auto"
+    lang: Literal["auto"] | Lang = Field("auto", description="auto (detect) or a registered language code")
 
 
 @router.post("")

@@ -13,12 +13,18 @@ import yaml
 from pydantic import ValidationError
 
 from assist.bank.schema import PhraseIn
+from assist.languages import registry
 
 FORMATS = ("yaml", "csv", "jsonl")
-CSV_COLUMNS = (
-    "key", "zh-Hans", "zh-Hant", "en", "situations", "emotions", "customer_types",
-    "technique", "teams", "status", "source_seed", "source_principle",
-)
+FIELD_COLUMNS = ("situations", "emotions", "customer_types", "technique", "teams", "status", "source_seed",
+                 "source_principle")
+
+
+def csv_columns() -> tuple[str, ...]:
+    """key, a text column per registered language code (assist.languages), then the fields."""
+    return ("key", *registry().codes, *FIELD_COLUMNS)
+
+
 LIST_COLUMNS = ("situations", "emotions", "customer_types", "teams")
 LIST_SEPARATOR = "|"
 _EXTENSIONS = {"yaml": "yaml", "yml": "yaml", "csv": "csv", "tsv": "csv", "txt": "csv", "jsonl": "jsonl",
@@ -131,11 +137,12 @@ def _csv_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
-    unknown = [h for h in header if h not in CSV_COLUMNS]
+    columns = csv_columns()
+    unknown = [h for h in header if h not in columns]
     if unknown or not header:
         raise ValueError(
             f"unknown CSV column(s) {', '.join(map(repr, unknown)) or '(none found)'}; "
-            f"the columns are {', '.join(CSV_COLUMNS)}"
+            f"the columns are {', '.join(columns)}"
         )
     rows: list[tuple[int | None, Any]] = []
     errors: list[RowError] = []
@@ -154,7 +161,7 @@ def _csv_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
 
 
 def _csv_entry(values: dict[str, str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"text": {lang: values[lang] for lang in ("zh-Hans", "zh-Hant", "en") if values.get(lang)}}
+    entry: dict[str, Any] = {"text": {lang: values[lang] for lang in registry().codes if values.get(lang)}}
     for name in LIST_COLUMNS:
         if name in values:
             entry[name] = [v.strip() for v in values[name].split(LIST_SEPARATOR) if v.strip()]
@@ -208,10 +215,10 @@ def dump(entries: list[dict[str, Any]], fmt: str) -> str:
         return "".join(json.dumps(_clean(e), ensure_ascii=False) + "\n" for e in entries)
     if fmt == "csv":
         out = io.StringIO(newline="")
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+        writer = csv.DictWriter(out, fieldnames=csv_columns(), lineterminator="\r\n")
         writer.writeheader()
         for e in entries:
-            row = {lang: e["text"].get(lang, "") for lang in ("zh-Hans", "zh-Hant", "en")}
+            row = {lang: e["text"].get(lang, "") for lang in registry().codes}
             row.update({name: LIST_SEPARATOR.join(e.get(name) or []) for name in LIST_COLUMNS})
             row.update(key=e["key"], technique=e.get("technique") or "", status=e.get("status") or "")
             source = e.get("source") or {}

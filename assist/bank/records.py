@@ -10,18 +10,16 @@ from pydantic import ValidationError
 from assist.bank.models import Phrase
 from assist.bank.schema import PhraseIn
 from assist.errors import InvalidInput
-from assist.lang import to_simplified, to_traditional
+from assist.languages import registry
 
 TAG_KINDS = {"situations": "situation", "emotions": "emotion", "customer_types": "customer_type", "teams": "team"}
 
 
 def derive_texts(given: dict[str, str]) -> dict[str, tuple[str, bool]]:
-    """Given texts plus the Chinese script that was not given, converted with OpenCC (marked derived)."""
+    """Given texts plus those their language's manifest converts them to (the Chinese script that was not
+    given, with OpenCC), marked derived."""
     texts = {lang: (t, False) for lang, t in given.items()}
-    if "zh-Hans" in given and "zh-Hant" not in given:
-        texts["zh-Hant"] = (to_traditional(given["zh-Hans"]), True)
-    elif "zh-Hant" in given and "zh-Hans" not in given:
-        texts["zh-Hans"] = (to_simplified(given["zh-Hant"]), True)
+    texts.update((lang, (t, True)) for lang, t in registry().derive(given).items())
     return texts
 
 
@@ -30,7 +28,7 @@ def entry_of(p: Phrase) -> dict[str, Any]:
     tags = _tags(p)
     entry: dict[str, Any] = {
         "key": p.key,
-        "text": {t.lang: t.text for t in sorted(p.texts, key=lambda t: _LANG_ORDER[t.lang]) if not t.derived},
+        "text": {t.lang: t.text for t in sorted(p.texts, key=lambda t: _lang_order(t.lang)) if not t.derived},
         "situations": tags["situations"],
         "emotions": tags["emotions"],
         "customer_types": tags["customer_types"],
@@ -42,7 +40,8 @@ def entry_of(p: Phrase) -> dict[str, Any]:
     return entry
 
 
-_LANG_ORDER = {"zh-Hans": 0, "zh-Hant": 1, "en": 2}
+def _lang_order(code: str) -> int:
+    return registry().order(code)
 
 
 def _tags(p: Phrase) -> dict[str, list[str]]:
@@ -58,7 +57,7 @@ def public_of(p: Phrase) -> dict[str, Any]:
     entry = entry_of(p)
     entry.update(
         id=p.id,
-        text={t.lang: t.text for t in sorted(p.texts, key=lambda t: _LANG_ORDER[t.lang])},
+        text={t.lang: t.text for t in sorted(p.texts, key=lambda t: _lang_order(t.lang))},
         derived=sorted(t.lang for t in p.texts if t.derived),
         placeholders=list(p.placeholders),
         created_by=p.created_by,

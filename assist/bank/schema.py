@@ -5,32 +5,32 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from assist.vocab import EMOTIONS, LANGS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
+from assist.datafile import check_labels
+from assist.languages import registry
+from assist.vocab import EMOTIONS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 MAX_PHRASE_CHARS = 1000
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,79}$"
 
-Lang = Literal["zh-Hans", "zh-Hant", "en"]
+def _registered(code: str) -> str:
+    check_labels([code], registry().codes, "language code")
+    return code
+
+
+Lang = Annotated[str, AfterValidator(_registered)]  # a registered language code (assist.languages)
 Status = Literal["draft", "approved", "retired"]
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 Team = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
-assert set(LANGS) == {"zh-Hans", "zh-Hant", "en"} and set(PHRASE_STATUSES) == {"draft", "approved", "retired"}
+assert set(PHRASE_STATUSES) == {"draft", "approved", "retired"}
 
 
 def placeholders(text: str) -> list[str]:
     """The `{name}` slots in a text, in order of first appearance."""
     return list(dict.fromkeys(PLACEHOLDER.findall(text)))
-
-
-def _check_labels(values: list[str], allowed: tuple[str, ...] | dict[str, str], what: str) -> list[str]:
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
-    return list(dict.fromkeys(values))
 
 
 class Source(BaseModel):
@@ -56,23 +56,23 @@ class PhraseFields(BaseModel):
     @field_validator("situations")
     @classmethod
     def _situations(cls, v: list[str]) -> list[str]:
-        return _check_labels(v, SITUATIONS, "situation")
+        return check_labels(v, SITUATIONS, "situation")
 
     @field_validator("emotions")
     @classmethod
     def _emotions(cls, v: list[str]) -> list[str]:
-        return _check_labels(v, EMOTIONS, "emotion")
+        return check_labels(v, EMOTIONS, "emotion")
 
     @field_validator("customer_types")
     @classmethod
     def _customer_types(cls, v: list[str]) -> list[str]:
-        return _check_labels(v, PROFILE_LABELS, "customer type")
+        return check_labels(v, PROFILE_LABELS, "customer type")
 
     @field_validator("technique")
     @classmethod
     def _technique(cls, v: str | None) -> str | None:
         if v is not None:
-            _check_labels([v], TECHNIQUES, "technique")
+            check_labels([v], TECHNIQUES, "technique")
         return v
 
     @field_validator("teams")
@@ -85,7 +85,7 @@ def check_texts(text: dict[str, str]) -> dict[str, str]:
     """Strip, drop empties, bound length, and require the same placeholders in every language."""
     cleaned = {lang: t.strip() for lang, t in text.items() if t and t.strip()}
     if not cleaned:
-        raise ValueError("at least one text is required (zh-Hans, zh-Hant or en)")
+        raise ValueError(f"at least one text is required ({', '.join(registry().codes)})")
     for lang, t in cleaned.items():
         if len(t) > MAX_PHRASE_CHARS:
             raise ValueError(f"text {lang} is {len(t)} characters; the limit is {MAX_PHRASE_CHARS}")

@@ -22,7 +22,7 @@ from assist.bank.models import History, Phrase, PhraseTag, PhraseText, utcnow
 from assist.bank.records import TAG_KINDS, derive_texts, entry_of, jsonable, public_of, same, snapshot, validate
 from assist.bank.schema import PhraseIn, check_texts, placeholders
 from assist.errors import Conflict, PhraseNotFound, VersionConflict
-from assist.lang import to_simplified, to_traditional
+from assist.languages import registry
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class PhraseStore:
             stmt = stmt.where(or_(~scoped, mine))
         if f.q:
             q = f.q.strip().lower()
-            variants = {q, to_simplified(q), to_traditional(q)}
+            variants = registry().spellings(q)
             texts = select(PhraseText.phrase_id).where(
                 or_(*(func.lower(PhraseText.text).contains(v, autoescape=True) for v in variants))
             )

@@ -10,10 +10,16 @@ import click
 
 from assist.cli import echo_json, eval_group, fail, main
 from assist.errors import AssistError
+from assist.languages import codes
 from assist.rewrite import Rewriter
 from assist.rewrite.evaluate import DEFAULT_SET, evaluate, load_set
 
-LANG_CHOICES = ("auto", "zh-Hans", "zh-Hant", "en")
+
+def _lang(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    choices = ("auto", *codes())
+    if value not in choices:
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(map(repr, choices))}.", ctx, param)
+    return value
 
 
 def _human(result: dict[str, Any]) -> None:
@@ -26,7 +32,8 @@ def _human(result: dict[str, Any]) -> None:
 
 @main.command("rewrite")
 @click.argument("text", required=False)
-@click.option("--lang", type=click.Choice(LANG_CHOICES), default="auto", show_default=True)
+@click.option("--lang", default="auto", show_default=True, callback=_lang,
+              help="auto (detect) or a registered language code (assist.languages)")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def rewrite(text: str | None, lang: str, as_json: bool) -> None:
     """Rewrite a draft (TEXT, or stdin when omitted) from negative to positive phrasing."""

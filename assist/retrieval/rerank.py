@@ -8,13 +8,14 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict
 
+from assist import datafile
 from assist.config import RetrievalSettings
+from assist.datafile import check_labels
 from assist.retrieval.query import Query
 from assist.retrieval.rows import EMO, SIT, TECH, TYPE
-from assist.vocab import EMOTIONS, SITUATIONS, TECHNIQUES
+from assist.vocab import EMOTIONS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 # Every situation / emotion bitmask as a row of 0/1: a query's weights turn into one score per mask value,
 # which a row's mask then looks up (one gather over the bank instead of a pass per label).
@@ -31,33 +32,27 @@ class RerankPrefs(BaseModel):
     situation_emotions: dict[str, dict[str, float]]
 
     def model_post_init(self, _: Any) -> None:
-        for situation, emotions in self.situation_emotions.items():
-            bad = [x for x in [situation] if x not in SIT] + [e for e in emotions if e not in EMO]
-            if bad:
-                raise ValueError(f"rerank.yml: unknown label(s) {bad} under situation_emotions")
+        check_labels(self.situation_emotions, SITUATIONS, "situation(s) under situation_emotions")
+        for emotions in self.situation_emotions.values():
+            check_labels(emotions, EMOTIONS, "emotion(s) under situation_emotions")
 
     def vectors(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         def vec(prefs: dict[str, float], where: str) -> np.ndarray:
             out = np.zeros(len(TECHNIQUES) + 1, dtype=np.float32)  # last slot: phrase without technique
+            check_labels(prefs, TECHNIQUES, f"technique(s) under {where}")
             for tech, w in prefs.items():
-                if tech not in TECH:
-                    raise ValueError(f"rerank.yml: unknown technique {tech!r} under {where}")
                 out[TECH[tech]] = w
             return out
 
-        for name, known in (("emotion", EMO), ("profile", TYPE)):
-            table = getattr(self, f"{name}_techniques")
-            unknown = set(table) - set(known)
-            if unknown:
-                raise ValueError(f"rerank.yml: unknown {name} label(s) {sorted(unknown)}")
+        check_labels(self.emotion_techniques, EMOTIONS, "emotion label(s)")
+        check_labels(self.profile_techniques, PROFILE_LABELS, "profile label(s)")
         return ({e: vec(p, e) for e, p in self.emotion_techniques.items()},
                 {t: vec(p, t) for t, p in self.profile_techniques.items()})
 
 
 @lru_cache(maxsize=1)
 def load_prefs() -> RerankPrefs:
-    text = resources.files("assist.retrieval").joinpath("data").joinpath("rerank.yml").read_text(encoding="utf-8")
-    return RerankPrefs.model_validate(yaml.safe_load(text))
+    return datafile.load(resources.files("assist.retrieval").joinpath("data", "rerank.yml"), RerankPrefs)
 
 
 class Reranker:

@@ -7,14 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from assist.vocab import EMOTIONS, LANGS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
+from assist.vocab import EMOTIONS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
-SLOTS = len(LANGS)  # dense ids per row: row * SLOTS + language index
 SIT = {s: i for i, s in enumerate(SITUATIONS)}
 EMO = {e: i for i, e in enumerate(EMOTIONS)}
 TYPE = {t: i for i, t in enumerate(PROFILE_LABELS)}
 TECH = {t: i for i, t in enumerate(TECHNIQUES)}
-LANG = {lang: i for i, lang in enumerate(LANGS)}
 NO_TECHNIQUE = len(TECHNIQUES)  # a row's technique index when the phrase has none
 
 _ARRAYS = ("active", "langs", "sit", "emo", "type", "tech", "team")
@@ -28,25 +26,27 @@ def mask(labels: Sequence[str], index: dict[str, int]) -> int:
     return m
 
 
-def dense_ids(row: int) -> np.ndarray:
-    """The dense index ids a row may hold (one per language)."""
-    return np.arange(row * SLOTS, row * SLOTS + SLOTS, dtype=np.int64)
-
-
 class Rows:
     """Phrase id -> row, the phrase dicts, and per-row label bitmasks, active flag and team bitmask."""
 
-    def __init__(self, cap: int = 64) -> None:
+    def __init__(self, codes: Sequence[str], cap: int = 64) -> None:
+        # Each row has a dense id slot per registered language code (assist.languages): row * slots + index.
+        self.lang = {code: i for i, code in enumerate(codes)}
+        self.slots = len(self.lang)
         self.ids: dict[int, int] = {}  # phrase id -> row
         self.phrases: list[dict[str, Any] | None] = []
         self.teams: dict[str, int] = {}  # team -> bit
         self.active = np.zeros(cap, dtype=bool)
-        self.langs = np.zeros(cap, dtype=np.uint8)
+        self.langs = np.zeros(cap, dtype=np.uint32)
         self.sit = np.zeros(cap, dtype=np.uint32)
         self.emo = np.zeros(cap, dtype=np.uint32)
         self.type = np.zeros(cap, dtype=np.uint32)
         self.tech = np.full(cap, NO_TECHNIQUE, dtype=np.int64)
         self.team = np.zeros(cap, dtype=np.uint64)
+
+    def dense_ids(self, row: int) -> np.ndarray:
+        """The dense index ids a row may hold (one per language code)."""
+        return np.arange(row * self.slots, row * self.slots + self.slots, dtype=np.int64)
 
     def __len__(self) -> int:
         """Rows ever allocated (inactive ones included)."""
@@ -84,7 +84,7 @@ class Rows:
         """Make a row hold an approved phrase."""
         self.phrases[row] = p
         self.active[row] = True
-        self.langs[row] = mask(list(p["text"]), LANG)
+        self.langs[row] = mask(list(p["text"]), self.lang)
         self.sit[row] = mask(p["situations"], SIT)
         self.emo[row] = mask(p["emotions"], EMO)
         self.type[row] = mask(p["customer_types"], TYPE)
@@ -97,7 +97,7 @@ class Rows:
 
     def eligible(self, lang: str, team: str | None, n: int) -> np.ndarray:
         """Active rows with a text in `lang` that `team` may see (phrases without teams are for everyone)."""
-        eligible = self.active[:n] & ((self.langs[:n] >> LANG.get(lang, 0)) & 1).astype(bool)
+        eligible = self.active[:n] & ((self.langs[:n] >> self.lang.get(lang, 0)) & 1).astype(bool)
         bit = self.teams.get(team or "")
         teams = self.team[:n]
         visible = teams == 0

@@ -14,17 +14,17 @@ from typing import Any
 import numpy as np
 
 from assist.config import RetrievalSettings
-from assist.lang import detect_lang, to_simplified
+from assist.languages import registry
 from assist.retrieval import diversify, explain
 from assist.retrieval.embedder import Encoder, Progress, text_hash
 from assist.retrieval.hybrid import convex, normalize, rrf
 from assist.retrieval.index import DenseIndex
 from assist.retrieval.query import Hit, Query
 from assist.retrieval.rerank import Reranker, RerankPrefs, load_prefs
-from assist.retrieval.rows import LANG, SLOTS, Rows, dense_ids
+from assist.retrieval.rows import Rows
 from assist.retrieval.sparse import BM25
 from assist.retrieval.tokenize import tokens
-from assist.vocab import EMOTIONS, LANGS
+from assist.vocab import EMOTIONS
 
 __all__ = ["CHANNELS", "Hit", "HybridSearcher", "Query", "RerankPrefs", "load_prefs"]
 
@@ -41,10 +41,11 @@ class HybridSearcher:
         self.settings = settings
         self._reranker = Reranker(settings, prefs)
         self._lock = threading.RLock()
-        self._rows = Rows()
+        self._languages = registry()
+        self._rows = Rows(self._languages.codes)
         self._dense = DenseIndex(encoder.dim, settings.ivf_threshold, settings.nprobe)
         # Only texts in languages the model knows get a vector; the others would only add noise and time.
-        self._dense_langs = [lang for lang in LANGS if lang in settings.model_langs]
+        self._dense_langs = [lang for lang in self._rows.lang if lang in settings.model_langs]
         self._bm25 = BM25()
         self.model_loader: Any = None  # the thread loading the model beside a running service (assist.services)
         self.cache: Any = None  # where `refresh` finds and keeps vectors (set by `build`)
@@ -79,16 +80,16 @@ class HybridSearcher:
         with self._lock:
             for p in phrases:
                 row = self._rows.row_for(p["id"])
-                self._dense.remove(dense_ids(row))
+                self._dense.remove(self._rows.dense_ids(row))
                 if p["status"] != "approved":
                     self._rows.clear(row)
                     self._bm25.remove(row)
                     continue
                 self._rows.set(row, p)
                 # Both Chinese scripts normalize to one Simplified text: index it once.
-                texts = dict.fromkeys(to_simplified(t) for t in p["text"].values())
+                texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
                 self._bm25.set(row, [t for text in texts for t in tokens(text)])
-                todo.extend((row * SLOTS + LANG[lang], p["text"][lang])
+                todo.extend((row * self._rows.slots + self._rows.lang[lang], p["text"][lang])
                             for lang in self._dense_langs if lang in p["text"])
         vectors = self.vectors_for([t for _, t in todo], cache, progress)
         with self._lock:
@@ -99,7 +100,7 @@ class HybridSearcher:
             for pid in phrase_ids:
                 row = self._rows.ids.get(pid)
                 if row is not None:
-                    self._dense.remove(dense_ids(row))
+                    self._dense.remove(self._rows.dense_ids(row))
                     self._bm25.remove(row)
                     self._rows.clear(row)
 
@@ -151,7 +152,7 @@ class HybridSearcher:
         """
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
-        lang = q.lang or detect_lang(q.text).lang
+        lang = q.lang or self._languages.detect(q.text).lang
         w = self._dense_weight(lang)
         use_dense = channel == "dense" or (channel != "lexical" and w > 0)
         vector = q.vector if q.vector is not None or not use_dense else self.encode_query(q.text)
@@ -164,7 +165,7 @@ class HybridSearcher:
             dense = np.zeros(n, dtype=np.float32)
             if use_dense and vector is not None:
                 ids, sims = self._dense.search(vector, self.settings.dense_depth)
-                np.maximum.at(dense, ids // SLOTS, np.clip(sims, 0.0, 1.0))
+                np.maximum.at(dense, ids // self._rows.slots, np.clip(sims, 0.0, 1.0))
             lexical = normalize(self._bm25.scores(tokens(q.text), n)) if channel != "dense" else np.zeros(n)
             parts = {"dense": dense, "lexical": lexical}
             if self.settings.fusion == "rrf":

@@ -1,25 +1,24 @@
-"""Situation detection for a customer message from per-language cue files (data/<lang>/situations.yml)."""
+"""Situation detection for a customer message from per-language cue files (<language folder>/situations.yml)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assist.errors import AssistError
-from assist.lang import to_simplified
+from assist import datafile
+from assist.datafile import DataFileInvalid, check_labels
+from assist.languages import registry
 from assist.vocab import SITUATIONS
 
 MIN_SCORE = 0.3
 
 
-class RuleFileInvalid(AssistError):
-    status, code = 500, "rule_file_invalid"
+RuleFileInvalid = DataFileInvalid  # the one data-file error (assist.datafile)
+CUES_FILE = "situations.yml"
 
 
 class CuePattern(BaseModel):
@@ -61,25 +60,25 @@ class SituationHit:
 
 
 def data_dir(lang: str) -> str:
-    """The data folder of a language code: zh-Hans and zh-Hant share `zh`."""
-    return lang.split("-", 1)[0]
+    """The language folder of a code (zh-Hans and zh-Hant share `zh`); unknown codes use the first language's."""
+    languages = registry()
+    lg = languages.by_code.get(lang)
+    return (lg or languages.languages[0]).name
 
 
 @lru_cache(maxsize=8)
 def load_cues(folder: str) -> dict[str, tuple[SituationCues, list[tuple[re.Pattern[str], float]]]]:
     """Validated cues of one language folder, patterns compiled. A bad file names itself and the situation."""
-    path = resources.files("assist.retrieval").joinpath("data").joinpath(folder).joinpath("situations.yml")
-    if not path.is_file():
-        raise RuleFileInvalid(f"no situation cues for language folder {folder!r} (expected {path})")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    lg = registry().by_name.get(folder)
+    if lg is None or not lg.path(CUES_FILE).is_file():
+        raise RuleFileInvalid(f"no situation cues for language folder {folder!r} (expected {folder}/{CUES_FILE})")
+    path = lg.path(CUES_FILE)
     out = {}
-    for name, body in raw.items():
-        if name not in SITUATIONS:
-            raise RuleFileInvalid(f"{path}: unknown situation {name!r}; allowed: {', '.join(SITUATIONS)}")
+    for name, cues in datafile.load_mapping(path, SituationCues).items():
         try:
-            cues = SituationCues.model_validate(body)
-        except ValidationError as exc:
-            raise RuleFileInvalid(f"{path}: situation {name!r}: {exc}") from exc
+            check_labels([name], SITUATIONS, "situation")
+        except ValueError as exc:
+            raise RuleFileInvalid(f"{datafile.where(path)}: {exc}", file=datafile.where(path), entry=name) from None
         out[name] = (cues, [(re.compile(p.pattern), p.weight) for p in cues.patterns])
     return out
 
@@ -89,12 +88,12 @@ def detect_situations(text: str, lang: str, min_score: float = MIN_SCORE) -> lis
 
     Args:
         text: the customer's message.
-        lang: its language code (zh-Hans, zh-Hant, en); selects the cue file.
+        lang: its language code (a registered one; assist.languages); selects the cue file.
         min_score: situations scoring below this are left out.
     Returns:
         Hits with a score in (0, 1]: the noisy-or of the matched cue weights.
     """
-    norm = to_simplified(text).lower()
+    norm = registry().normalize(text).lower()
     aligned = len(norm) == len(text)
     hits = []
     for name, (_, compiled) in load_cues(data_dir(lang)).items():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from importlib import resources
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assist import datafile
 from assist.bank.schema import PLACEHOLDER
+from assist.languages import Registry, registry
 
 
 class SlotExample(BaseModel):
@@ -34,15 +34,27 @@ class SlotRule(BaseModel):
         return v
 
 
-@lru_cache(maxsize=1)
+SLOTS_FILE = "slots.yml"
+
+
 def load_slot_rules() -> dict[str, SlotRule]:
-    text = resources.files("assist.retrieval").joinpath("data").joinpath("slots.yml").read_text(encoding="utf-8")
-    return {name: SlotRule.model_validate(body) for name, body in (yaml.safe_load(text) or {}).items()}
+    """Every language's slots.yml, merged: a slot's patterns in registry order (examples likewise)."""
+    merged: dict[str, SlotRule] = {}
+    for _, path in registry().data(SLOTS_FILE):
+        for name, rule in datafile.load_mapping(path, SlotRule).items():
+            old = merged.get(name)
+            merged[name] = rule if old is None else SlotRule(patterns=[*old.patterns, *rule.patterns],
+                                                             examples=[*old.examples, *rule.examples])
+    return merged
 
 
-@lru_cache(maxsize=1)
-def _compiled() -> dict[str, list[re.Pattern[str]]]:
+@lru_cache(maxsize=4)
+def _compiled_for(_: Registry) -> dict[str, list[re.Pattern[str]]]:
     return {name: [re.compile(p) for p in rule.patterns] for name, rule in load_slot_rules().items()}
+
+
+def _compiled() -> dict[str, list[re.Pattern[str]]]:
+    return _compiled_for(registry())
 
 
 def extract_slots(messages: Iterable[str]) -> dict[str, str]:

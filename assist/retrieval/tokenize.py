@@ -1,29 +1,40 @@
-"""Tokens for the lexical channel: jieba words for Chinese (on the Simplified form), lowercase words for English."""
+"""Tokens for the lexical channel, as each language's manifest says (`tokens`, `stop_words`): jieba words for
+Chinese (on the Simplified form), lowercase words for English."""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jieba
 
-from assist.lang import CACHED_CHARS, to_simplified
+from assist.lang import CACHED_CHARS
+from assist.languages import Registry, registry
 
 jieba.setLogLevel(logging.WARNING)  # jieba logs its dictionary build at INFO on first use
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}")
 
-# Function words that match everything and so rank nothing.
-STOPWORDS = frozenset(
-    "的 了 是 我 你 您 他 她 它 们 我们 你们 咱们 在 和 与 就 都 也 还 又 很 吗 呢 吧 啊 呀 哦 嗯 这 那 这个 那个 一个 "
-    "有 个 为 给 把 被 让 对 从 到 会 能 要 请 吧 么 什么 怎么 "
-    "a an the and or but of to in on at for with by from is are was were be been am i you he she it we they "
-    "me my your our us this that these those do does did have has had will would can could shall should "
-    "please so just not no yes as if then than there here what when where which who how".split()
-)
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """The registry's token patterns as one regex (a named group per language) and each language's rules."""
+
+    word: re.Pattern[str]
+    languages: dict[str, tuple[bool, int, frozenset[str]]]  # group -> (jieba, min chars, stop words)
+
+
+@lru_cache(maxsize=4)
+def _rules_for(languages: Registry) -> _Rules:
+    parts, rules = [], {}
+    for i, lg in enumerate(languages.languages):
+        spec = lg.manifest.tokens
+        if spec is not None:
+            parts.append(f"(?P<t{i}>{spec.pattern})")
+            rules[f"t{i}"] = (spec.segment == "jieba", spec.min_chars, lg.manifest.stop_words)
+    return _Rules(re.compile("|".join(parts) or r"(?!)"), rules)
 
 
 @lru_cache(maxsize=1)
@@ -37,23 +48,28 @@ def _ready() -> None:
 
 def tokens(text: str) -> list[str]:
     """Content tokens of a text in any of the product's languages; placeholders are dropped."""
+    languages = registry()
     if len(text) <= CACHED_CHARS:
-        return list(_cached_tokens(text))
-    return _tokens(text)
+        return list(_cached_tokens(text, languages))
+    return _tokens(text, languages)
 
 
 @lru_cache(maxsize=8192)
-def _cached_tokens(text: str) -> tuple[str, ...]:
-    return tuple(_tokens(text))
+def _cached_tokens(text: str, languages: Registry) -> tuple[str, ...]:
+    return tuple(_tokens(text, languages))
 
 
-def _tokens(text: str) -> list[str]:
-    _ready()
-    text = _PLACEHOLDER.sub(" ", to_simplified(text).lower())
+def _tokens(text: str, languages: Registry | None = None) -> list[str]:
+    languages = languages or registry()
+    rules = _rules_for(languages)
+    text = _PLACEHOLDER.sub(" ", languages.normalize(text).lower())
     out: list[str] = []
-    for chunk in _WORD.findall(text):
-        if _CJK.match(chunk):
-            out.extend(w for w in jieba.lcut(chunk, HMM=False) if w not in STOPWORDS)
-        elif chunk not in STOPWORDS and len(chunk) > 1:
+    for m in rules.word.finditer(text):
+        chunk = m.group(0)
+        segment, min_chars, stop = rules.languages[m.lastgroup or ""]
+        if segment:
+            _ready()
+            out.extend(w for w in jieba.lcut(chunk, HMM=False) if w not in stop and len(w) >= min_chars)
+        elif chunk not in stop and len(chunk) >= min_chars:
             out.append(chunk)
     return out

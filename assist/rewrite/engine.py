@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from assist.errors import InvalidInput
-from assist.lang import detect_lang, to_simplified, to_traditional
+from assist.lang import CONVERTERS, aligned
+from assist.languages import detect_lang
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
-
-# Named script converters that language.yml may refer to (`scripts: {zh-Hant: {match: t2s, output: s2tw}}`).
-CONVERTERS: dict[str, Callable[[str], str]] = {"t2s": to_simplified, "s2tw": to_traditional}
 
 MAX_PASSES = 3  # a pass's output is rewritten again until nothing fires; 3 is plenty for the shipped rules
 _GROUP_REF = re.compile(r"\{(\w+)\}")
@@ -82,18 +80,9 @@ class _Edit:
     whys: list[str]
 
 
-@lru_cache(maxsize=65536)
-def _convert_char(name: str, ch: str) -> str:
-    out = CONVERTERS[name](ch)
-    return out if len(out) == 1 else ch
-
-
 def _aligned(text: str, name: str) -> str:
-    """Convert for matching; the copy must keep every character at its offset."""
-    out = CONVERTERS[name](text)
-    if len(out) == len(text):
-        return out
-    return "".join(_convert_char(name, ch) for ch in text)
+    """Convert for matching; the copy keeps every character at its offset."""
+    return aligned(text, name)
 
 
 @lru_cache(maxsize=4096)

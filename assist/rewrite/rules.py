@@ -9,21 +9,23 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assist.errors import AssistError, InvalidInput
+from assist import datafile
+from assist.datafile import DataFileInvalid
+from assist.errors import InvalidInput
+from assist.languages import registry
 
 DATA_PACKAGE = "assist.rewrite"
-LANGUAGE_FILE = "language.yml"
+RULES_FOLDER = "rewrite"  # in each language folder (assist.languages)
+LANGUAGE_FILE = "style.yml"
 SOURCES_FILE = "sources.yml"
 
 _ID = re.compile(r"^[a-z]{2,3}\.[a-z0-9_]+\.v[0-9]+$")
 _FLAGS = {"IGNORECASE": re.IGNORECASE, "MULTILINE": re.MULTILINE, "DOTALL": re.DOTALL}
 
 
-class RuleFileInvalid(AssistError):
-    status, code = 500, "rule_file_invalid"
+RuleFileInvalid = DataFileInvalid  # the one data-file error (assist.datafile)
 
 
 class UnknownLanguage(InvalidInput):
@@ -143,10 +145,7 @@ class RuleSet:
 
 
 def _read_yaml(path: Traversable, where: str) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleFileInvalid(f"{where}: not valid YAML: {exc}") from exc
+    return datafile.read_yaml(path)
 
 
 def _data_root() -> Traversable:
@@ -160,7 +159,17 @@ def load_sources() -> dict[str, str]:
 
 
 def available_languages() -> list[str]:
-    return sorted(p.name for p in _data_root().iterdir() if p.is_dir() and p.joinpath(LANGUAGE_FILE).is_file())
+    return sorted(lg.name for lg, folder in registry().data(RULES_FOLDER) if folder.joinpath(LANGUAGE_FILE).is_file())
+
+
+def _language(name: str, raw: Any) -> dict[str, Any]:
+    """style.yml completed from the language's manifest: its codes, and for each code but the first (the one
+    the rules are written in) the converters to match a draft in and to write the rules' words back."""
+    lg = registry().by_name[name]
+    first, *others = lg.codes
+    scripts = {code: {"match": lg.manifest.convert.get(code, {}).get(first),
+                      "output": lg.manifest.convert.get(first, {}).get(code)} for code in others}
+    return {"codes": lg.codes, "scripts": {c: s for c, s in scripts.items() if any(s.values())}, **(raw or {})}
 
 
 def parse_rule_file(data: Any, where: str, prefix: str, sources: dict[str, str]) -> list[Rule]:
@@ -187,29 +196,30 @@ def parse_rule_file(data: Any, where: str, prefix: str, sources: dict[str, str])
 
 
 def load_rules(name: str) -> RuleSet:
-    """Load and validate the language folder `data/<name>/` (e.g. "zh", "en").
+    """Load and validate the rules of a language folder, `<name>/rewrite/` (e.g. "zh", "en").
 
     Raises:
         UnknownLanguage: no such folder.
         RuleFileInvalid: a file or a rule in it is malformed; the message names both.
     """
-    folder = _data_root().joinpath(name)
-    if not folder.joinpath(LANGUAGE_FILE).is_file():
+    lg = registry().by_name.get(name)
+    folder = lg.path(RULES_FOLDER) if lg else None
+    if folder is None or not folder.joinpath(LANGUAGE_FILE).is_file():
         raise UnknownLanguage(f"no rewrite rules for {name!r}; available: {', '.join(available_languages())}")
-    where = f"data/{name}/{LANGUAGE_FILE}"
+    where = f"{name}/{RULES_FOLDER}/{LANGUAGE_FILE}"
     try:
-        language = Language.model_validate(_read_yaml(folder.joinpath(LANGUAGE_FILE), where))
+        language = Language.model_validate(_language(name, _read_yaml(folder.joinpath(LANGUAGE_FILE), where)))
     except ValidationError as exc:
         raise RuleFileInvalid(f"{where}: {exc}", file=where) from exc
     sources = load_sources()
     rules: list[Rule] = []
     files = sorted(p for p in folder.iterdir() if p.name.endswith(".yml") and p.name != LANGUAGE_FILE)
     for path in files:
-        rel = f"data/{name}/{path.name}"
+        rel = f"{name}/{RULES_FOLDER}/{path.name}"
         rules.extend(parse_rule_file(_read_yaml(path, rel), rel, name, sources))
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
-            raise RuleFileInvalid(f"data/{name}: rule id {rule.id} is used twice", rule=rule.id)
+            raise RuleFileInvalid(f"{name}/{RULES_FOLDER}: rule id {rule.id} is used twice", rule=rule.id)
         seen.add(rule.id)
     return RuleSet(name, language, tuple(rules))

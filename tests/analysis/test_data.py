@@ -8,7 +8,7 @@ import pytest
 
 from assist.analysis import AnalysisDataInvalid, Analyzer
 from assist.analysis.analyzer import default_analyzer
-from assist.analysis.loader import load_data
+from assist.analysis.loader import load_data, load_pack
 from assist.analysis.matcher import Matcher
 
 DATA = load_data()
@@ -60,26 +60,25 @@ def test_every_hint_target_is_known_and_cited() -> None:
 
 def test_loader_names_the_bad_file(tmp_path: Path) -> None:
     (tmp_path / "xx").mkdir()
-    (tmp_path / "xx" / "lang.yml").write_text("codes: [en]\nscript: latin\n", encoding="utf-8")
     (tmp_path / "xx" / "emotion.yml").write_text(
         "entries:\n  - id: xx.bad.v1\n    terms: [foo]\n    emotion: {rage: 1}\n"
         "    examples: [{text: foo}]\n", encoding="utf-8")
     with pytest.raises(AnalysisDataInvalid, match=r"(?s)emotion\.yml: entry xx\.bad\.v1.*rage"):
-        load_data(tmp_path)  # type: ignore[arg-type]
+        load_pack(tmp_path / "xx")  # type: ignore[arg-type]
 
 
 def test_loader_rejects_invalid_yaml(tmp_path: Path) -> None:
     (tmp_path / "xx").mkdir()
-    (tmp_path / "xx" / "lang.yml").write_text("codes: [en\n", encoding="utf-8")
-    with pytest.raises(AnalysisDataInvalid, match="lang.yml"):
-        load_data(tmp_path)  # type: ignore[arg-type]
+    (tmp_path / "xx" / "matching.yml").write_text("negators: [x\n", encoding="utf-8")
+    with pytest.raises(AnalysisDataInvalid, match="matching.yml"):
+        load_pack(tmp_path / "xx")  # type: ignore[arg-type]
 
 
 def test_loader_rejects_bad_regex(tmp_path: Path) -> None:
     (tmp_path / "xx").mkdir()
-    (tmp_path / "xx" / "lang.yml").write_text("codes: [en]\nscript: latin\nnegators: '(unclosed'\n", encoding="utf-8")
+    (tmp_path / "xx" / "matching.yml").write_text("negators: '(unclosed'\n", encoding="utf-8")
     with pytest.raises(AnalysisDataInvalid, match="bad regular expression"):
-        load_data(tmp_path)  # type: ignore[arg-type]
+        load_pack(tmp_path / "xx")  # type: ignore[arg-type]
 
 
 def test_analyzer_loads_from_installed_package() -> None:

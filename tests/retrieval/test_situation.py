@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 
+from assist.languages import registry
 from assist.retrieval.situation import detect_situations, load_cues
 from assist.suggest import CARRY_BESIDE_OWN, situations_in_context
 
-FOLDER_LANG = {"zh": ["zh-Hans", "zh-Hant"], "en": ["en"]}
-FOLDERS = sorted(p.name for p in resources.files("assist.retrieval").joinpath("data").iterdir() if p.is_dir())
+FOLDER_LANG = {lg.name: lg.codes for lg in registry().languages}
+FOLDERS = sorted(lg.name for lg, _ in registry().data("situations.yml"))
 
 CASES = [
     pytest.param(folder, name, ex, id=f"{folder}.{name}.{i}")

@@ -4,7 +4,7 @@ import { diffChars } from "./diff.js";
 import { clear, h, svg } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
-const LANGS = ["zh-Hans", "zh-Hant", "en"];
+let LANGS = []; // the server's language codes (/api/languages), in its order
 const LIMIT = 25;
 const KEY = /^[a-z0-9_.-]{1,80}$/;
 let token = sessionStorage.getItem("assist-token") || "";
@@ -66,6 +66,7 @@ async function start() {
   $("who").textContent = token ? "signed in with a lead token" : "open access (loopback, no tokens configured)";
   if (!vocab) {
     vocab = (await api("/api/vocabulary")).body;
+    langFields((await api("/api/languages")).body.languages);
     const form = $("filters");
     fill(form.elements.lang, vocab.langs);
     fill(form.elements.situation, vocab.situations);
@@ -108,11 +109,12 @@ async function load() {
   if (!r.ok) { $("count").textContent = detailText(r.body); return; }
   const lang = $("filters").elements.lang.value;
   for (const p of r.body.data) {
-    const text = p.text[lang] || p.text["zh-Hans"] || p.text.en || Object.values(p.text)[0] || "";
+    const shown = lang && p.text[lang] ? lang : LANGS.find((l) => p.text[l]) || Object.keys(p.text)[0];
+    const text = p.text[shown] || "";
     const selected = Boolean(current && current.id === p.id);
     const row = h("tr", { class: selected ? "selected" : "", dataset: { key: p.key }, "aria-selected": String(selected) },
       h("td", {}, h("button", { type: "button", class: "open", onclick: () => open(p.id) }, p.key)),
-      h("td", { lang: lang || (p.text["zh-Hans"] ? "zh-Hans" : "en") }, text),
+      h("td", { lang: shown }, text),
       h("td", {}, p.situations.join(", ")), h("td", {}, p.emotions.join(", ")),
       h("td", { class: `status-${p.status}` }, p.status), h("td", { class: "num" }, p.version));
     row.addEventListener("click", (e) => { if (e.target.tagName !== "BUTTON") open(p.id); });
@@ -144,8 +146,10 @@ function show(p) {
   $("editor-key").textContent = p ? `${p.key} · version ${p.version} · ${p.status}${p.derived.length ? ` · derived: ${p.derived.join(", ")}` : ""} · last change by ${p.updated_by}` : "New phrase (saved as a draft unless you pick another status)";
   f.elements.key.value = p ? p.key : "";
   f.elements.key.disabled = Boolean(p);
-  for (const lang of LANGS) f.elements[lang].value = p && !p.derived.includes(lang) ? (p.text[lang] || "") : "";
-  f.elements["zh-Hant"].placeholder = p && p.derived.includes("zh-Hant") ? p.text["zh-Hant"] || "" : "";
+  for (const lang of LANGS) {
+    f.elements[lang].value = p && !p.derived.includes(lang) ? (p.text[lang] || "") : "";
+    f.elements[lang].placeholder = p && p.derived.includes(lang) ? p.text[lang] || "" : "";
+  }
   f.elements.situations.value = p ? p.situations.join(", ") : "";
   f.elements.emotions.value = p ? p.emotions.join(", ") : "";
   f.elements.customer_types.value = p ? p.customer_types.join(", ") : "";
@@ -174,10 +178,24 @@ function formBody(f) {
   };
 }
 
-const FIELDS = ["key", "zh-Hans", "zh-Hant", "en", "situations", "emotions", "customer_types"];
+const FIELDS = ["key", "situations", "emotions", "customer_types"];
+
+/** A labelled text field per language code (ids f-<code>, e-<code>), before the placeholder help. */
+function langFields(languages) {
+  LANGS = languages.map((l) => l.code);
+  const box = clear($("lang-fields"));
+  for (const l of languages) {
+    const notes = [l.label === l.code ? "" : l.label, l.derived_from.length ? `empty: derived from ${l.derived_from.join(" or ")}` : ""];
+    const note = notes.filter(Boolean).join("; ");
+    box.append(
+      h("label", { for: `f-${l.code}` }, `Text ${l.code}${note ? ` (${note})` : ""}`),
+      h("textarea", { id: `f-${l.code}`, name: l.code, rows: 2, lang: l.code, "aria-describedby": `e-${l.code}` }),
+      h("p", { class: "field-error", id: `e-${l.code}` }));
+  }
+}
 
 function setErrors(errors) {
-  for (const name of FIELDS) {
+  for (const name of [...FIELDS, ...LANGS]) {
     const input = $(`f-${name}`);
     const message = errors[name] || "";
     $(`e-${name}`).textContent = message;
@@ -192,7 +210,7 @@ function validate(f, body) {
   const key = f.elements.key.value.trim();
   if (!current && key && !KEY.test(key)) errors.key = "lowercase letters, digits, _ . - only; up to 80 characters";
   const given = LANGS.filter((lang) => body.text[lang]);
-  if (!given.length) errors.en = "write the text in at least one language";
+  if (!given.length) errors[LANGS[LANGS.length - 1]] = "write the text in at least one language";
   const slots = (s) => new Set(s.match(/\{[A-Za-z_][A-Za-z0-9_]*\}/g) || []);
   const all = new Set(given.flatMap((lang) => [...slots(body.text[lang])]));
   for (const lang of given) {
@@ -220,7 +238,7 @@ function serverErrors(body) {
     for (const e of body.detail) {
       const loc = (e.loc || []).slice(1);
       const name = loc[0] === "text" ? loc[1] : loc[0];
-      if (FIELDS.includes(name)) errors[name] = String(e.msg).replace(/^Value error, /, "");
+      if (FIELDS.includes(name) || LANGS.includes(name)) errors[name] = String(e.msg).replace(/^Value error, /, "");
     }
   }
   return errors;
