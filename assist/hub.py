@@ -323,7 +323,7 @@ class Hub:
         await self.publish(Envelope(conversation_id=cid, frame=MessageOut(conversation_id=cid, message=message)))
         analysis = await to_thread.run_sync(self._analyse, conv, message, limiter=self._cpu)
         out = FeedResult(conversation_id=cid, message=message)
-        if role != "customer":
+        if analysis is None:
             return out
         earlier = list(reversed(conv.customer_texts))
         conv.customer_texts.append(message.text)
@@ -354,9 +354,10 @@ class Hub:
             out.suggestions = conv.suggestions[team]
         return out
 
-    def _analyse(self, conv: HeldConversation, message: Message) -> Analysis:
-        result: Analysis = conv.analysis.add(message.role, message.text, message.t).to_model()
-        return result
+    def _analyse(self, conv: HeldConversation, message: Message) -> Analysis | None:
+        """Add the message to the conversation's analysis; what it found, for a customer's message."""
+        state = conv.analysis.add(message.role, message.text, message.t)
+        return state.to_model() if message.role == "customer" else None
 
     async def subscribe(self, sub: Subscriber, conversation_id: str) -> ConversationState:
         """Watch a conversation (held or not yet); the current state, with suggestions for sub's team."""
