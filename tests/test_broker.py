@@ -14,6 +14,8 @@ from assist.broker import Broker, RedisBroker, create_broker
 from assist.config import Settings
 from tests.live import live_server
 
+# The machine's shared Redis: these tests only publish and store under a prefix of their own (test-<random>), so
+# they can share it with other runs. Tests that stop Redis run their own (tests/redis_server.py).
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -87,9 +89,9 @@ def test_bank_change_on_one_instance_reaches_the_other(fresh_postgres: str, tmp_
         assert "zebra.1" not in keys
 
 
-def linked(tmp_path: Path, name: str, database_url: str, prefix: str) -> Settings:
+def linked(tmp_path: Path, name: str, database_url: str, prefix: str, redis_url: str = REDIS_URL) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path / name, database_url=database_url,  # type: ignore[call-arg]
-                    broker_url=REDIS_URL, broker_prefix=prefix, seed_phrasebank=False)
+                    broker_url=redis_url, broker_prefix=prefix, seed_phrasebank=False)
 
 
 @pytest.mark.live
