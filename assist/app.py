@@ -3,9 +3,9 @@ serves ones the caller built."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeAlias
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,29 +18,34 @@ from assist.services import Services, build_services
 from assist.web import mount_web
 from assist.ws import router as ws_router
 
+ServicesFactory: TypeAlias = Callable[[], AbstractAsyncContextManager[Services]]
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    given: Services | None = app.state.given_services
-    if given is not None:  # the caller built them and tears them down
+    given: Services | ServicesFactory | None = app.state.given_services
+    if isinstance(given, Services):  # the caller built them and tears them down
         app.state.services, app.state.hub = given, given.hub
         yield given.state()
         return
-    async with build_services(app.state.settings) as services:
+    build = given or (lambda: build_services(app.state.settings))
+    async with build() as services:
         app.state.services, app.state.hub = services, services.hub
         yield services.state()
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | ServicesFactory | None = None) -> FastAPI:
     """The service for `settings` (default: from the environment). The lifespan builds its services with
-    `build_services(settings)`; pass `services` (e.g. built with a fake encoder) to serve those instead."""
+    `build_services(settings)`. Pass `services` to serve ones built already (the caller tears them down), or a
+    factory the lifespan enters instead, on the server's own event loop (e.g.
+    `lambda: build_services(settings, encoder=fake)`)."""
     app = FastAPI(
         title="Agent Assist",
         version=__version__,
         summary="Real-time reply assistant for customer-service chat.",
         lifespan=lifespan,
     )
-    app.state.settings = settings or (services.settings if services is not None else get_settings())
+    app.state.settings = settings or (services.settings if isinstance(services, Services) else get_settings())
     app.state.given_services = services
     install_handlers(app)
     if app.state.settings.cors_origins:

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from assist.app import create_app
 from assist.auth import TokenStore
 from assist.bank.store import PhraseStore
 from assist.config import Settings
+from tests.fakes import fake_app
 
 
 def frames_until(ws: Any, kind: str, limit: int = 50, ref: str | None = None) -> list[dict[str, Any]]:
@@ -207,7 +207,7 @@ def secured(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     tokens = TokenStore(store)
     secrets = {role: tokens.create(role, role, "support")[1] for role in ("agent", "lead", "integration")}
     store.close()
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         yield c, secrets
 
 
