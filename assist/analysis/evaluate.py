@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assist.analysis.analyzer import Analyzer
 from assist.vocab import CUE_KINDS, EMOTIONS, LANGS, PROFILE
 
-# The repo's eval sets (like config.py's phrasebank/): eval/analysis_*.yml at the repository root.
+# The repo's eval sets (a tool, not package data): eval/analysis_*.yml at the repository root.
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "eval"
 MESSAGES = EVAL_DIR / "analysis_messages.yml"
 CONVERSATIONS = EVAL_DIR / "analysis_conversations.yml"
