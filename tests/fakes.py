@@ -10,13 +10,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from functools import lru_cache
 
 import numpy as np
 from fastapi import FastAPI
 
+from assist.analysis import Analyzer
 from assist.app import create_app
 from assist.config import Settings
-from assist.retrieval.embedder import Progress
+from assist.retrieval.embedder import Encoder, Progress
+from assist.rewrite import Rewriter
 from assist.services import Services, build_services
 
 
@@ -48,9 +51,24 @@ class HashedEncoder:
         return out.astype(np.float32)
 
 
-def fake_services(settings: Settings) -> Callable[[], AbstractAsyncContextManager[Services]]:
-    """A services factory for `create_app`: the real graph with the hashed encoder instead of the model."""
-    return lambda: build_services(settings, encoder=HashedEncoder())
+@lru_cache
+def shared_analyzer() -> Analyzer:
+    """One analyzer for the test session: reading its YAML lexicons is most of building an app (about 2 s here)."""
+    return Analyzer.load()
+
+
+@lru_cache
+def shared_rewriter(default_lang: str) -> Rewriter:
+    """One rewriter per default language for the test session (its rules are read-only once loaded)."""
+    return Rewriter.load(default_lang=default_lang)
+
+
+def fake_services(settings: Settings,
+                  encoder: Encoder | None = None) -> Callable[[], AbstractAsyncContextManager[Services]]:
+    """A services factory for `create_app`: the real graph with the hashed encoder instead of the model, and the
+    session's analyzer and rewriter instead of reading their data again."""
+    return lambda: build_services(settings, encoder=encoder or HashedEncoder(), analyzer=shared_analyzer(),
+                                  rewriter=shared_rewriter(settings.default_lang))
 
 
 def fake_app(settings: Settings) -> FastAPI:

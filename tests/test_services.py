@@ -69,7 +69,7 @@ def test_create_app_serves_given_services(settings: Settings) -> None:
             app = create_app(services=services)
             assert app.state.settings is settings
             async with app.router.lifespan_context(app) as state:
-                assert state["hub"] is services.hub and app.state.services is services
+                assert state is not None and state["hub"] is services.hub and app.state.services is services
             assert not services.hub.closing  # the caller's to tear down, not the app's
 
     anyio.run(main)

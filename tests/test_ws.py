@@ -175,6 +175,7 @@ def test_ws_feedback_counts_usage(shipped: TestClient, tmp_path: Path) -> None:
     assert usage["shown"] == 1 and usage["acceptance_rate"] == 1.0
 
 
+@pytest.mark.slow  # 10,000 messages
 def test_ws_long_conversation_stays_bounded(client: TestClient) -> None:
     with client.websocket_connect("/ws") as ws:
         ws.receive_json()

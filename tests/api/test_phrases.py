@@ -317,6 +317,7 @@ def test_export_import_round_trips_exactly(client: TestClient, settings: Setting
     assert _upload(client, f"bank.{fmt}", exported.content).json()["unchanged"] == 3
 
 
+@pytest.mark.slow  # seeds the whole shipped bank, twice
 def test_shipped_bank_loads_on_first_start_and_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
     with TestClient(fake_app(settings)) as c:
