@@ -25,7 +25,7 @@ os.environ.setdefault("ASSIST_RETRIEVAL__MODEL_LOAD", "start")
 
 # Fixtures that load the real embedding model: a test using one is `slow` (left out of the fast inner loop in
 # CONTRIBUTING.md). Tests that build apps without them use the hashed encoder (tests/fakes.py) or mark themselves.
-MODEL_FIXTURES = frozenset({"shipped", "shipped_db", "embedder"})
+MODEL_FIXTURES = frozenset({"shipped", "shipped_db", "embedder", "eager"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
