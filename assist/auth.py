@@ -42,6 +42,25 @@ def open_access(settings: Settings, tokens: TokenStore) -> bool:
     return settings.loopback and tokens.active_count() == 0
 
 
+def principal_for(settings: Settings, tokens: TokenStore, secret: str | None,
+                  missing: str = "an API token is required: send `Authorization: Bearer <token>`") -> Principal:
+    """The one way a request or a connection becomes a principal (REST, /ws, webhooks): a given token (bearer
+    header, `?token=`, an `auth` frame; even an empty one) is verified; no token (None) acts as a lead in open
+    access and is refused with `missing` otherwise. Blocking (the database): from the event loop, call it on a
+    worker thread."""
+    if secret is not None:
+        return tokens.verify(secret)
+    if open_access(settings, tokens):
+        return OPEN_ACCESS
+    raise Unauthorized(missing)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None when absent or of another scheme."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 class TokenStore:
     """Tokens live in the same database as the phrase bank (a Database, or a unit on it such as PhraseStore)."""
 

@@ -10,9 +10,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The repo's shipped phrase bank; a deployment points ASSIST_PHRASEBANK_DIR elsewhere.
-_SHIPPED_PHRASEBANK = Path(__file__).resolve().parent.parent / "phrasebank"
-_WEB = Path(__file__).resolve().parent.parent / "web"
+# The shipped phrase bank and web surfaces are package data (an installed wheel carries them); a deployment
+# points ASSIST_PHRASEBANK_DIR / ASSIST_WEB_DIR elsewhere.
+_SHIPPED_PHRASEBANK = Path(__file__).resolve().parent / "phrasebank"
+_WEB = Path(__file__).resolve().parent / "webui"
 
 
 class RetrievalSettings(BaseModel):

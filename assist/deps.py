@@ -8,11 +8,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assist.analysis import Analyzer
-from assist.auth import OPEN_ACCESS, Principal, TokenStore, open_access
+from assist.auth import Principal, TokenStore, principal_for
 from assist.bank.store import PhraseStore
 from assist.bank.usage import UsageStore
 from assist.config import Settings
-from assist.errors import Unauthorized
 from assist.hub import Hub
 from assist.rewrite import Rewriter
 from assist.suggest import Suggester
@@ -63,11 +62,7 @@ def get_principal(
     tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is not None:
-        return tokens.verify(credentials.credentials)
-    if open_access(settings, tokens):
-        return OPEN_ACCESS
-    raise Unauthorized("an API token is required: send `Authorization: Bearer <token>`")
+    return principal_for(settings, tokens, credentials.credentials if credentials is not None else None)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

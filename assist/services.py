@@ -1,20 +1,35 @@
-"""Building the search side once per process: embedder, index over the bank, suggester."""
+"""The composition root: `build_services` makes the object graph once (store, tokens, broker, analyzer, search
+index and suggester, rewriter, hub, bank-change follower) and one exit stack tears it down."""
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
-import gc
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
+from assist import languages
+from assist.analysis import Analyzer
+from assist.auth import TokenStore, open_access
+from assist.bank.notices import BankChanges
 from assist.bank.store import PhraseStore
+from assist.bank.usage import UsageStore
+from assist.broker import Broker, create_broker
 from assist.config import RetrievalSettings, Settings
+from assist.demo import play_demo
+from assist.hub import Hub
 from assist.languages import registry
-from assist.retrieval.embedder import Embedder, Progress, shared_embedder
+from assist.retrieval.embedder import Embedder, Encoder, Progress, shared_embedder
 from assist.retrieval.searcher import HybridSearcher
 from assist.retrieval.situation import detect_situations
 from assist.retrieval.tokenize import tokens
+from assist.rewrite import Rewriter
+from assist.shared import SharedConversations
 from assist.suggest import AnalyzerLike, Suggester
 
 logger = logging.getLogger(__name__)
@@ -31,36 +46,6 @@ def log_progress(what: str) -> Progress:
             logger.info("%s: %d/%d (%d%%)", what, done, total, done * 100 // max(total, 1))
 
     return report
-
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
-
-
-def fix_mmap_threshold(nbytes: int) -> None:
-    """Serve allocations of `nbytes` and more with mmap, always: freed, they go straight back to the system.
-    glibc's default threshold moves up as large blocks are freed, after which such blocks come from the heaps
-    of whichever threads made them and fragment them. No-op for 0 or where libc is not glibc."""
-    if nbytes <= 0:
-        return
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, nbytes)
-    except (OSError, AttributeError):
-        pass
-
-
-def freeze_long_lived(what: str) -> None:
-    """Collect garbage, then move every object alive now out of the cyclic garbage collector's reach.
-
-    Start-up leaves about half a million long-lived objects (jieba's dictionary, the index, the lexicons); a
-    full collection walks them all and held every thread for about 270 ms, which was the slowest answer of
-    most benchmark runs. They live as long as the process, so the collector need not look at them again;
-    objects made later are collected as usual. Only `assist serve` freezes (assist.server): tests build many
-    apps in one process and keep collecting."""
-    started = time.perf_counter()
-    gc.collect()
-    gc.freeze()
-    logger.info("%s frozen out of the garbage collector: %d objects in all, %.0f ms", what, gc.get_freeze_count(),
-                (time.perf_counter() - started) * 1000)
 
 
 def trim_heap() -> None:
@@ -80,6 +65,8 @@ class ModelLoader:
     def __init__(self, embedder: Embedder, started: float) -> None:
         self.embedder = embedder
         self.started = started
+        # Run on the loader's thread once the model is in; `assist serve` freezes the model's objects with it.
+        self.after_load: Callable[[], None] | None = None
         self.cancel = threading.Event()
         self.thread = threading.Thread(target=self._run, name="model-load")
 
@@ -101,8 +88,8 @@ class ModelLoader:
         if not self.embedder.ready:
             logger.info("embedder: loading stopped, the service is shutting down")
             return
-        if gc.get_freeze_count():  # `assist serve` froze start-up's objects (assist.server); the model's join them
-            freeze_long_lived("model objects")
+        if self.after_load is not None:
+            self.after_load()
         trim_heap()
         logger.info("embedder: ready %.1f s after start-up began; the dense channel is on",
                     time.perf_counter() - self.started)
@@ -114,13 +101,14 @@ def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedd
 
 
 def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | None = None,
-                   background: bool = False) -> HybridSearcher:
+                   background: bool = False, encoder: Encoder | None = None) -> HybridSearcher:
     """Index the bank's approved phrases (vectors from the store's cache) with the model loaded. With
     `background`, a local model is loaded on a thread after the index is built, so the service answers
     meanwhile: every language through the lexical channel and the rerank, the dense channel joining once
-    the model is ready. Texts missing from the cache (a first start) still load it at once."""
+    the model is ready. Texts missing from the cache (a first start) still load it at once. A given `encoder`
+    (tests: a fake one) replaces the settings' model."""
     started = time.perf_counter()
-    embedder = settings_embedder(settings.retrieval, load=not background)
+    embedder: Encoder = encoder or settings_embedder(settings.retrieval, load=not background)
     searcher = HybridSearcher.build(store, embedder, settings.retrieval,
                                     progress=progress or log_progress("encoding phrases"))
     # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary and each language's
@@ -129,14 +117,100 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     tokens("预热 warm up")
     for language in registry().languages:
         detect_situations("预热 warm up", language.codes[0])
-    if not embedder.ready:
+    ready = getattr(embedder, "ready", True)
+    if isinstance(embedder, Embedder) and not ready:
         searcher.model_loader = ModelLoader(embedder, started).start()
     trim_heap()
     logger.info("search index: %d approved phrases ready in %.1f s%s", len(searcher), time.perf_counter() - started,
-                "" if embedder.ready else "; loading the model beside it")
+                "" if ready else "; loading the model beside it")
     return searcher
 
 
 def build_suggester(settings: Settings, store: PhraseStore, analyzer: AnalyzerLike,
-                    progress: Progress | None = None, background: bool = False) -> Suggester:
-    return Suggester(analyzer, build_searcher(settings, store, progress, background), settings.retrieval.top_k)
+                    progress: Progress | None = None, background: bool = False,
+                    encoder: Encoder | None = None) -> Suggester:
+    return Suggester(analyzer, build_searcher(settings, store, progress, background, encoder),
+                     settings.retrieval.top_k)
+
+
+@dataclass(frozen=True)
+class Services:
+    """One process's object graph, made by `build_services`; routes and /ws reach it through the request state."""
+
+    settings: Settings
+    store: PhraseStore
+    usage: UsageStore
+    tokens: TokenStore
+    broker: Broker
+    analyzer: Analyzer
+    suggester: Suggester
+    rewriter: Rewriter
+    hub: Hub
+    bank_changes: BankChanges
+
+    def state(self) -> dict[str, Any]:
+        """What the lifespan hands to every request (`request.state.<name>`, read by assist.deps)."""
+        return {"settings": self.settings, "store": self.store, "usage": self.usage, "tokens": self.tokens,
+                "analyzer": self.analyzer, "suggester": self.suggester, "rewriter": self.rewriter, "hub": self.hub}
+
+
+def warn_about_access(settings: Settings, tokens: TokenStore) -> None:
+    if open_access(settings, tokens):
+        logger.warning(
+            "OPEN ACCESS: bound to %s with no tokens configured, so every request acts as a lead. "
+            "Create tokens with `assist token create --role lead` to require them.",
+            settings.host,
+        )
+    elif tokens.active_count() == 0:
+        logger.warning("no tokens configured and not bound to loopback: every API call will be refused (401). "
+                       "Create one with `assist token create --role lead`.")
+
+
+@asynccontextmanager
+async def build_services(settings: Settings, *, encoder: Encoder | None = None, store: PhraseStore | None = None,
+                         analyzer: Analyzer | None = None, rewriter: Rewriter | None = None,
+                         broker: Broker | None = None) -> AsyncIterator[Services]:
+    """Build every service once, on the running event loop; on exit, tear down in reverse order of building.
+
+    Pass a part to use it instead of building it (the caller then owns it: a given store is not closed, a given
+    broker is neither connected nor disconnected). `encoder` replaces the settings' model (tests use a fake
+    one, tests/fakes.py)."""
+    languages.use(settings.language_dirs)
+    async with AsyncExitStack() as stack:
+        if store is None:
+            store = PhraseStore.connect(settings.sqlalchemy_url)
+            stack.callback(store.close)
+            if settings.seed_phrasebank:
+                store.seed(settings.phrasebank_dir)
+        tokens = TokenStore(store.db)
+        usage = UsageStore(store.db)
+        warn_about_access(settings, tokens)
+        if broker is None:
+            broker = create_broker(settings.broker_url)
+            await broker.connect()
+            stack.push_async_callback(broker.disconnect)
+        analyzer = analyzer or Analyzer.load()
+        suggester = build_suggester(settings, store, analyzer, encoder=encoder,
+                                    background=settings.retrieval.model_load == "background")
+        loader = suggester.searcher.model_loader
+        if loader is not None:  # torch is never torn down under the loading thread
+            stack.push_async_callback(asyncio.to_thread, loader.stop)
+        # Every bank change reaches the index through the broker, this instance's too (off the request thread);
+        # Services.bank_changes.settled() waits for this instance's changes to be in its index.
+        changes = BankChanges(broker, settings.broker_prefix, store, suggester.searcher)
+        notices = await changes.start()
+        stack.push_async_callback(changes.stop)
+        stack.callback(notices.cancel)
+        rewriter = rewriter or Rewriter.load(default_lang=settings.default_lang)
+        shared: SharedConversations | None = None
+        if settings.broker_url:  # linked instances keep conversations in Redis
+            shared = SharedConversations(settings.broker_url, settings.broker_prefix, settings.hub.ttl_seconds,
+                                         settings.hub.window)
+            await shared.connect()
+            stack.push_async_callback(shared.close)
+        hub = Hub(analyzer, suggester, rewriter, usage, settings.hub, shared=shared, broker=broker)
+        hub.start()
+        stack.push_async_callback(hub.shutdown)
+        if settings.demo:
+            stack.callback(asyncio.create_task(play_demo(hub)).cancel)
+        yield Services(settings, store, usage, tokens, broker, analyzer, suggester, rewriter, hub, changes)

@@ -13,7 +13,7 @@ from starlette import status
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from assist import __version__
-from assist.auth import OPEN_ACCESS, Principal, TokenStore, open_access
+from assist.auth import OPEN_ACCESS, Principal, TokenStore, bearer_token, open_access, principal_for
 from assist.config import Settings
 from assist.errors import AssistError, Unauthorized
 from assist.hub import Hub, Outbox
@@ -160,7 +160,7 @@ class Connection:
     async def authenticate(self, token: str, ref: str | None) -> None:
         tokens: TokenStore = self.websocket.state.tokens
         try:
-            self.principal = await to_thread.run_sync(tokens.verify, token)
+            self.principal = await to_thread.run_sync(principal_for, self.settings, tokens, token)
         except Unauthorized as exc:
             self.send(error("unauthorized", exc.detail, ref))
             self.close(status.WS_1008_POLICY_VIOLATION)
@@ -195,12 +195,6 @@ class Connection:
             self.send(RewriteOut(conversation_id=cid, seq=seq, result=result))
 
 
-def _header_token(websocket: WebSocket) -> str | None:
-    auth = websocket.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 @router.websocket("/ws")
 async def ws_endpoint(websocket: WebSocket) -> None:
     """Websocket protocol v1 (docs/protocol.md)."""
@@ -213,7 +207,7 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     conn.start()
     try:
         is_open = await to_thread.run_sync(open_access, settings, tokens)
-        header = _header_token(websocket)
+        header = bearer_token(websocket.headers.get("authorization"))
         conn.send(HelloOut(version=__version__, auth="open" if is_open and header is None else "required",
                            session=conn.session, limits=Limits(max_frame_bytes=settings.hub.max_frame_bytes,
                                                                max_text_chars=settings.hub.max_text_chars)))

@@ -39,7 +39,7 @@ def fill_store(data: Path, phrases: int, cache_vectors: bool) -> int:
     """The shipped bank plus synthetic approved phrases, `phrases` approved in all; returns that count."""
     store = PhraseStore.connect(f"sqlite:///{data / 'assist.db'}")
     try:
-        store.seed(ROOT / "phrasebank")
+        store.seed(ROOT / "assist" / "phrasebank")
         have = len(store.records(statuses=["approved"]))
         # Clauses recombined across languages do not share their {slots}: the bank refuses that, so drop them.
         entries = [PhraseIn(key=f"synthetic.{p['id']}", text={lang: SLOT.sub("", t) for lang, t in p["text"].items()},

@@ -50,7 +50,7 @@ class RandomUnitEncoder:
 
 def synthetic(n: int, seed: int = 1) -> list[dict]:
     rng = random.Random(seed)
-    shipped = [e for _, e in load_shipped(ROOT / "phrasebank")]
+    shipped = [e for _, e in load_shipped(ROOT / "assist" / "phrasebank")]
     zh = [c for e in shipped for c in re.split(r"(?<=[，。！？])", e.text["zh-Hans"]) if c]
     en = [c for e in shipped for c in re.split(r"(?<=[,.!?]) ", e.text["en"]) if c]
     teams = ["", "", "", "sales", "support", "vip"]

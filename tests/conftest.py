@@ -15,11 +15,23 @@ from sqlalchemy.exc import OperationalError
 
 from assist.app import create_app
 from assist.config import Settings
+from tests.fakes import fake_app
 from tests.utils import POSTGRES_ADMIN_URL
 
 # Services started by tests load the model before they answer, so English rankings do not depend on how
 # fast the model loads; tests/retrieval/test_searcher.py covers answering while it loads.
 os.environ.setdefault("ASSIST_RETRIEVAL__MODEL_LOAD", "start")
+
+
+# Fixtures that load the real embedding model: a test using one is `slow` (left out of the fast inner loop in
+# CONTRIBUTING.md). Tests that build apps without them use the hashed encoder (tests/fakes.py) or mark themselves.
+MODEL_FIXTURES = frozenset({"shipped", "shipped_db", "embedder", "eager"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -31,7 +43,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     """Bound to loopback with no tokens: open access, every request acts as a lead."""
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         yield c
 
 

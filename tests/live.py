@@ -19,7 +19,9 @@ from fastapi import FastAPI
 from assist.app import create_app
 from assist.config import Settings
 from assist.hub import Hub
+from assist.retrieval.embedder import Encoder
 from assist.server import AssistServer
+from tests.fakes import fake_services
 
 
 def free_port() -> int:
@@ -54,9 +56,10 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[LiveServer]:
+def live_server(settings: Settings, encoder: Encoder | None = None) -> Iterator[LiveServer]:
+    """A server in a thread; with `encoder` (tests/fakes.py) in place of the settings' model."""
     port = free_port()
-    app = create_app(settings)
+    app = create_app(settings, fake_services(settings, encoder) if encoder is not None else None)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
                             ws_max_size=settings.hub.max_frame_bytes * 8)
     server = AssistServer(config)

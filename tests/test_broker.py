@@ -12,8 +12,11 @@ import pytest
 
 from assist.broker import Broker, RedisBroker, create_broker
 from assist.config import Settings
+from tests.fakes import HashedEncoder
 from tests.live import live_server
 
+# The machine's shared Redis: these tests only publish and store under a prefix of their own (test-<random>), so
+# they can share it with other runs. Tests that stop Redis run their own (tests/redis_server.py).
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -59,6 +62,7 @@ def test_broker_url_schemes() -> None:
 @pytest.mark.live
 @pytest.mark.postgres
 def test_bank_change_on_one_instance_reaches_the_other(fresh_postgres: str, tmp_path: Path) -> None:
+    """Servers here (and below) use the hashed encoder: the subject is the broker and the shared store."""
     redis_or_skip()
     prefix = f"test-{secrets.token_hex(4)}"
 
@@ -66,7 +70,7 @@ def test_bank_change_on_one_instance_reaches_the_other(fresh_postgres: str, tmp_
         return Settings(_env_file=None, data_dir=tmp_path / name, database_url=fresh_postgres,  # type: ignore[call-arg]
                         broker_url=REDIS_URL, broker_prefix=prefix, seed_phrasebank=False)
 
-    with live_server(settings("a")) as a, live_server(settings("b")) as b:
+    with live_server(settings("a"), HashedEncoder()) as a, live_server(settings("b"), HashedEncoder()) as b:
         query = {"text": "my parcel smells of zebrawood", "k": 5}
         assert not httpx.post(f"{b.http}/api/suggest", json=query).json()["items"]
         r = httpx.post(f"{a.http}/api/phrases", json={
@@ -87,9 +91,9 @@ def test_bank_change_on_one_instance_reaches_the_other(fresh_postgres: str, tmp_
         assert "zebra.1" not in keys
 
 
-def linked(tmp_path: Path, name: str, database_url: str, prefix: str) -> Settings:
+def linked(tmp_path: Path, name: str, database_url: str, prefix: str, redis_url: str = REDIS_URL) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path / name, database_url=database_url,  # type: ignore[call-arg]
-                    broker_url=REDIS_URL, broker_prefix=prefix, seed_phrasebank=False)
+                    broker_url=redis_url, broker_prefix=prefix, seed_phrasebank=False)
 
 
 @pytest.mark.live
@@ -113,8 +117,8 @@ async def test_conversation_spans_instances_and_restarts(fresh_postgres: str, tm
             if frame["type"] == kind:
                 return seen
 
-    with live_server(linked(tmp_path, "a", fresh_postgres, prefix)) as a, \
-            live_server(linked(tmp_path, "b", fresh_postgres, prefix)) as b:
+    with live_server(linked(tmp_path, "a", fresh_postgres, prefix), HashedEncoder()) as a, \
+            live_server(linked(tmp_path, "b", fresh_postgres, prefix), HashedEncoder()) as b:
         async with connect(b.ws) as agent, httpx.AsyncClient() as http:
             await agent.recv()
             await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
@@ -131,7 +135,7 @@ async def test_conversation_spans_instances_and_restarts(fresh_postgres: str, tm
             assert body["message"]["message_id"] == "m2"
             assert len(body["analysis"]["trajectory"]) == 2  # B continued A's analysis
     # Both instances are gone; a new one on the same Redis picks the conversation up.
-    with live_server(linked(tmp_path, "c", fresh_postgres, prefix)) as c:
+    with live_server(linked(tmp_path, "c", fresh_postgres, prefix), HashedEncoder()) as c:
         state = httpx.get(f"{c.http}/api/conversations/{cid}").json()
         assert [m["message_id"] for m in state["messages"]] == ["m1", "m2"]
         assert state["analysis"]["emotion"]["cues"] and state["suggestions"] is not None

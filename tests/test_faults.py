@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,45 +20,27 @@ from sqlalchemy.engine import make_url
 
 from assist.config import Settings
 from tests.live import free_port, live_server, serve_process, wait_health
-from tests.test_broker import REDIS_URL, linked, redis_or_skip
+from tests.redis_server import RedisServer, own_redis, redis_server_available
+from tests.test_broker import linked
 
 pytestmark = [pytest.mark.live]
 
-# The command this machine kind starts Redis with (see the machine page of the tool library).
-REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
-               "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
 
-
-def redis_up() -> bool:
-    import redis
-
-    try:
-        return bool(redis.from_url(REDIS_URL, socket_timeout=0.5).ping())
-    except redis.RedisError:
-        return False
-
-
-def restart_redis() -> None:
-    subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, timeout=10)
-    deadline = time.monotonic() + 10
-    while redis_up() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    subprocess.run(REDIS_START, check=True, capture_output=True, timeout=10)
-    deadline = time.monotonic() + 10
-    while not redis_up():
-        if time.monotonic() > deadline:
-            raise RuntimeError("Redis did not come back")
-        time.sleep(0.05)
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """Redis of this test's own on a free port: these tests stop or kill things, never the machine's 6379."""
+    if not redis_server_available():
+        pytest.skip("redis-server is not installed")
+    with own_redis(tmp_path / "redis") as server:
+        yield server
 
 
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Path) -> None:
+async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Path,
+                                             redis_server: RedisServer) -> None:
     from websockets.asyncio.client import connect
 
-    redis_or_skip()
-    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
-        pytest.skip("redis-server / redis-cli not installed: cannot restart Redis here")
     prefix, cid = f"test-{secrets.token_hex(4)}", "fault-1"
 
     async def next_message(ws) -> dict:  # type: ignore[no-untyped-def]
@@ -68,8 +49,8 @@ async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Pat
             if frame["type"] == "message":
                 return frame
 
-    with live_server(linked(tmp_path, "a", fresh_postgres, prefix)) as a, \
-            live_server(linked(tmp_path, "b", fresh_postgres, prefix)) as b:
+    with live_server(linked(tmp_path, "a", fresh_postgres, prefix, redis_server.url)) as a, \
+            live_server(linked(tmp_path, "b", fresh_postgres, prefix, redis_server.url)) as b:
         async with connect(b.ws) as agent, httpx.AsyncClient() as http:
             await agent.recv()
             await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
@@ -77,7 +58,7 @@ async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Pat
             url = f"{a.http}/api/conversations/{cid}/messages"
             assert (await http.post(url, json={"role": "customer", "text": "where is my order?"})).status_code == 200
             assert (await next_message(agent))["message"]["message_id"] == "m1"
-            await asyncio.to_thread(restart_redis)
+            await asyncio.to_thread(redis_server.restart)
             statuses = []
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
@@ -184,14 +165,14 @@ def test_postgres_gone_during_writes_gives_503_and_writes_nothing(proxied_postgr
 
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_path: Path) -> None:
+async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_path: Path,
+                                                     redis_server: RedisServer) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    redis_or_skip()
     prefix, cid = f"test-{secrets.token_hex(4)}", "fault-3"
-    with live_server(linked(tmp_path, "b", fresh_postgres, prefix)) as b:
-        with live_server(linked(tmp_path, "a", fresh_postgres, prefix)) as a:
+    with live_server(linked(tmp_path, "b", fresh_postgres, prefix, redis_server.url)) as b:
+        with live_server(linked(tmp_path, "a", fresh_postgres, prefix, redis_server.url)) as a:
             async with connect(a.ws) as agent:
                 await agent.recv()
                 await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
@@ -211,10 +192,11 @@ async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_p
             assert state["analysis"]["lang"] == "en" and state["suggestions"] is not None
 
 
-def linked_process(tmp_path: Path, name: str, database_url: str, prefix: str) -> tuple[subprocess.Popen[str], str]:
+def linked_process(tmp_path: Path, name: str, database_url: str, prefix: str,
+                   redis_url: str) -> tuple[subprocess.Popen[str], str]:
     """`assist serve` as its own process, linked through PostgreSQL and Redis, answering."""
     proc, base = serve_process({"ASSIST_DATA_DIR": str(tmp_path / name), "ASSIST_DATABASE_URL": database_url,
-                                "ASSIST_BROKER_URL": REDIS_URL, "ASSIST_BROKER_PREFIX": prefix,
+                                "ASSIST_BROKER_URL": redis_url, "ASSIST_BROKER_PREFIX": prefix,
                                 "ASSIST_SEED_PHRASEBANK": "false", "ASSIST_LOG_LEVEL": "WARNING"})
     wait_health(proc, base, 120)
     return proc, base
@@ -222,14 +204,14 @@ def linked_process(tmp_path: Path, name: str, database_url: str, prefix: str) ->
 
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_instance_killed_agent_resyncs_on_another(fresh_postgres: str, tmp_path: Path) -> None:
+async def test_instance_killed_agent_resyncs_on_another(fresh_postgres: str, tmp_path: Path,
+                                                       redis_server: RedisServer) -> None:
     """SIGKILL, not a clean stop: nothing of the killed instance's shutdown runs; Redis holds the conversation."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    redis_or_skip()
     prefix, cid = f"test-{secrets.token_hex(4)}", "fault-4"
-    started = [linked_process(tmp_path, name, fresh_postgres, prefix) for name in ("a", "b")]
+    started = [linked_process(tmp_path, name, fresh_postgres, prefix, redis_server.url) for name in ("a", "b")]
     (a, a_url), (b, b_url) = started
     try:
         async with connect(a_url.replace("http", "ws") + "/ws") as agent, httpx.AsyncClient() as http:

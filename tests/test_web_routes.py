@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assist.app import create_app
 from assist.config import Settings
 from assist.vocab import PROFILE_LABELS, SITUATIONS
+from tests.fakes import fake_app
 
 
 @pytest.mark.parametrize(
@@ -30,5 +30,5 @@ def test_vocabulary(client: TestClient) -> None:
 def test_no_web_dir_serves_the_api_only(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, seed_phrasebank=False,  # type: ignore[call-arg]
                         web_dir=tmp_path / "nowhere")
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         assert c.get("/").status_code == 404 and c.get("/api/health").status_code == 200

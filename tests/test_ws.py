@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from assist.app import create_app
 from assist.auth import TokenStore
 from assist.bank.store import PhraseStore
 from assist.config import Settings
+from tests.fakes import fake_app
 
 
 def frames_until(ws: Any, kind: str, limit: int = 50, ref: str | None = None) -> list[dict[str, Any]]:
@@ -175,6 +175,7 @@ def test_ws_feedback_counts_usage(shipped: TestClient, tmp_path: Path) -> None:
     assert usage["shown"] == 1 and usage["acceptance_rate"] == 1.0
 
 
+@pytest.mark.slow  # 10,000 messages
 def test_ws_long_conversation_stays_bounded(client: TestClient) -> None:
     with client.websocket_connect("/ws") as ws:
         ws.receive_json()
@@ -207,7 +208,7 @@ def secured(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     tokens = TokenStore(store)
     secrets = {role: tokens.create(role, role, "support")[1] for role in ("agent", "lead", "integration")}
     store.close()
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         yield c, secrets
 
 

@@ -13,7 +13,7 @@ from assist.analysis.analyzer import Analyzer
 from assist.languages import registry
 from assist.vocab import CUE_KINDS, EMOTIONS, PROFILE
 
-# The repo's eval sets (like config.py's phrasebank/): eval/analysis_*.yml at the repository root.
+# The repo's eval sets (a tool, not package data): eval/analysis_*.yml at the repository root.
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "eval"
 MESSAGES = EVAL_DIR / "analysis_messages.yml"
 CONVERSATIONS = EVAL_DIR / "analysis_conversations.yml"

@@ -9,9 +9,8 @@ from anyio import to_thread
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 
-from assist.auth import Principal, open_access
+from assist.auth import bearer_token, principal_for
 from assist.deps import HubDep, SettingsDep, TokensDep
-from assist.errors import Unauthorized
 from assist.schemas import Role
 from assist.schemas._base import omitted_when_empty
 
@@ -50,13 +49,10 @@ async def receive_chatwoot(
     token: Annotated[str | None, Query(description="an integration token; Chatwoot webhooks send no headers")] = None,
 ) -> ChatwootOut:
     """Take a Chatwoot webhook: incoming messages are the customer's, outgoing the agent's; the rest is ignored."""
-    header = request.headers.get("authorization", "")
-    secret = token or (header[7:].strip() if header.lower().startswith("bearer ") else None)
-    principal: Principal | None = await to_thread.run_sync(tokens.verify, secret) if secret else None
-    if principal is None and not await to_thread.run_sync(open_access, settings, tokens):
-        raise Unauthorized("pass an integration token as ?token=… in the webhook URL")
-    if principal is not None:
-        principal.require("integration", "lead")
+    secret = token or bearer_token(request.headers.get("authorization"))
+    principal = await to_thread.run_sync(principal_for, settings, tokens, secret,
+                                         "pass an integration token as ?token=… in the webhook URL")
+    principal.require("integration", "lead")
     if payload.get("event") != "message_created":
         return ChatwootOut(accepted=False, reason=f"event {payload.get('event')!r} is not handled")
     role = ROLES.get(str(payload.get("message_type")))

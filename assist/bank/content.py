@@ -1,4 +1,4 @@
-"""Reading the shipped phrase bank (`phrasebank/*.yml`) and checking its citations against the seeds."""
+"""Reading the shipped phrase bank (`assist/phrasebank/*.yml`) and checking its citations against the seeds."""
 
 from __future__ import annotations
 

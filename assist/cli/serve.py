@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging.config
-import sys
 
 import click
 import uvicorn
@@ -39,14 +38,12 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     if port:
         settings.port = port
     settings.demo = settings.demo or demo
-    sys.setswitchinterval(settings.switch_interval)
-    from assist.services import fix_mmap_threshold
+    from assist.server import AssistServer, tune_process
 
-    fix_mmap_threshold(settings.malloc_mmap_threshold)
+    tune_process(settings)
     config = log_config(settings.log_level.upper())
     logging.config.dictConfig(config)
     from assist.app import create_app
-    from assist.server import AssistServer
 
     server = AssistServer(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
                                          log_config=config, ws_max_size=settings.hub.max_frame_bytes * 8),

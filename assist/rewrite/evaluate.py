@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from assist.errors import InvalidInput
 from assist.rewrite.engine import Rewriter
 
-# The project's own set lives at the repo root, next to phrasebank/ (see assist/config.py).
+# The project's own set lives at the repo root, in eval/ (a tool, not package data).
 DEFAULT_SET = Path(__file__).resolve().parents[2] / "eval" / "rewrite.yml"
 
 # Things a rewrite must never lose: anything with a digit (amounts, dates, order ids), URLs, e-mails, emoji.

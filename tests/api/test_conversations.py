@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assist.app import create_app
 from assist.auth import TokenStore
 from assist.bank.store import PhraseStore
 from assist.config import Settings
 from assist.demo import DemoLine, DemoScript, load_script, play_demo
+from tests.fakes import fake_app
 
 
 def test_post_customer_message_answers_with_analysis_and_suggestions(client: TestClient) -> None:
@@ -47,7 +47,7 @@ def secured(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     tokens = TokenStore(store)
     secrets = {role: tokens.create(role, role)[1] for role in ("agent", "integration", "lead")}
     store.close()
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         yield c, secrets
 
 
@@ -105,7 +105,7 @@ def test_chatwoot_needs_an_integration_token_once_tokens_exist(secured: tuple[Te
 def test_cors_allows_configured_widget_origins(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, seed_phrasebank=False,  # type: ignore[call-arg]
                         cors_origins=["https://help.example.com"])
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         r = c.options("/api/suggest", headers={"Origin": "https://help.example.com",
                                                "Access-Control-Request-Method": "POST"})
         assert r.headers["access-control-allow-origin"] == "https://help.example.com"

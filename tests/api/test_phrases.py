@@ -9,10 +9,10 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from assist.app import create_app
 from assist.auth import TokenStore
 from assist.bank.store import PhraseStore
 from assist.config import Settings
+from tests.fakes import fake_app
 from tests.utils import phrase
 
 
@@ -120,7 +120,7 @@ def secured(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     revoked, secrets["revoked"] = tokens.create("old", "lead")
     tokens.revoke(revoked["id"])
     store.close()
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         yield c, secrets
 
 
@@ -171,7 +171,7 @@ def test_roles_agents_read_approved_phrases_of_their_team(secured: tuple[TestCli
 
 def test_roles_no_open_access_off_loopback(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(_env_file=None, data_dir=tmp_path, seed_phrasebank=False, host="0.0.0.0")  # type: ignore[call-arg]
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         assert c.get("/api/phrases").status_code == 401
 
 
@@ -305,7 +305,7 @@ def test_export_import_round_trips_exactly(client: TestClient, settings: Setting
     assert "attachment" in exported.headers["content-disposition"]
 
     other = Settings(_env_file=None, data_dir=tmp_path / "other", seed_phrasebank=False)  # type: ignore[call-arg]
-    with TestClient(create_app(other)) as fresh:
+    with TestClient(fake_app(other)) as fresh:
         r = _upload(fresh, f"bank.{fmt}", exported.content)
         assert r.status_code == 200 and r.json()["created"] == 3, r.text
         again = fresh.get("/api/phrases/export", params={"format": fmt})
@@ -317,13 +317,14 @@ def test_export_import_round_trips_exactly(client: TestClient, settings: Setting
     assert _upload(client, f"bank.{fmt}", exported.content).json()["unchanged"] == 3
 
 
+@pytest.mark.slow  # seeds the whole shipped bank, twice
 def test_shipped_bank_loads_on_first_start_and_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         count = c.get("/api/phrases", params={"limit": 1}).json()["count"]
         assert count >= 300
         first = c.get("/api/phrases", params={"limit": 1}).json()["data"][0]
         c.patch(f"/api/phrases/{first['id']}", json={"version": first["version"], "text": {"en": "Lead's words"}})
-    with TestClient(create_app(settings)) as c:
+    with TestClient(fake_app(settings)) as c:
         assert c.get("/api/phrases", params={"limit": 1}).json()["count"] == count
         assert c.get(f"/api/phrases/{first['id']}").json()["text"]["en"] == "Lead's words"

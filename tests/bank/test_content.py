@@ -11,7 +11,7 @@ from assist.bank.content import load_shipped, normalize_seed_text
 from assist.vocab import EMOTIONS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 ROOT = Path(__file__).resolve().parents[2]
-PHRASEBANK = ROOT / "phrasebank"
+PHRASEBANK = ROOT / "assist" / "phrasebank"
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 ENTRIES = [entry for _, entry in load_shipped(PHRASEBANK)]

@@ -17,6 +17,7 @@ for _commands in SUITES.values():
         OPTIONS.setdefault(_script, set()).update(a for a in _args if a.startswith("--"))
 
 
+@pytest.mark.slow  # runs each bench script (`--help` imports torch) in a process of its own
 @pytest.mark.parametrize(("script", "options"), sorted(OPTIONS.items()))
 def test_bench_suites_name_existing_scripts_and_options(script: str, options: set[str]) -> None:
     assert (BENCH / script).is_file()

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from assist.cli import main
@@ -30,6 +31,7 @@ def test_suggest_cli_text_and_conversation(runner: CliRunner, shipped_db: Path, 
     assert "1. " in r.output and "situations: delay" in r.output
 
 
+@pytest.mark.slow  # `assist suggest` loads the model
 def test_suggest_cli_bad_input(runner: CliRunner, tmp_path: Path) -> None:
     assert runner.invoke(main, ["suggest"]).exit_code == 2
     bad = tmp_path / "bad.jsonl"

@@ -229,6 +229,7 @@ def test_searcher_answers_while_the_model_loads_then_reads_the_dense_channel(sto
     assert searcher.uses_dense("en") and searcher.search(q)[0].parts["dense"] > 0.3
 
 
+@pytest.mark.slow  # loads the model
 def test_searcher_first_start_loads_an_unloaded_model_to_encode(tmp_path: Path) -> None:
     fresh = PhraseStore.connect(f"sqlite:///{tmp_path / 'fresh.db'}")
     fresh.import_entries([PhraseIn.model_validate(p) for p in BANK], "test")

@@ -57,6 +57,7 @@ def test_own_situation_leads_over_carried_over_topics() -> None:
     assert own["closing"] > 2 * own["delay"] and own["delay"] == pytest.approx(follow_up["delay"] * CARRY_BESIDE_OWN)
 
 
+@pytest.mark.slow  # starts the service with the model
 def test_service_start_reads_every_languages_cues(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Read at start-up, not on a language's first message (which paid 60-130 ms for YAML and regexes)."""
     from fastapi.testclient import TestClient
