@@ -42,10 +42,12 @@ async def test_build_services_builds_once_and_tears_down(settings: Settings) -> 
     async with build_services(settings, encoder=encoder) as services:
         assert services.suggester.searcher.encoder is encoder and len(services.suggester.searcher) == 1
         assert services.suggester.searcher.model_loader is None  # a fake encoder is ready: no model to load
-        assert services.hub.store is services.store and services.tokens.store is services.store
+        assert services.hub.usage is services.usage
+        assert services.usage.db is services.store.db and services.tokens.db is services.store.db
         result = await services.hub.feed("c1", "customer", "where is my order? it is late")
-        assert result["message"]["message_id"] == "m1"
-        assert set(services.state()) == {"settings", "store", "tokens", "analyzer", "suggester", "rewriter", "hub"}
+        assert result.message.message_id == "m1"
+        assert set(services.state()) == {"settings", "store", "usage", "tokens", "analyzer", "suggester", "rewriter",
+                                         "hub"}
         hub = services.hub
     assert hub.closing  # the exit stack shut the hub down
 
