@@ -10,11 +10,14 @@ from typing import Any
 
 from assist.errors import InvalidInput
 from assist.lang import detect_lang, to_simplified, to_traditional
+from assist.rewrite import clauses
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
 
 # Named script converters that language.yml may refer to (`scripts: {zh-Hant: {match: t2s, output: s2tw}}`).
 CONVERTERS: dict[str, Callable[[str], str]] = {"t2s": to_simplified, "s2tw": to_traditional}
 
+LEXICAL_TAGS = frozenset({"address", "unity", "lexical"})
+TIME_SLOTS = frozenset({"{时间}", "{時間}", "{time}", "{服务时间}", "{服務時間}"})  # may recur; an offer may not
 MAX_PASSES = 3  # a pass's output is rewritten again until nothing fires; 3 is plenty for the shipped rules
 _GROUP_REF = re.compile(r"\{(\w+)\}")
 
@@ -36,6 +39,9 @@ class Flag:
     text: str
     rule: str
     why: str
+    family: str | None = None  # refusal, blame, buck, command, impatience, denial, dont_know, vague_time, ...
+    principle: str | None = None
+    situation: str | None = None  # what the sentence is about (assist.vocab.SITUATIONS), for bank phrases
 
 
 @dataclass(slots=True)
@@ -101,8 +107,11 @@ def _convert_literal(name: str | None, text: str) -> str:
     return CONVERTERS[name](text) if name else text
 
 
-def _compile(rule: Rule, flags: int, order: int) -> _Compiled:
-    regex = re.compile(rule.pattern, flags)
+def _compile(rule: Rule, flags: int, order: int, clause_break: str) -> _Compiled:
+    pattern = rule.pattern
+    if rule.scope == "clause":  # a clause rule's match must end where a clause ends
+        pattern = f"(?:{pattern})(?=[ \\t]*(?:{clause_break})|[ \\t]*$)"
+    regex = re.compile(pattern, flags)
     parts: list[tuple[bool, str]] = []
     if rule.replace is not None:
         pos = 0
@@ -122,8 +131,14 @@ class _Lang:
         self.name = rule_set.name
         self.spec = rule_set.language
         flags = self.spec.re_flags
-        compiled = [_compile(r, flags, offset + i) for i, r in enumerate(rule_set.rules)]
-        self.rewrites = [c for c in compiled if not c.rule.is_flag]
+        brk = self.spec.clause_break
+        compiled = [_compile(r, flags, offset + i, brk) for i, r in enumerate(rule_set.rules)]
+        self.rewrites = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "phrase"]
+        self.clauses = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "clause"]
+        self.brk = re.compile(self.spec.clause_break, flags)
+        # Word swaps (你→您, 但是→同时, dropped fillers) may share a clause with one template.
+        self.lexical = frozenset(c.rule.id for c in compiled if LEXICAL_TAGS & set(c.rule.tags))
+        self.detectors = clauses.compile_families(self.name, rule_set.families, flags)
         self.flaggers = [c for c in compiled if c.rule.is_flag]
         self.sentence = re.compile(self.spec.sentence)
         ln = self.spec.long_negative
@@ -185,16 +200,27 @@ class Rewriter:
 
     @property
     def rules(self) -> list[Rule]:
-        return [c.rule for lang in self.langs for c in (*lang.rewrites, *lang.flaggers)]
+        return [c.rule for lang in self.langs for c in (*lang.rewrites, *lang.clauses, *lang.flaggers)]
+
+    def detect(self, text: str, lang: str = "auto") -> list[tuple[int, int, str]]:
+        """Negative phrases of `text` as (start, end, family), by the language's families.yml."""
+        code = detect_lang(text, self.default_lang).lang if lang == "auto" else lang
+        lg = self.by_code[code]
+        match_script, _ = lg.scripts(code)
+        subject = _aligned(text, match_script) if match_script else text
+        return sorted((h.start, h.end, h.detector.family.family) for h in clauses.detect(subject, lg.detectors))
 
     def fires(self, rule_id: str, text: str, lang: str = "auto") -> bool:
         """Whether one rule's pattern matches `text` on its own (script handling included)."""
         code = detect_lang(text, self.default_lang).lang if lang == "auto" else lang
         for lg in self.langs:
-            for c in (*lg.rewrites, *lg.flaggers):
+            for c in (*lg.rewrites, *lg.clauses, *lg.flaggers):
                 if c.rule.id == rule_id:
                     match_script, _ = lg.scripts(code)
-                    return c.regex.search(_aligned(text, match_script) if match_script else text) is not None
+                    subject = _aligned(text, match_script) if match_script else text
+                    if c.rule.scope == "clause":
+                        return any(True for _ in _clause_matches(c, subject, lg))
+                    return c.regex.search(subject) is not None
         raise KeyError(rule_id)
 
     def rewrite(self, text: str, lang: str = "auto") -> RewriteResult:
@@ -226,13 +252,62 @@ class Rewriter:
         langs = [primary, *(x for x in self.langs if x is not primary)] if mixed else [primary]
 
         current, changes = text, []
+        rules_of: dict[tuple[int, int], list[str]] = {}
         for _ in range(MAX_PASSES):
             edits = self._pass(current, langs, code)
             if not edits:
                 break
-            changes, current = _compose(text, changes, current, edits)
+            changes, current = _compose(text, changes, current, edits, rules_of)
+        settled, checked = self._settle(text, langs[0], code, changes, rules_of)
+        if len(settled) != len(changes):
+            current, changes = _apply(text, settled), settled
         flags = self._flags(text, langs, code, changes)
-        return RewriteResult(code, text, current, changes, flags)
+        return RewriteResult(code, text, current, changes, sorted([*flags, *checked], key=_flag_order))
+
+    def _settle(
+        self, text: str, lang: _Lang, code: str, changes: list[Change], rules_of: dict[tuple[int, int], list[str]]
+    ) -> tuple[list[Change], list[Flag]]:
+        """Keep a sentence's changes only when they cover its negatives, one rule per clause; else flag."""
+        match_script, _ = lang.scripts(code)
+        subject = _aligned(text, match_script) if match_script else text
+        hits = clauses.detect(subject, lang.detectors)
+        if not hits and len(changes) < 2:
+            return changes, []
+        scope = {c.rule.id for c in lang.clauses}
+        kept: list[Change] = []
+        flags: list[Flag] = []
+        for m in lang.sentence.finditer(subject):
+            ss, se = m.span()
+            mine = [c for c in changes if clauses.overlaps(c.start, c.end, ss, se)]
+            found = [h for h in hits if ss <= h.start < se]
+            spliced = any(
+                len({
+                    r
+                    for c in mine
+                    if clauses.overlaps(c.start, c.end, cs, ce)
+                    for r in rules_of.get((c.start, c.end), [c.rule])
+                    if r not in lang.lexical
+                })
+                > 1
+                and not any(c.rule in scope and c.start <= cs and c.end >= ce for c in mine)
+                for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se)
+            )
+            slots = [m.group() for c in mine for m in _GROUP_REF.finditer(c.after) if m.group() not in TIME_SLOTS]
+            spliced = spliced or len(slots) != len(set(slots))  # two offers of the same slot: spliced templates
+            loose = [h for h in found if not any(clauses.overlaps(h.start, h.end, c.start, c.end) for c in mine)]
+            if not spliced and not loose:
+                kept.extend(mine)
+                continue
+            situation = clauses.situation_of(text[ss:se], code) if (found or spliced) else None
+            if spliced and not found:
+                why = clauses.SPLICE_WHY.get(lang.name, clauses.SPLICE_WHY["en"])
+                flags.append(Flag(ss, se, text[ss:se], clauses.SPLICE_RULE, why, None, None, situation))
+            for h in found:
+                f = h.detector.family
+                flags.append(Flag(h.start, h.end, text[h.start : h.end], h.detector.rule, f.note, f.family,
+                                  f.principle, situation))
+        kept_ids = {id(c) for c in kept}
+        return [c for c in changes if id(c) in kept_ids], flags
 
     def _pass(self, text: str, langs: list[_Lang], code: str) -> list[_Edit]:
         candidates: list[tuple[tuple[int, int, int, int], _Edit]] = []
@@ -240,6 +315,13 @@ class Rewriter:
             match_script, output_script = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
             swaps = [(a, b) for a, b in lang.spec.punctuation if a not in text and b in text]
+            for c in lang.clauses:  # whole clauses: no trimming, they win over phrase rules
+                for m in _clause_matches(c, subject, lang):
+                    after = self._fill(c, m, text, output_script, swaps, lang)
+                    if text[m.start() : m.end()] == after:
+                        continue
+                    key = (-c.rule.priority - 1000, m.start() - m.end(), m.start(), c.order)
+                    candidates.append((key, _Edit(m.start(), m.end(), after, [c.rule.id], [c.rule.note])))
             for c in lang.rewrites:
                 for m in c.regex.finditer(subject):
                     after = self._fill(c, m, text, output_script, swaps, lang)
@@ -303,12 +385,38 @@ class Rewriter:
         return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
 
 
+def _clause_matches(c: _Compiled, subject: str, lang: _Lang) -> Iterable[re.Match[str]]:
+    for st in clauses.clause_starts(subject, lang.brk):
+        m = c.regex.match(subject, st)
+        if m is not None and m.end() > st:
+            yield m
+
+
+def _apply(original: str, changes: list[Change]) -> str:
+    out, pos = [], 0
+    for c in changes:
+        out.append(original[pos : c.start])
+        out.append(c.after)
+        pos = c.end
+    out.append(original[pos:])
+    return "".join(out)
+
+
+def _flag_order(f: Flag) -> tuple[int, int, str]:
+    return (f.start, f.end, f.rule)
+
+
 def _overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
     return (s1 < e2 and s2 < e1) or s1 == s2
 
 
-def _compose(original: str, changes: list[Change], current: str, edits: list[_Edit]) -> tuple[list[Change], str]:
-    """Fold one pass's edits (offsets into `current`) into the changes against `original`."""
+def _compose(
+    original: str, changes: list[Change], current: str, edits: list[_Edit], rules_of: dict[tuple[int, int], list[str]]
+) -> tuple[list[Change], str]:
+    """Fold one pass's edits (offsets into `current`) into the changes against `original`.
+
+    `rules_of` maps each change's (start, end) to every rule that shaped it; it is updated in place.
+    """
     items: list[tuple[int, int, Change | None, _Edit | None]] = []
     delta = 0
     for ch in changes:  # where each earlier change sits in `current`
@@ -354,10 +462,12 @@ def _compose(original: str, changes: list[Change], current: str, edits: list[_Ed
         os_, oe = to_original(lo), to_original(hi)
         if olds:
             os_, oe = min(os_, olds[0].start), max(oe, olds[-1].end)
-        rules = [c.rule for c in olds] + [r for ed in news for r in ed.rules]
+        rules = [r for c in olds for r in rules_of.pop((c.start, c.end), [c.rule])]
+        rules += [r for ed in news for r in ed.rules]
         whys = [c.why for c in olds] + [w for ed in news for w in ed.whys]
         if original[os_:oe] == segment:
             continue
+        rules_of[(os_, oe)] = rules
         merged.append(Change(os_, oe, original[os_:oe], segment, rules[0], " / ".join(dict.fromkeys(whys))))
     pieces.append(current[cursor:])
     return merged, "".join(pieces)
