@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from assist.errors import AssistError
 from assist.rewrite.rules import Family
 
 SPLICE_RULE = "engine.one_rule_per_clause"
@@ -90,6 +91,6 @@ def situation_of(text: str, code: str) -> str | None:
 
     try:
         hits = detect_situations(text, code)
-    except Exception:  # noqa: BLE001 - a language without cue files simply has no situation
+    except AssistError:  # a language without situation cue files simply has no situation
         return None
     return hits[0].situation if hits else None

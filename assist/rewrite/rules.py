@@ -161,7 +161,7 @@ class Language(BaseModel):
     keep_case: str | None = Field(None, description="regex: replacements starting so keep their first letter")
     match_case: bool = False
     sentence: str = r"[^\n]+"
-    clause_break: str = Field(r"[,.!?;\n]+", description="regex: what ends a clause (clause rules, one-rule-per-clause)")
+    clause_break: str = Field(r"[,.!?;\n]+", description="regex: what ends a clause (clause rules, one rule a clause)")
     long_negative: LongNegative | None = None
 
     @field_validator("flags")
@@ -249,7 +249,8 @@ def load_rules(name: str) -> RuleSet:
     sources = load_sources()
     rules: list[Rule] = []
     families = load_families(folder, name)
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".yml") and p.name not in (LANGUAGE_FILE, FAMILIES_FILE))
+    skip = (LANGUAGE_FILE, FAMILIES_FILE)
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".yml") and p.name not in skip)
     for path in files:
         rel = f"data/{name}/{path.name}"
         rules.extend(parse_rule_file(_read_yaml(path, rel), rel, name, sources))
