@@ -17,7 +17,6 @@ from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_langu
 CONVERTERS: dict[str, Callable[[str], str]] = {"t2s": to_simplified, "s2tw": to_traditional}
 
 LEXICAL_TAGS = frozenset({"address", "unity", "lexical"})
-TIME_SLOTS = frozenset({"{时间}", "{時間}", "{time}", "{服务时间}", "{服務時間}"})  # may recur; an offer may not
 MAX_PASSES = 3  # a pass's output is rewritten again until nothing fires; 3 is plenty for the shipped rules
 _GROUP_REF = re.compile(r"\{(\w+)\}")
 
@@ -137,6 +136,7 @@ class _Lang:
         self.clauses = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "clause"]
         self.brk = re.compile(self.spec.clause_break, flags)
         # Word swaps (你→您, 但是→同时, dropped fillers) may share a clause with one template.
+        self.offers = re.compile(self.spec.offers, flags) if self.spec.offers else None
         self.lexical = frozenset(c.rule.id for c in compiled if LEXICAL_TAGS & set(c.rule.tags))
         self.detectors = clauses.compile_families(self.name, rule_set.families, flags)
         self.flaggers = [c for c in compiled if c.rule.is_flag]
@@ -279,6 +279,8 @@ class Rewriter:
         for m in lang.sentence.finditer(subject):
             ss, se = m.span()
             mine = [c for c in changes if clauses.overlaps(c.start, c.end, ss, se)]
+            # a word swap (你→您) does not cover a negative phrase around it
+            real = [c for c in mine if any(r not in lang.lexical for r in rules_of.get((c.start, c.end), [c.rule]))]
             found = [h for h in hits if ss <= h.start < se]
             spliced = any(
                 len({
@@ -292,9 +294,9 @@ class Rewriter:
                 and not any(c.rule in scope and c.start <= cs and c.end >= ce for c in mine)
                 for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se)
             )
-            slots = [m.group() for c in mine for m in _GROUP_REF.finditer(c.after) if m.group() not in TIME_SLOTS]
-            spliced = spliced or len(slots) != len(set(slots))  # two offers of the same slot: spliced templates
-            loose = [h for h in found if not any(clauses.overlaps(h.start, h.end, c.start, c.end) for c in mine)]
+            if lang.offers is not None and sum(1 for c in mine if lang.offers.search(c.after)) > 1:
+                spliced = True  # two offers in one sentence ("…{solution}, About your request…{solution}")
+            loose = [h for h in found if not any(clauses.overlaps(h.start, h.end, c.start, c.end) for c in real)]
             if not spliced and not loose:
                 kept.extend(mine)
                 continue
@@ -356,7 +358,8 @@ class Rewriter:
         after = "".join(out)
         if lang.spec.match_case and after:
             first = text[m.start() : m.end()][:1]
-            if first.isupper() and after[0].islower():
+            opens = not text[: m.start()].rstrip() or text[: m.start()].rstrip()[-1] in ".!?\n"
+            if first.isupper() and after[0].islower() and (opens or first != "I"):
                 after = after[0].upper() + after[1:]
             elif first.islower() and after[0].isupper() and not (lang.keep_case and lang.keep_case.match(after)):
                 after = after[0].lower() + after[1:]

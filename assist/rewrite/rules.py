@@ -163,6 +163,7 @@ class Language(BaseModel):
     sentence: str = r"[^\n]+"
     clause_break: str = Field(r"[,.!?;\n]+", description="regex: what ends a clause (clause rules, one rule a clause)")
     long_negative: LongNegative | None = None
+    offers: str | None = Field(None, description="regex: offer phrasing; two offers in one sentence are not offered")
 
     @field_validator("flags")
     @classmethod
