@@ -294,7 +294,7 @@ class Rewriter:
                 and not any(c.rule in scope and c.start <= cs and c.end >= ce for c in mine)
                 for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se)
             )
-            if lang.offers is not None and sum(1 for c in mine if lang.offers.search(c.after)) > 1:
+            if lang.offers is not None and sum(1 for c in mine if lang.offers.search(_match_copy(c.after, match_script))) > 1:
                 spliced = True  # two offers in one sentence ("…{solution}, About your request…{solution}")
             loose = [h for h in found if not any(clauses.overlaps(h.start, h.end, c.start, c.end) for c in real)]
             if not spliced and not loose:
@@ -393,6 +393,10 @@ def _clause_matches(c: _Compiled, subject: str, lang: _Lang) -> Iterable[re.Matc
         m = c.regex.match(subject, st)
         if m is not None and m.end() > st:
             yield m
+
+
+def _match_copy(text: str, script: str | None) -> str:
+    return _aligned(text, script) if script else text
 
 
 def _apply(original: str, changes: list[Change]) -> str:
