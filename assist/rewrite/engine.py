@@ -219,7 +219,8 @@ class Rewriter:
                     match_script, _ = lg.scripts(code)
                     subject = _aligned(text, match_script) if match_script else text
                     if c.rule.scope == "clause":
-                        return any(True for _ in _clause_matches(c, subject, lg))
+                        starts = clauses.clause_starts(subject, lg.brk)
+                        return any(True for _ in _clause_matches(c, subject, starts))
                     return c.regex.search(subject) is not None
         raise KeyError(rule_id)
 
@@ -294,7 +295,8 @@ class Rewriter:
                 and not any(c.rule in scope and c.start <= cs and c.end >= ce for c in mine)
                 for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se)
             )
-            if lang.offers is not None and sum(1 for c in mine if lang.offers.search(_match_copy(c.after, match_script))) > 1:
+            offers = lang.offers
+            if offers is not None and len(mine) > 1 and sum(1 for c in mine if offers.search(_match_copy(c.after, match_script))) > 1:
                 spliced = True  # two offers in one sentence ("…{solution}, About your request…{solution}")
             loose = [h for h in found if not any(clauses.overlaps(h.start, h.end, c.start, c.end) for c in real)]
             if not spliced and not loose:
@@ -317,8 +319,9 @@ class Rewriter:
             match_script, output_script = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
             swaps = [(a, b) for a, b in lang.spec.punctuation if a not in text and b in text]
+            starts = clauses.clause_starts(subject, lang.brk) if lang.clauses else []
             for c in lang.clauses:  # whole clauses: no trimming, they win over phrase rules
-                for m in _clause_matches(c, subject, lang):
+                for m in _clause_matches(c, subject, starts):
                     after = self._fill(c, m, text, output_script, swaps, lang)
                     if text[m.start() : m.end()] == after:
                         continue
@@ -388,8 +391,8 @@ class Rewriter:
         return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
 
 
-def _clause_matches(c: _Compiled, subject: str, lang: _Lang) -> Iterable[re.Match[str]]:
-    for st in clauses.clause_starts(subject, lang.brk):
+def _clause_matches(c: _Compiled, subject: str, starts: list[int]) -> Iterable[re.Match[str]]:
+    for st in starts:
         m = c.regex.match(subject, st)
         if m is not None and m.end() > st:
             yield m
