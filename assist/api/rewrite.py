@@ -35,6 +35,9 @@ class FlagOut(BaseModel):
     text: str
     rule: str
     why: str
+    family: str | None = Field(None, description="negative family (refusal, blame, buck, …) when detected")
+    principle: str | None = None
+    situation: str | None = Field(None, description="what the flagged sentence is about, for bank phrases")
 
 
 class RewriteOut(BaseModel):

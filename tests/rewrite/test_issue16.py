@@ -50,3 +50,8 @@ def test_two_offers_in_one_sentence_are_not_spliced() -> None:
     """Two clauses each rewritten into '{solution}' offers would read as the issue's garbled policy line."""
     result = REWRITER.rewrite("Rules are rules, I can't change it.")
     assert "{solution}" not in result.rewritten or result.rewritten.count("{solution}") == 1
+
+
+def test_flag_as_dict_carries_family_principle_situation() -> None:
+    flags = REWRITER.rewrite("We don't offer refunds on sale items.").as_dict()["flags"]
+    assert flags and {"family", "principle", "situation"} <= set(flags[0])
