@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from assist.errors import InvalidInput
 from assist.lang import detect_lang, to_simplified, to_traditional
 from assist.rewrite import clauses
+from assist.rewrite.edits import Edit, apply_changes, compose, overlaps, trim
+from assist.rewrite.result import Change, Flag, RewriteResult
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
 
 # Named script converters that language.yml may refer to (`scripts: {zh-Hant: {match: t2s, output: s2tw}}`).
@@ -19,51 +21,6 @@ CONVERTERS: dict[str, Callable[[str], str]] = {"t2s": to_simplified, "s2tw": to_
 LEXICAL_TAGS = frozenset({"address", "unity", "lexical"})
 MAX_PASSES = 3  # a pass's output is rewritten again until nothing fires; 3 is plenty for the shipped rules
 _GROUP_REF = re.compile(r"\{(\w+)\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    start: int  # offsets are Unicode code points into the original draft
-    end: int
-    before: str
-    after: str
-    rule: str
-    why: str
-
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    start: int
-    end: int
-    text: str
-    rule: str
-    why: str
-    family: str | None = None  # refusal, blame, buck, command, impatience, denial, dont_know, vague_time, ...
-    principle: str | None = None
-    situation: str | None = None  # what the sentence is about (assist.vocab.SITUATIONS), for bank phrases
-
-
-@dataclass(slots=True)
-class RewriteResult:
-    lang: str
-    original: str
-    rewritten: str
-    changes: list[Change] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return self.rewritten != self.original
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "lang": self.lang,
-            "original": self.original,
-            "rewritten": self.rewritten,
-            "changed": self.changed,
-            "changes": [asdict(c) for c in self.changes],
-            "flags": [asdict(f) for f in self.flags],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +33,6 @@ class _Compiled:
     @property
     def grouped(self) -> bool:
         return any(is_group for is_group, _ in self.parts)
-
-
-@dataclass(slots=True)
-class _Edit:
-    start: int
-    end: int
-    after: str
-    rules: list[str]
-    whys: list[str]
 
 
 @lru_cache(maxsize=65536)
@@ -148,29 +96,6 @@ class _Lang:
     def scripts(self, code: str) -> tuple[str | None, str | None]:
         spec = self.spec.scripts.get(code)
         return (spec.match, spec.output) if spec else (None, None)
-
-
-def _trim(text: str, start: int, end: int, after: str) -> tuple[int, int, str]:
-    """Shrink an edit to the part that differs, never splitting an ASCII word."""
-    before = text[start:end]
-    p = 0
-    limit = min(len(before), len(after))
-    while p < limit and before[p] == after[p]:
-        p += 1
-    q = 0
-    while q < limit - p and before[-1 - q] == after[-1 - q]:
-        q += 1
-
-    def word(ch: str) -> bool:
-        return ch.isascii() and ch.isalnum()
-
-    while p > 0 and word(before[p - 1]) and (p < len(before) and word(before[p]) or p < len(after) and word(after[p])):
-        p -= 1
-    while q > 0 and word(before[-q]) and (
-        len(before) - q - 1 >= p and word(before[-q - 1]) or len(after) - q - 1 >= p and word(after[-q - 1])
-    ):
-        q -= 1
-    return start + p, end - q, after[p : len(after) - q]
 
 
 class Rewriter:
@@ -252,16 +177,16 @@ class Rewriter:
             return RewriteResult(code, text, text, flags=[Flag(0, 0, "", "engine.too_long", why)])
         langs = [primary, *(x for x in self.langs if x is not primary)] if mixed else [primary]
 
-        current, changes = text, []
+        current, changes = text, list[Change]()
         rules_of: dict[tuple[int, int], list[str]] = {}
         for _ in range(MAX_PASSES):
             edits = self._pass(current, langs, code)
             if not edits:
                 break
-            changes, current = _compose(text, changes, current, edits, rules_of)
+            changes, current = compose(text, changes, current, edits, rules_of)
         settled, checked = self._settle(text, langs[0], code, changes, rules_of)
         if len(settled) != len(changes):
-            current, changes = _apply(text, settled), settled
+            current, changes = apply_changes(text, settled), settled
         flags = self._flags(text, langs, code, changes)
         return RewriteResult(code, text, current, changes, sorted([*flags, *checked], key=_flag_order))
 
@@ -295,9 +220,9 @@ class Rewriter:
                 and not any(c.rule in scope and c.start <= cs and c.end >= ce for c in mine)
                 for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se)
             )
-            offers = lang.offers
-            if offers is not None and len(mine) > 1 and sum(1 for c in mine if offers.search(_match_copy(c.after, match_script))) > 1:
-                spliced = True  # two offers in one sentence ("…{solution}, About your request…{solution}")
+            offers = lang.offers  # two offers in one sentence ("…{solution}, About your request…{solution}")
+            if offers is not None and len(mine) > 1:
+                spliced = spliced or sum(1 for c in mine if offers.search(_match_copy(c.after, match_script))) > 1
             loose = [h for h in found if not any(clauses.overlaps(h.start, h.end, c.start, c.end) for c in real)]
             if not spliced and not loose:
                 kept.extend(mine)
@@ -313,8 +238,8 @@ class Rewriter:
         kept_ids = {id(c) for c in kept}
         return [c for c in changes if id(c) in kept_ids], flags
 
-    def _pass(self, text: str, langs: list[_Lang], code: str) -> list[_Edit]:
-        candidates: list[tuple[tuple[int, int, int, int], _Edit]] = []
+    def _pass(self, text: str, langs: list[_Lang], code: str) -> list[Edit]:
+        candidates: list[tuple[tuple[int, int, int, int], Edit]] = []
         for lang in langs:
             match_script, output_script = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
@@ -326,20 +251,20 @@ class Rewriter:
                     if text[m.start() : m.end()] == after:
                         continue
                     key = (-c.rule.priority - 1000, m.start() - m.end(), m.start(), c.order)
-                    candidates.append((key, _Edit(m.start(), m.end(), after, [c.rule.id], [c.rule.note])))
+                    candidates.append((key, Edit(m.start(), m.end(), after, [c.rule.id], [c.rule.note])))
             for c in lang.rewrites:
                 for m in c.regex.finditer(subject):
                     after = self._fill(c, m, text, output_script, swaps, lang)
                     # Only rules that copy context through groups are trimmed; others report the whole match.
-                    s, e, a = _trim(text, m.start(), m.end(), after) if c.grouped else (m.start(), m.end(), after)
+                    s, e, a = trim(text, m.start(), m.end(), after) if c.grouped else (m.start(), m.end(), after)
                     if text[s:e] == a:
                         continue
                     key = (-c.rule.priority, m.start() - m.end(), s, c.order)
-                    candidates.append((key, _Edit(s, e, a, [c.rule.id], [c.rule.note])))
+                    candidates.append((key, Edit(s, e, a, [c.rule.id], [c.rule.note])))
         candidates.sort(key=lambda kv: kv[0])
-        chosen: list[_Edit] = []
+        chosen: list[Edit] = []
         for _, ed in candidates:
-            if all(not _overlaps(ed.start, ed.end, o.start, o.end) for o in chosen):
+            if all(not overlaps(ed.start, ed.end, o.start, o.end) for o in chosen):
                 chosen.append(ed)
         chosen.sort(key=lambda ed: ed.start)
         return chosen
@@ -384,7 +309,7 @@ class Rewriter:
                 s, e = m.span()
                 if e - s < ln.min_chars or len(lang.markers.findall(m.group())) < ln.min_markers:
                     continue
-                if any(_overlaps(s, e, ch.start, ch.end) for ch in changes):
+                if any(overlaps(s, e, ch.start, ch.end) for ch in changes):
                     continue
                 rid = f"{lang.name}.long_negative"
                 flags.setdefault((s, e, rid), Flag(s, e, text[s:e], rid, ln.note))
@@ -402,82 +327,5 @@ def _match_copy(text: str, script: str | None) -> str:
     return _aligned(text, script) if script else text
 
 
-def _apply(original: str, changes: list[Change]) -> str:
-    out, pos = [], 0
-    for c in changes:
-        out.append(original[pos : c.start])
-        out.append(c.after)
-        pos = c.end
-    out.append(original[pos:])
-    return "".join(out)
-
-
 def _flag_order(f: Flag) -> tuple[int, int, str]:
     return (f.start, f.end, f.rule)
-
-
-def _overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
-    return (s1 < e2 and s2 < e1) or s1 == s2
-
-
-def _compose(
-    original: str, changes: list[Change], current: str, edits: list[_Edit], rules_of: dict[tuple[int, int], list[str]]
-) -> tuple[list[Change], str]:
-    """Fold one pass's edits (offsets into `current`) into the changes against `original`.
-
-    `rules_of` maps each change's (start, end) to every rule that shaped it; it is updated in place.
-    """
-    items: list[tuple[int, int, Change | None, _Edit | None]] = []
-    delta = 0
-    for ch in changes:  # where each earlier change sits in `current`
-        cs = ch.start + delta
-        items.append((cs, cs + len(ch.after), ch, None))
-        delta += len(ch.after) - len(ch.before)
-    items.extend((ed.start, ed.end, None, ed) for ed in edits)
-    items.sort(key=lambda it: (it[0], it[1]))
-
-    def to_original(pos: int) -> int:
-        d = 0
-        for ch in changes:
-            cs = ch.start + d
-            if cs + len(ch.after) > pos:
-                break
-            d += len(ch.after) - len(ch.before)
-        return pos - d
-
-    clusters: list[list[tuple[int, int, Change | None, _Edit | None]]] = []
-    for it in items:
-        if clusters and it[0] < max(x[1] for x in clusters[-1]):
-            clusters[-1].append(it)
-        else:
-            clusters.append([it])
-
-    merged: list[Change] = []
-    pieces: list[str] = []
-    cursor = 0
-    for cl in clusters:
-        lo, hi = min(x[0] for x in cl), max(x[1] for x in cl)
-        segment = current[lo:hi]
-        for s, e, _, ed in sorted((x for x in cl if x[3] is not None), key=lambda x: -x[0]):
-            assert ed is not None
-            segment = segment[: s - lo] + ed.after + segment[e - lo :]
-        pieces.append(current[cursor:lo])
-        pieces.append(segment)
-        cursor = hi
-        olds = [x[2] for x in cl if x[2] is not None]
-        news = [x[3] for x in cl if x[3] is not None]
-        if not news:
-            merged.extend(olds)
-            continue
-        os_, oe = to_original(lo), to_original(hi)
-        if olds:
-            os_, oe = min(os_, olds[0].start), max(oe, olds[-1].end)
-        rules = [r for c in olds for r in rules_of.pop((c.start, c.end), [c.rule])]
-        rules += [r for ed in news for r in ed.rules]
-        whys = [c.why for c in olds] + [w for ed in news for w in ed.whys]
-        if original[os_:oe] == segment:
-            continue
-        rules_of[(os_, oe)] = rules
-        merged.append(Change(os_, oe, original[os_:oe], segment, rules[0], " / ".join(dict.fromkeys(whys))))
-    pieces.append(current[cursor:])
-    return merged, "".join(pieces)
