@@ -251,7 +251,9 @@ def load_rules(name: str) -> RuleSet:
     rules: list[Rule] = []
     families = load_families(folder, name)
     skip = (LANGUAGE_FILE, FAMILIES_FILE)
-    files = sorted((p for p in folder.iterdir() if p.name.endswith(".yml") and p.name not in skip), key=lambda p: p.name)
+    files = sorted(
+        (p for p in folder.iterdir() if p.name.endswith(".yml") and p.name not in skip), key=lambda p: p.name
+    )
     for path in files:
         rel = f"data/{name}/{path.name}"
         rules.extend(parse_rule_file(_read_yaml(path, rel), rel, name, sources))
