@@ -246,6 +246,8 @@ class Rewriter:
             swaps = [(a, b) for a, b in lang.spec.punctuation if a not in text and b in text]
             starts = clauses.clause_starts(subject, lang.brk) if lang.clauses else []
             for c in lang.clauses:  # whole clauses: no trimming, they win over phrase rules
+                if c.rule.codes and code not in c.rule.codes:
+                    continue
                 for m in _clause_matches(c, subject, starts):
                     after = self._fill(c, m, text, output_script, swaps, lang)
                     if text[m.start() : m.end()] == after:
@@ -253,6 +255,8 @@ class Rewriter:
                     key = (-c.rule.priority - 1000, m.start() - m.end(), m.start(), c.order)
                     candidates.append((key, Edit(m.start(), m.end(), after, [c.rule.id], [c.rule.note])))
             for c in lang.rewrites:
+                if c.rule.codes and code not in c.rule.codes:
+                    continue
                 for m in c.regex.finditer(subject):
                     after = self._fill(c, m, text, output_script, swaps, lang)
                     # Only rules that copy context through groups are trimmed; others report the whole match.

@@ -70,6 +70,7 @@ class Rule(BaseModel):
         "phrase", description="clause: the pattern must cover whole clauses (from a clause start to a boundary)"
     )
     family: str | None = Field(None, description="the negative family a clause rule rewrites")
+    codes: list[str] = Field([], description="language codes the rule rewrites in; empty = every code of its folder")
     tags: list[str] = []
     examples: list[Example] = Field(min_length=2)
 
@@ -262,6 +263,8 @@ def load_rules(name: str) -> RuleSet:
         if rule.id in seen:
             raise RuleFileInvalid(f"data/{name}: rule id {rule.id} is used twice", rule=rule.id)
         seen.add(rule.id)
+        if unknown := set(rule.codes) - set(language.codes):
+            raise RuleFileInvalid(f"data/{name}: rule {rule.id} names unknown codes {sorted(unknown)}", rule=rule.id)
     return RuleSet(name, language, tuple(rules), families)
 
 

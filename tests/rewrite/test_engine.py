@@ -188,3 +188,30 @@ def test_eval_set_meets_targets() -> None:
     assert report["handled_pct"] >= 95  # v2: fixed, or left as written and flagged with its family
     assert report["clean_changed"] == 0
     assert report["idempotent"] == report["drafts"]
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "你好，退款已經原路退回，預計1-3個工作天到帳。",
+        "收到，我幫你改咗新地址喇。",
+        "唔該你提供一下訂單號碼，我即刻幫你查。",
+        "唔該晒你嘅耐心等候，我哋已經幫你安排咗。",
+    ],
+)
+def test_clean_traditional_and_cantonese_drafts_keep_ni(draft: str) -> None:
+    """你→您 is a zh-Hans rule only: a clean zh-Hant or Cantonese draft comes back untouched."""
+    result = Rewriter.load().rewrite(draft)
+    assert result.lang == "zh-Hant" and not result.changed, result.rewritten
+
+
+def test_simplified_drafts_still_get_nin() -> None:
+    assert Rewriter.load().rewrite("你的订单已经发货了。").rewritten == "您的订单已经发货了。"
+
+
+def test_script_neutral_draft_follows_the_given_lang() -> None:
+    """我不知道。 has no script-specific character: auto reads it as zh-Hans; a caller that knows the
+    conversation is Traditional passes lang and gets Traditional back (the engine converts its own words)."""
+    rw = Rewriter.load()
+    assert rw.rewrite("我不知道。").lang == "zh-Hans"
+    assert rw.rewrite("我不知道。", lang="zh-Hant").rewritten == "我會為您查詢後儘快回覆。"
