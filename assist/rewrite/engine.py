@@ -4,59 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from assist.errors import InvalidInput
 from assist.lang import CONVERTERS, aligned
 from assist.languages import detect_lang
+from assist.rewrite import clauses
+from assist.rewrite.edits import Edit, apply_changes, compose, overlaps, trim
+from assist.rewrite.result import Change, Flag, RewriteResult
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
 
+LEXICAL_TAGS = frozenset({"address", "unity", "lexical"})
 MAX_PASSES = 3  # a pass's output is rewritten again until nothing fires; 3 is plenty for the shipped rules
 _GROUP_REF = re.compile(r"\{(\w+)\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    start: int  # offsets are Unicode code points into the original draft
-    end: int
-    before: str
-    after: str
-    rule: str
-    why: str
-
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    start: int
-    end: int
-    text: str
-    rule: str
-    why: str
-
-
-@dataclass(slots=True)
-class RewriteResult:
-    lang: str
-    original: str
-    rewritten: str
-    changes: list[Change] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return self.rewritten != self.original
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "lang": self.lang,
-            "original": self.original,
-            "rewritten": self.rewritten,
-            "changed": self.changed,
-            "changes": [asdict(c) for c in self.changes],
-            "flags": [asdict(f) for f in self.flags],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +33,6 @@ class _Compiled:
         return any(is_group for is_group, _ in self.parts)
 
 
-@dataclass(slots=True)
-class _Edit:
-    start: int
-    end: int
-    after: str
-    rules: list[str]
-    whys: list[str]
-
-
 def _aligned(text: str, name: str) -> str:
     """Convert for matching; the copy keeps every character at its offset."""
     return aligned(text, name)
@@ -90,8 +43,11 @@ def _convert_literal(name: str | None, text: str) -> str:
     return CONVERTERS[name](text) if name else text
 
 
-def _compile(rule: Rule, flags: int, order: int) -> _Compiled:
-    regex = re.compile(rule.pattern, flags)
+def _compile(rule: Rule, flags: int, order: int, clause_break: str) -> _Compiled:
+    pattern = rule.pattern
+    if rule.scope == "clause":  # a clause rule's match must end where a clause ends
+        pattern = f"(?:{pattern})(?=[ \\t]*(?:{clause_break})|[ \\t]*$)"
+    regex = re.compile(pattern, flags)
     parts: list[tuple[bool, str]] = []
     if rule.replace is not None:
         pos = 0
@@ -111,8 +67,15 @@ class _Lang:
         self.name = rule_set.name
         self.spec = rule_set.language
         flags = self.spec.re_flags
-        compiled = [_compile(r, flags, offset + i) for i, r in enumerate(rule_set.rules)]
-        self.rewrites = [c for c in compiled if not c.rule.is_flag]
+        brk = self.spec.clause_break
+        compiled = [_compile(r, flags, offset + i, brk) for i, r in enumerate(rule_set.rules)]
+        self.rewrites = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "phrase"]
+        self.clauses = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "clause"]
+        self.brk = re.compile(self.spec.clause_break, flags)
+        # Word swaps (你→您, 但是→同时, dropped fillers) may share a clause with one template.
+        self.offers = re.compile(self.spec.offers, flags) if self.spec.offers else None
+        self.lexical = frozenset(c.rule.id for c in compiled if LEXICAL_TAGS & set(c.rule.tags))
+        self.detectors = clauses.compile_families(self.name, rule_set.families, flags)
         self.flaggers = [c for c in compiled if c.rule.is_flag]
         self.sentence = re.compile(self.spec.sentence)
         ln = self.spec.long_negative
@@ -122,29 +85,6 @@ class _Lang:
     def scripts(self, code: str) -> tuple[str | None, str | None]:
         spec = self.spec.scripts.get(code)
         return (spec.match, spec.output) if spec else (None, None)
-
-
-def _trim(text: str, start: int, end: int, after: str) -> tuple[int, int, str]:
-    """Shrink an edit to the part that differs, never splitting an ASCII word."""
-    before = text[start:end]
-    p = 0
-    limit = min(len(before), len(after))
-    while p < limit and before[p] == after[p]:
-        p += 1
-    q = 0
-    while q < limit - p and before[-1 - q] == after[-1 - q]:
-        q += 1
-
-    def word(ch: str) -> bool:
-        return ch.isascii() and ch.isalnum()
-
-    while p > 0 and word(before[p - 1]) and (p < len(before) and word(before[p]) or p < len(after) and word(after[p])):
-        p -= 1
-    while q > 0 and word(before[-q]) and (
-        len(before) - q - 1 >= p and word(before[-q - 1]) or len(after) - q - 1 >= p and word(after[-q - 1])
-    ):
-        q -= 1
-    return start + p, end - q, after[p : len(after) - q]
 
 
 class Rewriter:
@@ -174,16 +114,28 @@ class Rewriter:
 
     @property
     def rules(self) -> list[Rule]:
-        return [c.rule for lang in self.langs for c in (*lang.rewrites, *lang.flaggers)]
+        return [c.rule for lang in self.langs for c in (*lang.rewrites, *lang.clauses, *lang.flaggers)]
+
+    def detect(self, text: str, lang: str = "auto") -> list[tuple[int, int, str]]:
+        """Negative phrases of `text` as (start, end, family), by the language's families.yml."""
+        code = detect_lang(text, self.default_lang).lang if lang == "auto" else lang
+        lg = self.by_code[code]
+        match_script, _ = lg.scripts(code)
+        subject = _aligned(text, match_script) if match_script else text
+        return sorted((h.start, h.end, h.detector.family.family) for h in clauses.detect(subject, lg.detectors))
 
     def fires(self, rule_id: str, text: str, lang: str = "auto") -> bool:
         """Whether one rule's pattern matches `text` on its own (script handling included)."""
         code = detect_lang(text, self.default_lang).lang if lang == "auto" else lang
         for lg in self.langs:
-            for c in (*lg.rewrites, *lg.flaggers):
+            for c in (*lg.rewrites, *lg.clauses, *lg.flaggers):
                 if c.rule.id == rule_id:
                     match_script, _ = lg.scripts(code)
-                    return c.regex.search(_aligned(text, match_script) if match_script else text) is not None
+                    subject = _aligned(text, match_script) if match_script else text
+                    if c.rule.scope == "clause":
+                        starts = clauses.clause_starts(subject, lg.brk)
+                        return any(True for _ in _clause_matches(c, subject, starts))
+                    return c.regex.search(subject) is not None
         raise KeyError(rule_id)
 
     def rewrite(self, text: str, lang: str = "auto") -> RewriteResult:
@@ -214,34 +166,98 @@ class Rewriter:
             return RewriteResult(code, text, text, flags=[Flag(0, 0, "", "engine.too_long", why)])
         langs = [primary, *(x for x in self.langs if x is not primary)] if mixed else [primary]
 
-        current, changes = text, []
+        current, changes = text, list[Change]()
+        rules_of: dict[tuple[int, int], list[str]] = {}
         for _ in range(MAX_PASSES):
             edits = self._pass(current, langs, code)
             if not edits:
                 break
-            changes, current = _compose(text, changes, current, edits)
+            changes, current = compose(text, changes, current, edits, rules_of)
+        settled, checked = self._settle(text, langs[0], code, changes, rules_of)
+        if len(settled) != len(changes):
+            current, changes = apply_changes(text, settled), settled
         flags = self._flags(text, langs, code, changes)
-        return RewriteResult(code, text, current, changes, flags)
+        return RewriteResult(code, text, current, changes, sorted([*flags, *checked], key=_flag_order))
 
-    def _pass(self, text: str, langs: list[_Lang], code: str) -> list[_Edit]:
-        candidates: list[tuple[tuple[int, int, int, int], _Edit]] = []
+    def _settle(
+        self, text: str, lang: _Lang, code: str, changes: list[Change], rules_of: dict[tuple[int, int], list[str]]
+    ) -> tuple[list[Change], list[Flag]]:
+        """Keep a sentence's changes only when they cover its negatives, one rule per clause; else flag."""
+        match_script, _ = lang.scripts(code)
+        subject = _aligned(text, match_script) if match_script else text
+        hits = clauses.detect(subject, lang.detectors)
+        if not hits and len(changes) < 2:
+            return changes, []
+        scope = {c.rule.id for c in lang.clauses}
+        kept: list[Change] = []
+        flags: list[Flag] = []
+        for m in lang.sentence.finditer(subject):
+            ss, se = m.span()
+            mine = [c for c in changes if clauses.overlaps(c.start, c.end, ss, se)]
+            # a word swap (你→您) does not cover a negative phrase around it
+            real = [c for c in mine if any(r not in lang.lexical for r in rules_of.get((c.start, c.end), [c.rule]))]
+            found = [h for h in hits if ss <= h.start < se]
+            spliced = any(
+                len({
+                    r
+                    for c in mine
+                    if clauses.overlaps(c.start, c.end, cs, ce)
+                    for r in rules_of.get((c.start, c.end), [c.rule])
+                    if r not in lang.lexical
+                })
+                > 1
+                and not any(c.rule in scope and c.start <= cs and c.end >= ce for c in mine)
+                for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se)
+            )
+            offers = lang.offers  # two offers in one sentence ("…{solution}, About your request…{solution}")
+            if offers is not None and len(mine) > 1:
+                spliced = spliced or sum(1 for c in mine if offers.search(_match_copy(c.after, match_script))) > 1
+            loose = [h for h in found if not any(clauses.overlaps(h.start, h.end, c.start, c.end) for c in real)]
+            if not spliced and not loose:
+                kept.extend(mine)
+                continue
+            situation = clauses.situation_of(text[ss:se], code) if (found or spliced) else None
+            if spliced and not found:
+                why = clauses.SPLICE_WHY.get(lang.name, clauses.SPLICE_WHY["en"])
+                flags.append(Flag(ss, se, text[ss:se], clauses.SPLICE_RULE, why, None, None, situation))
+            for h in found:
+                f = h.detector.family
+                flags.append(Flag(h.start, h.end, text[h.start : h.end], h.detector.rule, f.note, f.family,
+                                  f.principle, situation))
+        kept_ids = {id(c) for c in kept}
+        return [c for c in changes if id(c) in kept_ids], flags
+
+    def _pass(self, text: str, langs: list[_Lang], code: str) -> list[Edit]:
+        candidates: list[tuple[tuple[int, int, int, int], Edit]] = []
         for lang in langs:
             match_script, output_script = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
             swaps = [(a, b) for a, b in lang.spec.punctuation if a not in text and b in text]
+            starts = clauses.clause_starts(subject, lang.brk) if lang.clauses else []
+            for c in lang.clauses:  # whole clauses: no trimming, they win over phrase rules
+                if c.rule.codes and code not in c.rule.codes:
+                    continue
+                for m in _clause_matches(c, subject, starts):
+                    after = self._fill(c, m, text, output_script, swaps, lang)
+                    if text[m.start() : m.end()] == after:
+                        continue
+                    key = (-c.rule.priority - 1000, m.start() - m.end(), m.start(), c.order)
+                    candidates.append((key, Edit(m.start(), m.end(), after, [c.rule.id], [c.rule.note])))
             for c in lang.rewrites:
+                if c.rule.codes and code not in c.rule.codes:
+                    continue
                 for m in c.regex.finditer(subject):
                     after = self._fill(c, m, text, output_script, swaps, lang)
                     # Only rules that copy context through groups are trimmed; others report the whole match.
-                    s, e, a = _trim(text, m.start(), m.end(), after) if c.grouped else (m.start(), m.end(), after)
+                    s, e, a = trim(text, m.start(), m.end(), after) if c.grouped else (m.start(), m.end(), after)
                     if text[s:e] == a:
                         continue
                     key = (-c.rule.priority, m.start() - m.end(), s, c.order)
-                    candidates.append((key, _Edit(s, e, a, [c.rule.id], [c.rule.note])))
+                    candidates.append((key, Edit(s, e, a, [c.rule.id], [c.rule.note])))
         candidates.sort(key=lambda kv: kv[0])
-        chosen: list[_Edit] = []
+        chosen: list[Edit] = []
         for _, ed in candidates:
-            if all(not _overlaps(ed.start, ed.end, o.start, o.end) for o in chosen):
+            if all(not overlaps(ed.start, ed.end, o.start, o.end) for o in chosen):
                 chosen.append(ed)
         chosen.sort(key=lambda ed: ed.start)
         return chosen
@@ -263,7 +279,8 @@ class Rewriter:
         after = "".join(out)
         if lang.spec.match_case and after:
             first = text[m.start() : m.end()][:1]
-            if first.isupper() and after[0].islower():
+            opens = not text[: m.start()].rstrip() or text[: m.start()].rstrip()[-1] in ".!?\n"
+            if first.isupper() and after[0].islower() and (opens or first != "I"):
                 after = after[0].upper() + after[1:]
             elif first.islower() and after[0].isupper() and not (lang.keep_case and lang.keep_case.match(after)):
                 after = after[0].lower() + after[1:]
@@ -285,68 +302,23 @@ class Rewriter:
                 s, e = m.span()
                 if e - s < ln.min_chars or len(lang.markers.findall(m.group())) < ln.min_markers:
                     continue
-                if any(_overlaps(s, e, ch.start, ch.end) for ch in changes):
+                if any(overlaps(s, e, ch.start, ch.end) for ch in changes):
                     continue
                 rid = f"{lang.name}.long_negative"
                 flags.setdefault((s, e, rid), Flag(s, e, text[s:e], rid, ln.note))
         return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
 
 
-def _overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
-    return (s1 < e2 and s2 < e1) or s1 == s2
+def _clause_matches(c: _Compiled, subject: str, starts: list[int]) -> Iterable[re.Match[str]]:
+    for st in starts:
+        m = c.regex.match(subject, st)
+        if m is not None and m.end() > st:
+            yield m
 
 
-def _compose(original: str, changes: list[Change], current: str, edits: list[_Edit]) -> tuple[list[Change], str]:
-    """Fold one pass's edits (offsets into `current`) into the changes against `original`."""
-    items: list[tuple[int, int, Change | None, _Edit | None]] = []
-    delta = 0
-    for ch in changes:  # where each earlier change sits in `current`
-        cs = ch.start + delta
-        items.append((cs, cs + len(ch.after), ch, None))
-        delta += len(ch.after) - len(ch.before)
-    items.extend((ed.start, ed.end, None, ed) for ed in edits)
-    items.sort(key=lambda it: (it[0], it[1]))
+def _match_copy(text: str, script: str | None) -> str:
+    return _aligned(text, script) if script else text
 
-    def to_original(pos: int) -> int:
-        d = 0
-        for ch in changes:
-            cs = ch.start + d
-            if cs + len(ch.after) > pos:
-                break
-            d += len(ch.after) - len(ch.before)
-        return pos - d
 
-    clusters: list[list[tuple[int, int, Change | None, _Edit | None]]] = []
-    for it in items:
-        if clusters and it[0] < max(x[1] for x in clusters[-1]):
-            clusters[-1].append(it)
-        else:
-            clusters.append([it])
-
-    merged: list[Change] = []
-    pieces: list[str] = []
-    cursor = 0
-    for cl in clusters:
-        lo, hi = min(x[0] for x in cl), max(x[1] for x in cl)
-        segment = current[lo:hi]
-        for s, e, _, ed in sorted((x for x in cl if x[3] is not None), key=lambda x: -x[0]):
-            assert ed is not None
-            segment = segment[: s - lo] + ed.after + segment[e - lo :]
-        pieces.append(current[cursor:lo])
-        pieces.append(segment)
-        cursor = hi
-        olds = [x[2] for x in cl if x[2] is not None]
-        news = [x[3] for x in cl if x[3] is not None]
-        if not news:
-            merged.extend(olds)
-            continue
-        os_, oe = to_original(lo), to_original(hi)
-        if olds:
-            os_, oe = min(os_, olds[0].start), max(oe, olds[-1].end)
-        rules = [c.rule for c in olds] + [r for ed in news for r in ed.rules]
-        whys = [c.why for c in olds] + [w for ed in news for w in ed.whys]
-        if original[os_:oe] == segment:
-            continue
-        merged.append(Change(os_, oe, original[os_:oe], segment, rules[0], " / ".join(dict.fromkeys(whys))))
-    pieces.append(current[cursor:])
-    return merged, "".join(pieces)
+def _flag_order(f: Flag) -> tuple[int, int, str]:
+    return (f.start, f.end, f.rule)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import reduce
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -19,6 +19,7 @@ from assist.languages import registry
 DATA_PACKAGE = "assist.rewrite"
 RULES_FOLDER = "rewrite"  # in each language folder (assist.languages)
 LANGUAGE_FILE = "style.yml"
+FAMILIES_FILE = "families.yml"  # detection only (broad): not a rule file
 SOURCES_FILE = "sources.yml"
 
 _ID = re.compile(r"^[a-z]{2,3}\.[a-z0-9_]+\.v[0-9]+$")
@@ -30,6 +31,16 @@ RuleFileInvalid = DataFileInvalid  # the one data-file error (assist.datafile)
 
 class UnknownLanguage(InvalidInput):
     code = "unknown_language"
+
+
+def _check_pattern(v: str) -> str:
+    try:
+        re.compile(v)
+    except re.error as exc:
+        raise ValueError(f"pattern does not compile: {exc}") from exc
+    if re.search(r"\(\?P=|\\[1-9]", v):
+        raise ValueError("backreferences are not allowed in patterns")
+    return v
 
 
 class Example(BaseModel):
@@ -57,6 +68,11 @@ class Rule(BaseModel):
     source: str
     note: str
     priority: int = 0
+    scope: Literal["phrase", "clause"] = Field(
+        "phrase", description="clause: the pattern must cover whole clauses (from a clause start to a boundary)"
+    )
+    family: str | None = Field(None, description="the negative family a clause rule rewrites")
+    codes: list[str] = Field([], description="language codes the rule rewrites in; empty = every code of its folder")
     tags: list[str] = []
     examples: list[Example] = Field(min_length=2)
 
@@ -70,13 +86,7 @@ class Rule(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"pattern does not compile: {exc}") from exc
-        if re.search(r"\(\?P=|\\[1-9]", v):
-            raise ValueError("backreferences are not allowed in patterns")
-        return v
+        return _check_pattern(v)
 
     @model_validator(mode="after")
     def _examples_cover(self) -> Rule:
@@ -93,6 +103,40 @@ class Rule(BaseModel):
     @property
     def is_flag(self) -> bool:
         return self.replace is None
+
+
+class FamilyExample(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    fires: bool
+
+
+class Family(BaseModel):
+    """A family of negative phrasing, detected broadly (families.yml); detection alone never rewrites."""
+
+    model_config = ConfigDict(extra="forbid")
+    family: str = Field(pattern=r"^[a-z_]+$")
+    principle: str
+    note: str
+    patterns: list[str] = Field(min_length=1)
+    examples: list[FamilyExample] = Field(min_length=2)
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, v: list[str]) -> list[str]:
+        for p in v:
+            _check_pattern(p)
+        return v
+
+    @model_validator(mode="after")
+    def _examples_both_ways(self) -> Family:
+        if len({ex.fires for ex in self.examples}) < 2:
+            raise ValueError("a family needs examples that fire and examples that must not fire")
+        return self
+
+    @property
+    def pattern(self) -> str:
+        return "|".join(f"(?:{p})" for p in self.patterns)
 
 
 class ScriptSpec(BaseModel):
@@ -120,7 +164,9 @@ class Language(BaseModel):
     keep_case: str | None = Field(None, description="regex: replacements starting so keep their first letter")
     match_case: bool = False
     sentence: str = r"[^\n]+"
+    clause_break: str = Field(r"[,.!?;\n]+", description="regex: what ends a clause (clause rules, one rule a clause)")
     long_negative: LongNegative | None = None
+    offers: str | None = Field(None, description="regex: offer phrasing; two offers in one sentence are not offered")
 
     @field_validator("flags")
     @classmethod
@@ -142,6 +188,7 @@ class RuleSet:
     name: str
     language: Language
     rules: tuple[Rule, ...]
+    families: tuple[Family, ...] = ()
 
 
 def _read_yaml(path: Traversable, where: str) -> Any:
@@ -213,7 +260,11 @@ def load_rules(name: str) -> RuleSet:
         raise RuleFileInvalid(f"{where}: {exc}", file=where) from exc
     sources = load_sources()
     rules: list[Rule] = []
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".yml") and p.name != LANGUAGE_FILE)
+    families = load_families(folder, name)
+    skip = (LANGUAGE_FILE, FAMILIES_FILE)
+    files = sorted(
+        (p for p in folder.iterdir() if p.name.endswith(".yml") and p.name not in skip), key=lambda p: p.name
+    )
     for path in files:
         rel = f"{name}/{RULES_FOLDER}/{path.name}"
         rules.extend(parse_rule_file(_read_yaml(path, rel), rel, name, sources))
@@ -222,4 +273,26 @@ def load_rules(name: str) -> RuleSet:
         if rule.id in seen:
             raise RuleFileInvalid(f"{name}/{RULES_FOLDER}: rule id {rule.id} is used twice", rule=rule.id)
         seen.add(rule.id)
-    return RuleSet(name, language, tuple(rules))
+        if unknown := set(rule.codes) - set(language.codes):
+            raise RuleFileInvalid(f"{name}/{RULES_FOLDER}: rule {rule.id} names unknown codes {sorted(unknown)}",
+                                  rule=rule.id)
+    return RuleSet(name, language, tuple(rules), families)
+
+
+def load_families(folder: Traversable, name: str) -> tuple[Family, ...]:
+    """`<name>/rewrite/families.yml`: the negative families detected in this language (none when absent)."""
+    path = folder.joinpath(FAMILIES_FILE)
+    if not path.is_file():
+        return ()
+    where = f"{name}/{RULES_FOLDER}/{FAMILIES_FILE}"
+    data = _read_yaml(path, where)
+    if not isinstance(data, list):
+        raise RuleFileInvalid(f"{where}: expected a list of families", file=where)
+    out: list[Family] = []
+    for i, raw in enumerate(data):
+        try:
+            out.append(Family.model_validate(raw))
+        except ValidationError as exc:
+            fam = raw.get("family", f"#{i}") if isinstance(raw, dict) else f"#{i}"
+            raise RuleFileInvalid(f"{where}: family {fam}: {exc}", file=where, rule=str(fam)) from exc
+    return tuple(out)

@@ -22,6 +22,9 @@ class Flag(Schema):
     text: str
     rule: str
     why: str
+    family: str | None = Field(None, description="negative family (refusal, blame, buck, …) when detected")
+    principle: str | None = None
+    situation: str | None = Field(None, description="what the flagged sentence is about, for bank phrases")
 
 
 class RewriteResult(Schema):

@@ -35,6 +35,10 @@ def test_create_rewrite_clean_and_empty(client: TestClient) -> None:
 def test_create_rewrite_flags(client: TestClient) -> None:
     body = client.post("/api/rewrite", json={"text": "Good luck with that."}).json()
     assert not body["changed"] and body["flags"][0]["rule"] == "en.sarcasm.v1"
+    body = client.post("/api/rewrite", json={"text": "我們規定就是這樣，沒辦法退。"}).json()
+    assert not body["changed"]
+    assert {f["family"] for f in body["flags"]} == {"policy", "refusal"}  # v2: no safe rewrite, flagged
+    assert all(f["principle"] and f["situation"] == "policy" for f in body["flags"])
 
 
 def test_create_rewrite_validation(client: TestClient) -> None:

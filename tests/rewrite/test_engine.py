@@ -82,10 +82,12 @@ def test_rewrite_traditional_spans_align_with_original() -> None:
 
 
 def test_rewrite_overlapping_rules_resolve_the_same_way_every_time() -> None:
-    # zh.nin_not_ni (你) sits inside zh.must (你必须) and zh.your_fault (是你的错): the longer match wins.
+    # zh.must (你必须) and zh.your_fault (是你的错) share one clause: v2 never splices two templates into a
+    # clause ("请您承认让我们一起找出解决方案"), so the clause stays as written and both are flagged.
     text = "你必须承认这是你的错"
     first = REWRITER.rewrite(text).as_dict()
-    assert {c["rule"] for c in first["changes"]} == {"zh.must.v1", "zh.your_fault.v1"}
+    assert not first["changed"]
+    assert {f["family"] for f in first["flags"]} == {"command", "blame"}
     for _ in range(5):
         assert Rewriter.load().rewrite(text).as_dict() == first
 
@@ -114,7 +116,7 @@ def test_rewrite_flags_sarcasm_without_changing_it() -> None:
 def test_rewrite_flags_long_negative_sentence() -> None:
     text = "这个订单不能退也不能换，没有发票也没法报销，系统里不显示的我们都看不到，以后别再来问了"
     result = REWRITER.rewrite(text)
-    assert not result.changed and [f.rule for f in result.flags] == ["zh.long_negative"]
+    assert not result.changed and "zh.long_negative" in [f.rule for f in result.flags]
 
 
 def test_rewrite_lang_override_and_unknown_lang() -> None:
@@ -183,6 +185,33 @@ def test_eval_set_meets_targets() -> None:
     assert len(drafts) >= 150
     report = evaluate(REWRITER, drafts).as_dict()["overall"]
     assert report["clean"] >= 0.4 * report["drafts"]
-    assert report["fixed_pct"] >= 95
+    assert report["handled_pct"] >= 95  # v2: fixed, or left as written and flagged with its family
     assert report["clean_changed"] == 0
     assert report["idempotent"] == report["drafts"]
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "你好，退款已經原路退回，預計1-3個工作天到帳。",
+        "收到，我幫你改咗新地址喇。",
+        "唔該你提供一下訂單號碼，我即刻幫你查。",
+        "唔該晒你嘅耐心等候，我哋已經幫你安排咗。",
+    ],
+)
+def test_clean_traditional_and_cantonese_drafts_keep_ni(draft: str) -> None:
+    """你→您 is a zh-Hans rule only: a clean zh-Hant or Cantonese draft comes back untouched."""
+    result = Rewriter.load().rewrite(draft)
+    assert result.lang == "zh-Hant" and not result.changed, result.rewritten
+
+
+def test_simplified_drafts_still_get_nin() -> None:
+    assert Rewriter.load().rewrite("你的订单已经发货了。").rewritten == "您的订单已经发货了。"
+
+
+def test_script_neutral_draft_follows_the_given_lang() -> None:
+    """我不知道。 has no script-specific character: auto reads it as zh-Hans; a caller that knows the
+    conversation is Traditional passes lang and gets Traditional back (the engine converts its own words)."""
+    rw = Rewriter.load()
+    assert rw.rewrite("我不知道。").lang == "zh-Hans"
+    assert rw.rewrite("我不知道。", lang="zh-Hant").rewritten == "我會為您查詢後儘快回覆。"

@@ -1,0 +1,96 @@
+"""Clauses, sentences and negative families: what the v2 engine checks before it offers a rewrite.
+
+A rewrite is offered sentence by sentence. A sentence's edits are kept only when
+- no clause in it was edited by two different rules (two templates spliced into one clause), and
+- every negative phrase detected in it (families.yml, broad) lies under one of its edits.
+Otherwise the sentence is left as the agent wrote it and its negative phrases are flagged with their
+family, principle and situation: a partial rewrite next to an untouched refusal reads as a contradiction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from assist.errors import AssistError
+from assist.rewrite.rules import Family
+
+SPLICE_RULE = "engine.one_rule_per_clause"
+SPLICE_WHY = {
+    "zh": "同一分句里有两处需要改的说法，没有现成的整句改写：请手动改写这一句。",
+    "en": "Two negative phrases share one clause and no whole-clause rewrite fits: please reword this sentence.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Detector:
+    family: Family
+    regex: re.Pattern[str]
+    rule: str  # "<folder>.family.<name>", the id a flag carries
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    start: int
+    end: int
+    detector: Detector
+
+
+def compile_families(folder: str, families: Iterable[Family], flags: int) -> list[Detector]:
+    return [Detector(f, re.compile(f.pattern, flags), f"{folder}.family.{f.family}") for f in families]
+
+
+def clause_starts(text: str, brk: re.Pattern[str]) -> list[int]:
+    """Where clauses start: the draft's start and after every clause break, past white space."""
+    starts = []
+    pos = 0
+    n = len(text)
+    while True:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos < n:
+            starts.append(pos)
+        m = brk.search(text, pos)
+        if m is None:
+            return starts
+        pos = m.end() if m.end() > pos else pos + 1
+
+
+def clause_spans(text: str, brk: re.Pattern[str], start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Clauses of text[start:end] as (start, end) with their trailing break included."""
+    end = len(text) if end is None else end
+    out: list[tuple[int, int]] = []
+    pos = start
+    while pos < end:
+        m = brk.search(text, pos, end)
+        stop = m.end() if m and m.end() > pos else end
+        if text[pos:stop].strip():
+            out.append((pos, stop))
+        pos = stop if stop > pos else pos + 1
+    return out
+
+
+def detect(subject: str, detectors: Sequence[Detector]) -> list[Hit]:
+    """Every negative phrase of every family (overlaps kept: families may share words)."""
+    return [
+        Hit(m.start(), m.end(), d)
+        for d in detectors
+        for m in d.regex.finditer(subject)
+        if m.end() > m.start()
+    ]
+
+
+def overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
+    return (s1 < e2 and s2 < e1) or s1 == s2
+
+
+def situation_of(text: str, code: str) -> str | None:
+    """The situation a flagged sentence concerns (for matching bank phrases), or None."""
+    from assist.retrieval.situation import detect_situations  # imported late: only flags need it
+
+    try:
+        hits = detect_situations(text, code)
+    except AssistError:  # a language without situation cue files simply has no situation
+        return None
+    return hits[0].situation if hits else None
