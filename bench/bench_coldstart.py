@@ -9,6 +9,7 @@ answers and when the model, loaded beside it by default (`ASSIST_RETRIEVAL__MODE
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -38,9 +39,12 @@ def start(data: str) -> tuple[float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--restarts", type=int, default=3, help="restarts measured after the first start")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         first = start(data)
-        again = [start(data) for _ in range(3)]
+        again = [start(data) for _ in range(args.restarts)]
     print("seconds after the interpreter started: answering (health 200, every language searchable) / model loaded")
     print(f"first start (encodes the bank): {first[0]:.1f} / {first[1]:.1f}")
     for n, (answering, model) in enumerate(again, 1):
