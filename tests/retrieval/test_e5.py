@@ -102,3 +102,11 @@ def test_an_e5_index_never_reads_another_models_vectors(e5: E5Encoder) -> None:
     again = HybridSearcher(e5, settings)
     again.upsert(phrases, cache=cache)  # every vector from the cache now
     assert again.search(Query("退款什么时候到？", lang="zh-Hans", k=2), channel="dense")[0].phrase["id"] == 1
+
+
+@pytest.mark.slow
+def test_a_very_long_message_is_cut_before_encoding(e5: E5Encoder) -> None:
+    from assist.retrieval.e5 import MAX_CHARS
+
+    long = "我的包裹还没到" * 20_000
+    assert np.allclose(e5.encode_queries([long])[0], e5.encode_queries([long[:MAX_CHARS]])[0])
