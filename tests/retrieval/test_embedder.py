@@ -7,9 +7,9 @@ import logging
 import numpy as np
 import pytest
 
-from assist.config import RetrievalSettings
 from assist.retrieval import embedder as embedder_module
 from assist.retrieval.embedder import Embedder
+from tests.retrieval.conftest import MINILM
 
 TEXTS = [
     "hi",
@@ -22,7 +22,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def eager() -> Embedder:
-    return Embedder(RetrievalSettings().model_name, trace=False).load()
+    return Embedder(MINILM, trace=False).load()
 
 
 def test_traced_encoder_gives_the_eager_vectors(embedder: Embedder, eager: Embedder) -> None:

@@ -10,9 +10,9 @@ import pytest
 
 from assist.bank.schema import PhraseIn
 from assist.bank.store import PhraseStore
-from assist.config import RetrievalSettings
 from assist.retrieval.embedder import Embedder
 from assist.retrieval.searcher import HybridSearcher, Query
+from tests.retrieval.conftest import minilm
 from tests.utils import phrase
 
 
@@ -56,7 +56,7 @@ def store(tmp_path: Path) -> PhraseStore:
 
 @pytest.fixture
 def searcher(store: PhraseStore, embedder: Embedder) -> HybridSearcher:
-    return HybridSearcher.build(store, embedder, RetrievalSettings())
+    return HybridSearcher.build(store, embedder, minilm())
 
 
 def keys(hits) -> list[str]:  # type: ignore[no-untyped-def]
@@ -131,23 +131,23 @@ def test_searcher_drops_near_duplicates(searcher: HybridSearcher) -> None:
 
 def test_searcher_restart_encodes_nothing_new(store: PhraseStore, embedder: Embedder) -> None:
     first = CountingEncoder(embedder)
-    HybridSearcher.build(store, first, RetrievalSettings())
+    HybridSearcher.build(store, first, minilm())
     assert first.encoded == 5  # the English text of five approved phrases: the model knows English only
     again = CountingEncoder(embedder)
-    HybridSearcher.build(store, again, RetrievalSettings())
+    HybridSearcher.build(store, again, minilm())
     assert again.encoded == 0
 
 
 def test_searcher_multilingual_model_setting_indexes_more_languages(store: PhraseStore, embedder: Embedder) -> None:
     counting = CountingEncoder(embedder)
-    settings = RetrievalSettings(model_langs=["en", "zh-Hans"], foreign_dense_weight=0.0)
+    settings = minilm(model_langs=["en", "zh-Hans"], foreign_dense_weight=0.0)
     searcher = HybridSearcher.build(store, counting, settings)
     assert counting.encoded == 10  # English and Simplified text of five approved phrases
     assert searcher.search(Query("包裹", lang="zh-Hans", k=1), "dense")
 
 
 def test_searcher_switches_to_ivf_and_keeps_following_edits(store: PhraseStore, embedder: Embedder) -> None:
-    searcher = HybridSearcher.build(store, embedder, RetrievalSettings(ivf_threshold=4, nprobe=4))
+    searcher = HybridSearcher.build(store, embedder, minilm(ivf_threshold=4, nprobe=4))
     assert searcher._dense.kind == "ivf"
     fee = _id(store, "refund.fee")
     assert keys(searcher.search(Query("who pays for return shipping", lang="en", k=1), "dense")) == ["refund.fee"]
@@ -157,7 +157,7 @@ def test_searcher_switches_to_ivf_and_keeps_following_edits(store: PhraseStore, 
 
 
 def test_searcher_empty_bank_and_odd_queries(tmp_path: Path, embedder: Embedder) -> None:
-    empty = HybridSearcher.build(PhraseStore.connect(f"sqlite:///{tmp_path / 'e.db'}"), embedder, RetrievalSettings())
+    empty = HybridSearcher.build(PhraseStore.connect(f"sqlite:///{tmp_path / 'e.db'}"), embedder, minilm())
     assert empty.search(Query("hello")) == []
 
 
@@ -177,8 +177,8 @@ def test_searcher_channels(searcher: HybridSearcher, channel: str) -> None:
 def test_searcher_neutral_read_problem_leans_on_situation_emotions(store: PhraseStore, embedder: Embedder) -> None:
     q = Query("the parcel is late", lang="en", situations={"delay": 1.0}, emotion="neutral",
               emotion_scores={"neutral": 1.0}, k=5)
-    on = HybridSearcher.build(store, embedder, RetrievalSettings())
-    off = HybridSearcher.build(store, embedder, RetrievalSettings(situation_emotion_weight=0.0))
+    on = HybridSearcher.build(store, embedder, minilm())
+    off = HybridSearcher.build(store, embedder, minilm(situation_emotion_weight=0.0))
     emotion = {h.phrase["key"]: h.parts["emotion"] for h in on.search(q)}
     assert emotion["late.apology"] == pytest.approx(1.0)  # frustration, implied by delay, now ties neutral
     assert {h.phrase["key"]: h.parts["emotion"] for h in off.search(q)}["late.apology"] == 0.0
@@ -202,8 +202,8 @@ def test_searcher_covers_each_likely_reading_near_the_top(tmp_path: Path, embedd
     store.import_entries([PhraseIn.model_validate(p) for p in COVERAGE_BANK], "test")
     q = Query("the parcel is late, where is the courier, is it on the way", lang="en", situations={"delay": 1.0},
               emotion="frustration", emotion_scores={"frustration": 0.6, "anxiety": 0.4}, k=3)
-    plain = keys(HybridSearcher.build(store, embedder, RetrievalSettings(w_coverage=0.0)).search(q))
-    hits = HybridSearcher.build(store, embedder, RetrievalSettings()).search(q)
+    plain = keys(HybridSearcher.build(store, embedder, minilm(w_coverage=0.0)).search(q))
+    hits = HybridSearcher.build(store, embedder, minilm()).search(q)
     covered = keys(hits)
     assert "wait.calm" not in plain  # three frustration phrases outscore it on words alone
     assert "wait.calm" in covered and covered[0] == plain[0]  # the anxious reading gets an answer; the best stays
@@ -212,15 +212,15 @@ def test_searcher_covers_each_likely_reading_near_the_top(tmp_path: Path, embedd
     assert other.english().startswith("anxiety (other reading) + delay")
     certain = Query(q.text, lang="en", situations={"delay": 1.0}, emotion="frustration",
                     emotion_scores={"frustration": 1.0}, k=3)
-    assert "wait.calm" not in keys(HybridSearcher.build(store, embedder, RetrievalSettings()).search(certain))
+    assert "wait.calm" not in keys(HybridSearcher.build(store, embedder, minilm()).search(certain))
 
 
 def test_searcher_answers_while_the_model_loads_then_reads_the_dense_channel(store: PhraseStore,
                                                                            embedder: Embedder) -> None:
-    HybridSearcher.build(store, embedder, RetrievalSettings())  # an earlier start filled the vector cache
-    loading = Embedder(RetrievalSettings().model_name)
+    HybridSearcher.build(store, embedder, minilm())  # an earlier start filled the vector cache
+    loading = Embedder(minilm().model_name)
     assert loading.probe() and loading.dim == 384 and not loading.ready  # size from the model folder, no weights
-    searcher = HybridSearcher.build(store, loading, RetrievalSettings())  # vectors from the store's cache
+    searcher = HybridSearcher.build(store, loading, minilm())  # vectors from the store's cache
     assert not loading.ready and not searcher.uses_dense("en")
     q = Query("who pays for return shipping", lang="en", k=2)
     hits = searcher.search(q)
@@ -233,7 +233,7 @@ def test_searcher_answers_while_the_model_loads_then_reads_the_dense_channel(sto
 def test_searcher_first_start_loads_an_unloaded_model_to_encode(tmp_path: Path) -> None:
     fresh = PhraseStore.connect(f"sqlite:///{tmp_path / 'fresh.db'}")
     fresh.import_entries([PhraseIn.model_validate(p) for p in BANK], "test")
-    loading = Embedder(RetrievalSettings().model_name)
+    loading = Embedder(minilm().model_name)
     assert loading.probe()
-    HybridSearcher.build(fresh, loading, RetrievalSettings())  # nothing cached: it must encode
+    HybridSearcher.build(fresh, loading, minilm())  # nothing cached: it must encode
     assert loading.ready
