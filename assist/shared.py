@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
@@ -16,7 +16,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def redis_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+def redis_errors(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
     """Redis gone (restart, network): a clear 503 `broker_unavailable`, not an internal error."""
 
     @functools.wraps(fn)

@@ -17,19 +17,19 @@ class CustomerTypeClassifier:
     def __init__(self, conf: ConversationFile) -> None:
         self.conf = conf
         self.th = conf.thresholds
-        self.weights: dict[str, Counter[str]] = {dim: Counter() for dim in PROFILE}
+        self.weights: dict[str, Counter[str]] = {dim: Counter() for dim in PROFILE}  # Counters of float weights
         self.counts: Counter[str] = Counter()
         self.evidence: dict[str, deque[dict[str, Any]]] = {}
 
     def _add(self, dim: str, label: str, weight: float, ev: dict[str, Any]) -> None:
         key = f"{dim}:{label}"
-        self.weights[dim][label] += weight
+        self.weights[dim][label] += weight  # type: ignore[assignment]  # float weights in a Counter
         self.counts[key] += 1
         self.evidence.setdefault(key, deque(maxlen=self.th.evidence_max)).append(ev)
         for promo in self.conf.promotions:
             if promo.source == key and self.counts[key] == promo.at:
                 tdim, _, tlabel = promo.target.partition(":")
-                self.weights[tdim][tlabel] += promo.weight
+                self.weights[tdim][tlabel] += promo.weight  # type: ignore[assignment]
                 note = {**ev, "signal": f"promotion:{key}x{promo.at}"}
                 self.evidence.setdefault(promo.target, deque(maxlen=self.th.evidence_max)).append(note)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from assist.analysis.schema import Entry, Manifest
 
@@ -39,14 +39,14 @@ def _term_regex(term: str, word_boundaries: bool) -> str:
 
 def _trie_regex(terms: list[str]) -> str:
     """One regex for many literal terms, shared prefixes merged, longer continuations tried first."""
-    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    trie: dict[str, dict[str, Any]] = {}
     for term in terms:
         node = trie
         for ch in term:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def build(node: dict) -> str:  # type: ignore[type-arg]
+    def build(node: dict[str, Any]) -> str:
         end = "" in node
         alts = [(r"\s+" if ch == " " else re.escape(ch)) + build(child) for ch, child in node.items() if ch]
         if not alts:
@@ -93,7 +93,7 @@ class Matcher(Generic[E]):
             self._terms = re.compile(trie, re.IGNORECASE)
         self._entries: dict[str, list[E]] = {}
         by_regex: dict[str, str] = {}
-        parts = []
+        parts: list[str] = []
         for regex, entry in groups:
             name = by_regex.get(regex)
             if name is None:

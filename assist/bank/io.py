@@ -151,7 +151,7 @@ def _csv_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
         line = start
         start = reader.line_num + 1
         if None in record:
-            errors.append(RowError(line, f"{len(record[None])} more field(s) than the header has"))  # type: ignore[index]
+            errors.append(RowError(line, f"{len(record[None])} more field(s) than the header has"))
             continue
         values = {k: (v or "").strip() for k, v in record.items()}
         if not any(values.values()):

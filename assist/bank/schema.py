@@ -105,5 +105,5 @@ class PhraseIn(PhraseFields):
 
     @model_validator(mode="after")
     def _texts(self) -> PhraseIn:
-        self.text = check_texts(self.text)  # type: ignore[assignment]
+        self.text = check_texts(self.text)
         return self

@@ -5,6 +5,7 @@ Its neighbours share its Database: usage counts (assist.bank.usage), the search 
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -139,7 +140,7 @@ class PhraseStore:
         with self.session() as s:
             return public_of(self._get(s, phrase_id))
 
-    def history(self, phrase_id: int) -> list[dict[str, Any]]:
+    def history(self, phrase_id: int) -> builtins.list[dict[str, Any]]:
         with self.session() as s:
             self._get(s, phrase_id)
             rows = s.scalars(select(History).where(History.phrase_id == phrase_id).order_by(History.id)).all()
@@ -149,13 +150,13 @@ class PhraseStore:
                 for h in rows
             ]
 
-    def entries(self, f: PhraseFilter | None = None) -> list[dict[str, Any]]:
+    def entries(self, f: PhraseFilter | None = None) -> builtins.list[dict[str, Any]]:
         """Every matching phrase as an import/export entry, by id."""
         with self.session() as s:
             rows = s.scalars(self._query(f or PhraseFilter()).order_by(Phrase.id)).all()
             return [entry_of(p) for p in rows]
 
-    def records(self, ids: Sequence[int] | None = None, statuses: Sequence[str] = ()) -> list[dict[str, Any]]:
+    def records(self, ids: Sequence[int] | None = None, statuses: Sequence[str] = ()) -> builtins.list[dict[str, Any]]:
         """Phrases as the API shows them, by id: all of them, or those with the given ids."""
         with self.session() as s:
             stmt = select(Phrase).order_by(Phrase.id)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,7 @@ class UsageStore:
                         s.add(Usage(phrase_id=phrase_id, day=day, **counts))
                     else:
                         s.execute(
-                            Usage.__table__.update().where(Usage.id == row.id).values({column: column + n})
+                            update(Usage).where(Usage.id == row.id).values({column: column + n})
                         )
                 return
             except IntegrityError:

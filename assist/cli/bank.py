@@ -26,7 +26,7 @@ def _parse_file(path: Path, fmt: str | None) -> io.Parsed:
     fmt = fmt or io.guess_format(path.name)
     if fmt is None:
         fail(f"cannot tell the format of {path.name}; pass --format yaml|csv|jsonl", 2)
-    return io.parse(path.read_bytes(), fmt)  # type: ignore[arg-type]
+    return io.parse(path.read_bytes(), fmt)
 
 
 def _report_errors(parsed: io.Parsed, path: Path, as_json: bool) -> None:

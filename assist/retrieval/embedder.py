@@ -48,7 +48,7 @@ def encode_queries(encoder: Encoder, texts: Sequence[str], batch_size: int = 64)
     `query: ` / `passage: ` prefixes) has `encode_queries`; for the others a query is a text like any."""
     fn = getattr(encoder, "encode_queries", None)
     if fn is not None:
-        return fn(texts, batch_size=batch_size)  # type: ignore[no-any-return]
+        return fn(texts, batch_size=batch_size)
     return encoder.encode(texts, batch_size=batch_size)
 
 
@@ -123,7 +123,7 @@ class Embedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         model = SentenceTransformer(resolve_model(self.name), device="cpu")
         model.eval()
-        self.dim = int(model.get_embedding_dimension())
+        self.dim = int(model.get_embedding_dimension() or 0)
         if cancel.is_set():
             return
         self._traced = _make_trace(model) if self.trace else None
@@ -154,7 +154,7 @@ class Embedder:
                 if self._traced is not None:
                     out[start : start + len(batch)] = _run_trace(self._model, self._traced, batch)
                 else:
-                    out[start : start + len(batch)] = self._model.encode(  # type: ignore[attr-defined]
+                    out[start : start + len(batch)] = self._model.encode(  # type: ignore[union-attr]
                         batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
                         show_progress_bar=False,
                     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import faiss
 import numpy as np
@@ -22,7 +23,8 @@ class DenseIndex:
         self.dim = dim
         self.ivf_threshold = ivf_threshold
         self.nprobe = nprobe
-        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        # faiss's stubs know few of the SWIG methods used here (id_map, DirectMap, remove_ids with an array).
+        self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self.kind = "flat"
 
     def __len__(self) -> int:
@@ -47,7 +49,7 @@ class DenseIndex:
         ivf.train(sample)
         ivf.add_with_ids(vectors, ids)
         ivf.nprobe = self.nprobe
-        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # lets remove_ids find entries by id
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # lets remove_ids find ids
         self._index, self.kind = ivf, "ivf"
         logger.info("dense index: %d vectors, switched to IVF with %d lists (nprobe %d)", n, nlist, self.nprobe)
 
