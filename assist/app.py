@@ -49,9 +49,13 @@ def create_app(settings: Settings | None = None, services: Services | ServicesFa
     app.state.given_services = services
     install_handlers(app)
     if app.state.settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=app.state.settings.cors_origins, allow_credentials=False,
-                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=app.state.settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.include_router(api_router, prefix="/api")
     app.include_router(ws_router)
     mount_web(app, app.state.settings.web_dir)

@@ -42,8 +42,12 @@ def open_access(settings: Settings, tokens: TokenStore) -> bool:
     return settings.loopback and tokens.active_count() == 0
 
 
-def principal_for(settings: Settings, tokens: TokenStore, secret: str | None,
-                  missing: str = "an API token is required: send `Authorization: Bearer <token>`") -> Principal:
+def principal_for(
+    settings: Settings,
+    tokens: TokenStore,
+    secret: str | None,
+    missing: str = "an API token is required: send `Authorization: Bearer <token>`",
+) -> Principal:
     """The one way a request or a connection becomes a principal (REST, /ws, webhooks): a given token (bearer
     header, `?token=`, an `auth` frame; even an empty one) is verified; no token (None) acts as a lead in open
     access and is refused with `missing` otherwise. Blocking (the database): from the event loop, call it on a
@@ -104,5 +108,11 @@ class TokenStore:
 
 def _public(t: Token) -> dict[str, Any]:
     revoked: datetime | None = t.revoked_at
-    return {"id": t.id, "name": t.name, "role": t.role, "team": t.team, "created_at": t.created_at,
-            "revoked_at": revoked}
+    return {
+        "id": t.id,
+        "name": t.name,
+        "role": t.role,
+        "team": t.team,
+        "created_at": t.created_at,
+        "revoked_at": revoked,
+    }

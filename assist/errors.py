@@ -71,13 +71,21 @@ class ErrorBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     detail: str | list[dict[str, Any]] = Field(
-        description="a sentence; for `validation_error` the list of {loc, msg, type}")
+        description="a sentence; for `validation_error` the list of {loc, msg, type}"
+    )
     code: str = Field(description="e.g. invalid_input, unauthorized, forbidden, not_found, version_conflict")
 
 
-_MEANING = {400: "Bad request", 401: "No or unknown token", 403: "The token's role may not do this",
-            404: "Not found", 409: "Version conflict", 413: "Too large", 422: "Invalid input",
-            503: "A backing service is unavailable or the service is shutting down"}
+_MEANING = {
+    400: "Bad request",
+    401: "No or unknown token",
+    403: "The token's role may not do this",
+    404: "Not found",
+    409: "Version conflict",
+    413: "Too large",
+    422: "Invalid input",
+    503: "A backing service is unavailable or the service is shutting down",
+}
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

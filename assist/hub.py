@@ -101,16 +101,28 @@ class HeldConversation:
         self.messages = deque(maxlen=self.window)
 
     def snapshot(self, team: str | None) -> ConversationState:
-        return ConversationState(messages=list(self.messages), analysis=self.last_analysis,
-                                 suggestions=self.suggestions.get(team), updated_at=self.updated_at)
+        return ConversationState(
+            messages=list(self.messages),
+            analysis=self.last_analysis,
+            suggestions=self.suggestions.get(team),
+            updated_at=self.updated_at,
+        )
 
 
 class Hub:
     """Holds conversations in memory with an idle TTL and caps; processes each conversation's messages
     one at a time, off the event loop; publishes events to every subscriber's outbox."""
 
-    def __init__(self, analyzer: Any, suggester: Any, rewriter: Any, usage: Any, settings: HubSettings,
-                 shared: SharedConversations | None = None, broker: Broker | None = None) -> None:
+    def __init__(
+        self,
+        analyzer: Any,
+        suggester: Any,
+        rewriter: Any,
+        usage: Any,
+        settings: HubSettings,
+        shared: SharedConversations | None = None,
+        broker: Broker | None = None,
+    ) -> None:
         self.analyzer = analyzer
         self.shared = shared  # conversation state in Redis, when instances are linked
         self.broker = broker if shared is not None else None  # events go through it only then
@@ -126,8 +138,11 @@ class Hub:
         self._idle = asyncio.Event()
         self._idle.set()
         self._shown: Counter[int] = Counter()
-        self.batcher = (EncodeBatcher(suggester.searcher.encoder, suggester.searcher.settings.encode_batch)
-                        if suggester is not None else None)
+        self.batcher = (
+            EncodeBatcher(suggester.searcher.encoder, suggester.searcher.settings.encode_batch)
+            if suggester is not None
+            else None
+        )
         # Analysis and search are pure Python: threads only share the GIL. One at a time, in arrival order,
         # keeps dozens of workers from fighting over it (and the encoder's thread from waiting on them).
         self._cpu = CapacityLimiter(1)
@@ -136,8 +151,10 @@ class Hub:
     # ---- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._every(self.settings.sweep_seconds, self.sweep)),
-                       asyncio.create_task(self._every(self.settings.usage_flush_seconds, self.flush_usage))]
+        self._tasks = [
+            asyncio.create_task(self._every(self.settings.sweep_seconds, self.sweep)),
+            asyncio.create_task(self._every(self.settings.usage_flush_seconds, self.flush_usage)),
+        ]
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[None] | None]) -> None:
         while True:
@@ -246,7 +263,8 @@ class Hub:
                 earlier = list(reversed(conv.customer_texts))[1:]
                 text, analysis = conv.last_customer.text, conv.last_analysis
                 conv.suggestions[team] = await to_thread.run_sync(
-                    lambda: self.suggester.for_analysis(text, analysis, earlier, team=team), limiter=self._cpu)
+                    lambda: self.suggester.for_analysis(text, analysis, earlier, team=team), limiter=self._cpu
+                )
                 if self.shared is not None:
                     await self.shared.save(conv.id, suggestions={team: conv.suggestions[team]})
 
@@ -284,8 +302,17 @@ class Hub:
 
     # ---- messages ---------------------------------------------------------------------------------
 
-    async def feed(self, conversation_id: str, role: Role, text: str, *, t: float | None = None,
-                   message_id: str | None = None, answer: bool = False, team: str | None = None) -> FeedResult:
+    async def feed(
+        self,
+        conversation_id: str,
+        role: Role,
+        text: str,
+        *,
+        t: float | None = None,
+        message_id: str | None = None,
+        answer: bool = False,
+        team: str | None = None,
+    ) -> FeedResult:
         """Take one message (`t` defaults to its arrival, `message_id` to `m<n>`). A customer message is
         analysed, and replies are suggested for every team whose agents watch the conversation; with `answer`,
         also for `team`, and returned (the REST caller's)."""
@@ -302,14 +329,27 @@ class Hub:
             if not self._inflight:
                 self._idle.set()
 
-    async def _feed(self, conv: HeldConversation, role: Role, text: str, t: float | None,
-                    message_id: str | None, answer: bool, team: str | None) -> FeedResult:
+    async def _feed(
+        self,
+        conv: HeldConversation,
+        role: Role,
+        text: str,
+        t: float | None,
+        message_id: str | None,
+        answer: bool,
+        team: str | None,
+    ) -> FeedResult:
         limit = self.settings.max_text_chars
         now = time.time()
 
         def build(seq: int) -> Message:
-            return Message(message_id=message_id or f"m{seq}", role=role, text=text[:limit],
-                           t=now if t is None else t, truncated=len(text) > limit)
+            return Message(
+                message_id=message_id or f"m{seq}",
+                role=role,
+                text=text[:limit],
+                t=now if t is None else t,
+                truncated=len(text) > limit,
+            )
 
         if self.shared is not None:
             await self._catch_up(conv)
@@ -331,8 +371,9 @@ class Hub:
         conv.suggestions = {}
         if self.shared is not None:
             await self.shared.save(cid, analysis=analysis, last_customer=message, clear_suggestions=True)
-        await self.publish(Envelope(conversation_id=cid, frame=AnalysisOut(conversation_id=cid, message_id=mid,
-                                                                           analysis=analysis)))
+        await self.publish(
+            Envelope(conversation_id=cid, frame=AnalysisOut(conversation_id=cid, message_id=mid, analysis=analysis))
+        )
         teams = {sub.team for sub in conv.subscribers} | ({team} if answer else set())
         if self.shared is not None:
             teams |= await self.shared.teams(cid)
@@ -341,13 +382,17 @@ class Hub:
             vector = await self.batcher.encode(message.text)  # encoded together with other conversations' messages
         for each in sorted(teams, key=lambda x: x or ""):
             result: SuggestResult = await to_thread.run_sync(
-                functools.partial(self.suggester.for_analysis, message.text, analysis, earlier, team=each,
-                                  vector=vector), limiter=self._cpu)
+                functools.partial(
+                    self.suggester.for_analysis, message.text, analysis, earlier, team=each, vector=vector
+                ),
+                limiter=self._cpu,
+            )
             conv.suggestions[each] = result
             if self.shared is not None:
                 await self.shared.save(cid, suggestions={each: result})
-            frame = SuggestionsOut(conversation_id=cid, message_id=mid, lang=result.lang,
-                                   situations=result.situations, items=result.items)
+            frame = SuggestionsOut(
+                conversation_id=cid, message_id=mid, lang=result.lang, situations=result.situations, items=result.items
+            )
             await self.publish(Envelope(conversation_id=cid, frame=frame, everyone=False, team=each))
         out.analysis = analysis
         if answer:

@@ -162,12 +162,30 @@ class ErrorOut(_Out):
 
 
 ServerFrame = Annotated[
-    HelloOut | AuthenticatedOut | PongOut | AckOut | SubscribedOut | MessageOut | AnalysisOut | SuggestionsOut
-    | RewriteOut | ErrorOut,
+    HelloOut
+    | AuthenticatedOut
+    | PongOut
+    | AckOut
+    | SubscribedOut
+    | MessageOut
+    | AnalysisOut
+    | SuggestionsOut
+    | RewriteOut
+    | ErrorOut,
     Field(discriminator="type"),
 ]
-SERVER_TYPES = ("hello", "authenticated", "pong", "ack", "subscribed", "message", "analysis", "suggestions",
-                "rewrite", "error")
+SERVER_TYPES = (
+    "hello",
+    "authenticated",
+    "pong",
+    "ack",
+    "subscribed",
+    "message",
+    "analysis",
+    "suggestions",
+    "rewrite",
+    "error",
+)
 SERVER_FRAMES: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)
 
 
@@ -212,7 +230,5 @@ def decode(text: str, max_bytes: int) -> Any:
     try:
         return _ADAPTER.validate_python(raw)
     except ValidationError as exc:
-        fields = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'frame'}: {e['msg']}" for e in exc.errors()
-        )
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'frame'}: {e['msg']}" for e in exc.errors())
         raise FrameError("invalid_frame", fields, ref) from exc

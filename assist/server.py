@@ -20,7 +20,6 @@ from assist.config import Settings
 logger = logging.getLogger(__name__)
 
 
-
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 
 
@@ -47,8 +46,12 @@ def freeze_long_lived(what: str) -> None:
     started = time.perf_counter()
     gc.collect()
     gc.freeze()
-    logger.info("%s frozen out of the garbage collector: %d objects in all, %.0f ms", what, gc.get_freeze_count(),
-                (time.perf_counter() - started) * 1000)
+    logger.info(
+        "%s frozen out of the garbage collector: %d objects in all, %.0f ms",
+        what,
+        gc.get_freeze_count(),
+        (time.perf_counter() - started) * 1000,
+    )
 
 
 def tune_process(settings: Settings) -> None:
@@ -83,4 +86,3 @@ class AssistServer(uvicorn.Server):
         if hub is not None:
             await hub.shutdown()
         await super().shutdown(sockets)
-

@@ -83,8 +83,9 @@ class ModelLoader:
         try:
             self.embedder.load(self.cancel)
         except Exception:  # the dense channel stays off; everything else keeps working
-            logger.exception("embedder: %s failed to load; suggestions use the lexical channel only",
-                             self.embedder.name)
+            logger.exception(
+                "embedder: %s failed to load; suggestions use the lexical channel only", self.embedder.name
+            )
             return
         if not self.embedder.ready:
             logger.info("embedder: loading stopped, the service is shutting down")
@@ -92,8 +93,9 @@ class ModelLoader:
         if self.after_load is not None:
             self.after_load()
         trim_heap()
-        logger.info("embedder: ready %.1f s after start-up began; the dense channel is on",
-                    time.perf_counter() - self.started)
+        logger.info(
+            "embedder: ready %.1f s after start-up began; the dense channel is on", time.perf_counter() - self.started
+        )
 
 
 def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedder | E5Encoder:
@@ -102,8 +104,13 @@ def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedd
     return shared_embedder(retrieval.model_name, threads, load=load, trace=retrieval.trace_model)
 
 
-def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | None = None,
-                   background: bool = False, encoder: Encoder | None = None) -> HybridSearcher:
+def build_searcher(
+    settings: Settings,
+    store: PhraseStore,
+    progress: Progress | None = None,
+    background: bool = False,
+    encoder: Encoder | None = None,
+) -> HybridSearcher:
     """Index the bank's approved phrases (vectors from the store's cache) with the model loaded. With
     `background`, a local model is loaded on a thread after the index is built, so the service answers
     meanwhile: every language through the lexical channel and the rerank, the dense channel joining once
@@ -111,8 +118,9 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     (tests: a fake one) replaces the settings' model."""
     started = time.perf_counter()
     embedder: Encoder = encoder or settings_embedder(settings.retrieval, load=not background)
-    searcher = HybridSearcher.build(store, embedder, settings.retrieval,
-                                    progress=progress or log_progress("encoding phrases"))
+    searcher = HybridSearcher.build(
+        store, embedder, settings.retrieval, progress=progress or log_progress("encoding phrases")
+    )
     # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary and each language's
     # situation cues (60-130 ms of YAML and regex compiling on the first message of a language); the embedder
     # warms torch's first call as it loads.
@@ -123,16 +131,24 @@ def build_searcher(settings: Settings, store: PhraseStore, progress: Progress | 
     if isinstance(embedder, (Embedder, E5Encoder)) and not ready:
         searcher.model_loader = ModelLoader(embedder, started).start()
     trim_heap()
-    logger.info("search index: %d approved phrases ready in %.1f s%s", len(searcher), time.perf_counter() - started,
-                "" if ready else "; loading the model beside it")
+    logger.info(
+        "search index: %d approved phrases ready in %.1f s%s",
+        len(searcher),
+        time.perf_counter() - started,
+        "" if ready else "; loading the model beside it",
+    )
     return searcher
 
 
-def build_suggester(settings: Settings, store: PhraseStore, analyzer: AnalyzerLike,
-                    progress: Progress | None = None, background: bool = False,
-                    encoder: Encoder | None = None) -> Suggester:
-    return Suggester(analyzer, build_searcher(settings, store, progress, background, encoder),
-                     settings.retrieval.top_k)
+def build_suggester(
+    settings: Settings,
+    store: PhraseStore,
+    analyzer: AnalyzerLike,
+    progress: Progress | None = None,
+    background: bool = False,
+    encoder: Encoder | None = None,
+) -> Suggester:
+    return Suggester(analyzer, build_searcher(settings, store, progress, background, encoder), settings.retrieval.top_k)
 
 
 @dataclass(frozen=True)
@@ -152,8 +168,16 @@ class Services:
 
     def state(self) -> dict[str, Any]:
         """What the lifespan hands to every request (`request.state.<name>`, read by assist.deps)."""
-        return {"settings": self.settings, "store": self.store, "usage": self.usage, "tokens": self.tokens,
-                "analyzer": self.analyzer, "suggester": self.suggester, "rewriter": self.rewriter, "hub": self.hub}
+        return {
+            "settings": self.settings,
+            "store": self.store,
+            "usage": self.usage,
+            "tokens": self.tokens,
+            "analyzer": self.analyzer,
+            "suggester": self.suggester,
+            "rewriter": self.rewriter,
+            "hub": self.hub,
+        }
 
 
 def warn_about_access(settings: Settings, tokens: TokenStore) -> None:
@@ -164,14 +188,22 @@ def warn_about_access(settings: Settings, tokens: TokenStore) -> None:
             settings.host,
         )
     elif tokens.active_count() == 0:
-        logger.warning("no tokens configured and not bound to loopback: every API call will be refused (401). "
-                       "Create one with `assist token create --role lead`.")
+        logger.warning(
+            "no tokens configured and not bound to loopback: every API call will be refused (401). "
+            "Create one with `assist token create --role lead`."
+        )
 
 
 @asynccontextmanager
-async def build_services(settings: Settings, *, encoder: Encoder | None = None, store: PhraseStore | None = None,
-                         analyzer: Analyzer | None = None, rewriter: Rewriter | None = None,
-                         broker: Broker | None = None) -> AsyncIterator[Services]:
+async def build_services(
+    settings: Settings,
+    *,
+    encoder: Encoder | None = None,
+    store: PhraseStore | None = None,
+    analyzer: Analyzer | None = None,
+    rewriter: Rewriter | None = None,
+    broker: Broker | None = None,
+) -> AsyncIterator[Services]:
     """Build every service once, on the running event loop; on exit, tear down in reverse order of building.
 
     Pass a part to use it instead of building it (the caller then owns it: a given store is not closed, a given
@@ -192,8 +224,9 @@ async def build_services(settings: Settings, *, encoder: Encoder | None = None, 
             await broker.connect()
             stack.push_async_callback(broker.disconnect)
         analyzer = analyzer or Analyzer.load()
-        suggester = build_suggester(settings, store, analyzer, encoder=encoder,
-                                    background=settings.retrieval.model_load == "background")
+        suggester = build_suggester(
+            settings, store, analyzer, encoder=encoder, background=settings.retrieval.model_load == "background"
+        )
         loader = suggester.searcher.model_loader
         if loader is not None:  # torch is never torn down under the loading thread
             stack.push_async_callback(asyncio.to_thread, loader.stop)
@@ -206,8 +239,9 @@ async def build_services(settings: Settings, *, encoder: Encoder | None = None, 
         rewriter = rewriter or Rewriter.load(default_lang=settings.default_lang)
         shared: SharedConversations | None = None
         if settings.broker_url:  # linked instances keep conversations in Redis
-            shared = SharedConversations(settings.broker_url, settings.broker_prefix, settings.hub.ttl_seconds,
-                                         settings.hub.window)
+            shared = SharedConversations(
+                settings.broker_url, settings.broker_prefix, settings.hub.ttl_seconds, settings.hub.window
+            )
             await shared.connect()
             stack.push_async_callback(shared.close)
         hub = Hub(analyzer, suggester, rewriter, usage, settings.hub, shared=shared, broker=broker)

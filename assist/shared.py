@@ -99,20 +99,25 @@ class SharedConversations:
             pipe.set(seq_key, seq, ex=self.ttl)
             pipe.delete(window)
             if messages:
-                pipe.rpush(window, *(m.model_dump_json() for m in messages[-self.window:]))
+                pipe.rpush(window, *(m.model_dump_json() for m in messages[-self.window :]))
                 pipe.expire(window, self.ttl)
             await pipe.execute()
-        await self.save(cid, analysis=state.analysis, last_customer=state.last_customer,
-                        suggestions=state.suggestions)
+        await self.save(cid, analysis=state.analysis, last_customer=state.last_customer, suggestions=state.suggestions)
 
     @redis_errors
     async def messages(self, cid: str) -> list[Message]:
         return [Message.model_validate_json(m) for m in await self._redis.lrange(self._key(cid, "messages"), 0, -1)]
 
     @redis_errors
-    async def save(self, cid: str, *, analysis: Analysis | None = None, last_customer: Message | None = None,
-                   suggestions: dict[str | None, SuggestResult] | None = None,
-                   clear_suggestions: bool = False) -> None:
+    async def save(
+        self,
+        cid: str,
+        *,
+        analysis: Analysis | None = None,
+        last_customer: Message | None = None,
+        suggestions: dict[str | None, SuggestResult] | None = None,
+        clear_suggestions: bool = False,
+    ) -> None:
         """Set the state fields given (JSON in a hash); `clear_suggestions` drops every team's old ones."""
         key = self._key(cid, "state")
         fields: dict[str, BaseModel] = {team_field(team): result for team, result in (suggestions or {}).items()}
@@ -122,8 +127,11 @@ class SharedConversations:
             fields["last_customer"] = last_customer
         async with self._redis.pipeline(transaction=True) as pipe:
             if clear_suggestions:
-                old = [f for f in await self._redis.hkeys(key) if (f.decode() if isinstance(f, bytes) else f)
-                       .startswith("suggestions:")]
+                old = [
+                    f
+                    for f in await self._redis.hkeys(key)
+                    if (f.decode() if isinstance(f, bytes) else f).startswith("suggestions:")
+                ]
                 if old:
                     pipe.hdel(key, *old)
             if fields:
@@ -155,8 +163,10 @@ class SharedConversations:
 
     @redis_errors
     async def teams(self, cid: str) -> set[str | None]:
-        return {(t.decode() if isinstance(t, bytes) else t) or None for t in await self._redis.smembers(
-            self._key(cid, "teams"))}
+        return {
+            (t.decode() if isinstance(t, bytes) else t) or None
+            for t in await self._redis.smembers(self._key(cid, "teams"))
+        }
 
 
 def redis_client(url: str) -> Any:
@@ -167,8 +177,12 @@ def redis_client(url: str) -> Any:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    return redis.from_url(url, health_check_interval=10, retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 4),
-                          retry_on_error=[RedisConnectionError, RedisTimeoutError])
+    return redis.from_url(
+        url,
+        health_check_interval=10,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 4),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
 
 
 def team_field(team: str | None) -> str:

@@ -29,8 +29,11 @@ class AnalyzerLike(Protocol):
 
 def profile_labels(customer: Mapping[str, ProfileDimension]) -> dict[str, float]:
     """`{"dimension:label": confidence}` for the known dimensions of an analysis' customer profile."""
-    return {f"{dim}:{value.label}": float(value.confidence or 0.0)
-            for dim, value in customer.items() if value.label and value.label != "unknown"}
+    return {
+        f"{dim}:{value.label}": float(value.confidence or 0.0)
+        for dim, value in customer.items()
+        if value.label and value.label != "unknown"
+    }
 
 
 # A customer message is read for situations when it arrives and again as an earlier message for the next
@@ -86,8 +89,9 @@ class Suggester:
             analysis = self.analyzer.message_analysis(text or "")
             customer_texts = [text or ""]
         latest = customer_texts[-1] if customer_texts else ""
-        return self.for_analysis(latest, analysis, customer_texts[-2::-1], k=k, team=team, context=context,
-                                 channel=channel)
+        return self.for_analysis(
+            latest, analysis, customer_texts[-2::-1], k=k, team=team, context=context, channel=channel
+        )
 
     def for_analysis(
         self,
@@ -132,10 +136,22 @@ class Suggester:
         for hit in self.searcher.search(query, channel):
             filled, missing = fill(hit.text, values)
             p = hit.phrase
-            items.append(Suggestion(
-                phrase_id=p["id"], key=p["key"], text=filled, template=hit.text, slots=missing, score=hit.score,
-                situations=p["situations"], emotions=p["emotions"], customer_types=p["customer_types"],
-                technique=p["technique"], source=p["source"], reasons=hit.reasons,
-            ))
-        return SuggestResult(lang=lang, situations=[Situation.model_validate(s) for s in situations],
-                             analysis=analysis, items=items)
+            items.append(
+                Suggestion(
+                    phrase_id=p["id"],
+                    key=p["key"],
+                    text=filled,
+                    template=hit.text,
+                    slots=missing,
+                    score=hit.score,
+                    situations=p["situations"],
+                    emotions=p["emotions"],
+                    customer_types=p["customer_types"],
+                    technique=p["technique"],
+                    source=p["source"],
+                    reasons=hit.reasons,
+                )
+            )
+        return SuggestResult(
+            lang=lang, situations=[Situation.model_validate(s) for s in situations], analysis=analysis, items=items
+        )

@@ -110,10 +110,11 @@ class Connection:
 
     def require(self, roles: tuple[str, ...], ref: str | None) -> Principal:
         if self.principal is None:
-            raise FrameError("unauthorized", "authenticate first: send {\"type\": \"auth\", \"token\": ...}", ref)
+            raise FrameError("unauthorized", 'authenticate first: send {"type": "auth", "token": ...}', ref)
         if self.principal.role not in roles:
-            raise FrameError("forbidden", f"this needs the role {' or '.join(roles)}; "
-                                          f"the connection has {self.principal.role}", ref)
+            raise FrameError(
+                "forbidden", f"this needs the role {' or '.join(roles)}; the connection has {self.principal.role}", ref
+            )
         return self.principal
 
     async def handle(self, text: str) -> None:
@@ -134,8 +135,9 @@ class Connection:
                 return
             case MessageIn():
                 self.require(FEEDERS, ref)
-                result = await self.hub.feed(frame.conversation_id, frame.role, frame.text, t=frame.t,
-                                             message_id=frame.message_id)
+                result = await self.hub.feed(
+                    frame.conversation_id, frame.role, frame.text, t=frame.t, message_id=frame.message_id
+                )
                 reply = AckOut(message_id=result.message.message_id, conversation_id=frame.conversation_id, ref=ref)
             case SubscribeIn():
                 self.require(AGENTS, ref)
@@ -165,8 +167,9 @@ class Connection:
             self.send(error("unauthorized", exc.detail, ref))
             self.close(status.WS_1008_POLICY_VIOLATION)
             return
-        self.send(AuthenticatedOut(role=self.principal.role, team=self.principal.team, name=self.principal.name,
-                                   ref=ref))
+        self.send(
+            AuthenticatedOut(role=self.principal.role, team=self.principal.team, name=self.principal.name, ref=ref)
+        )
 
     def draft(self, frame: DraftIn) -> None:
         """Latest wins: while a rewrite runs, newer drafts replace each other; older results are not sent."""
@@ -208,9 +211,14 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     try:
         is_open = await to_thread.run_sync(open_access, settings, tokens)
         header = bearer_token(websocket.headers.get("authorization"))
-        conn.send(HelloOut(version=__version__, auth="open" if is_open and header is None else "required",
-                           session=conn.session, limits=Limits(max_frame_bytes=settings.hub.max_frame_bytes,
-                                                               max_text_chars=settings.hub.max_text_chars)))
+        conn.send(
+            HelloOut(
+                version=__version__,
+                auth="open" if is_open and header is None else "required",
+                session=conn.session,
+                limits=Limits(max_frame_bytes=settings.hub.max_frame_bytes, max_text_chars=settings.hub.max_text_chars),
+            )
+        )
         if header is not None:
             await conn.authenticate(header, None)
         elif is_open:

@@ -108,8 +108,7 @@ def main() -> None:
         print(f"one at a time: p50 {statistics.median(alone):.1f} ms, {1000 / statistics.mean(alone):.0f} texts/s")
         with busy_thread():
             beside = singles(embedder, texts[:64])
-        print(f"one at a time beside a busy thread: p50 {statistics.median(beside):.1f} ms, "
-              f"max {max(beside):.1f} ms")
+        print(f"one at a time beside a busy thread: p50 {statistics.median(beside):.1f} ms, max {max(beside):.1f} ms")
         for size in (4, 16, 32):
             t0 = time.perf_counter()
             for start in range(0, len(texts), size):

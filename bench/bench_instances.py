@@ -26,9 +26,17 @@ ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def start(data: str, db_url: str, prefix: str) -> tuple[subprocess.Popen[bytes], str]:
-    server, port = start_server({**os.environ, "ASSIST_DATA_DIR": data, "ASSIST_LOG_LEVEL": "WARNING",
-                                 "ASSIST_DATABASE_URL": db_url, "ASSIST_BROKER_URL": "redis://127.0.0.1:6379/0",
-                                 "ASSIST_BROKER_PREFIX": prefix, "ASSIST_SEED_PHRASEBANK": "false"})
+    server, port = start_server(
+        {
+            **os.environ,
+            "ASSIST_DATA_DIR": data,
+            "ASSIST_LOG_LEVEL": "WARNING",
+            "ASSIST_DATABASE_URL": db_url,
+            "ASSIST_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "ASSIST_BROKER_PREFIX": prefix,
+            "ASSIST_SEED_PHRASEBANK": "false",
+        }
+    )
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -54,9 +62,16 @@ def main() -> None:
                 for n in range(args.edits):
                     word = f"zq{secrets.token_hex(3)}"
                     t0 = time.perf_counter()
-                    r = http.post(f"{base_a}/api/phrases", json={
-                        "key": f"bench.{n}", "text": {"en": f"We will sort out the {word} for you today."},
-                        "situations": ["defect"], "emotions": ["neutral"], "status": "approved"})
+                    r = http.post(
+                        f"{base_a}/api/phrases",
+                        json={
+                            "key": f"bench.{n}",
+                            "text": {"en": f"We will sort out the {word} for you today."},
+                            "situations": ["defect"],
+                            "emotions": ["neutral"],
+                            "status": "approved",
+                        },
+                    )
                     r.raise_for_status()
                     while True:
                         items = http.post(f"{base_b}/api/suggest", json={"text": word, "k": 3}).json()["items"]
@@ -73,8 +88,10 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     ordered = sorted(delays)
-    print(f"{len(delays)} edits: create on A -> searchable on B: median {statistics.median(delays):.0f} ms, "
-          f"p95 {ordered[int(0.95 * (len(ordered) - 1))]:.0f} ms, max {ordered[-1]:.0f} ms")
+    print(
+        f"{len(delays)} edits: create on A -> searchable on B: median {statistics.median(delays):.0f} ms, "
+        f"p95 {ordered[int(0.95 * (len(ordered) - 1))]:.0f} ms, max {ordered[-1]:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

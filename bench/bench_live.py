@@ -92,8 +92,16 @@ class Run:
         return self.until
 
 
-async def conversation(feed_url: str, watch_url: str, cid: str, texts: Texts, interval: float, run: Run,
-                       latencies: list[float], rng: random.Random) -> None:
+async def conversation(
+    feed_url: str,
+    watch_url: str,
+    cid: str,
+    texts: Texts,
+    interval: float,
+    run: Run,
+    latencies: list[float],
+    rng: random.Random,
+) -> None:
     async with connect(watch_url, max_size=None) as ws, connect(feed_url) as feed:
         await ws.recv()
         await feed.recv()
@@ -122,8 +130,18 @@ async def conversation(feed_url: str, watch_url: str, cid: str, texts: Texts, in
             mid = f"{cid}-{n}"
             sent[mid] = time.perf_counter()
             run.sent += 1
-            await feed.send(json.dumps({"type": "message", "conversation_id": cid, "role": "customer",
-                                        "text": texts.pick(rng), "message_id": mid}, ensure_ascii=False))
+            await feed.send(
+                json.dumps(
+                    {
+                        "type": "message",
+                        "conversation_id": cid,
+                        "role": "customer",
+                        "text": texts.pick(rng),
+                        "message_id": mid,
+                    },
+                    ensure_ascii=False,
+                )
+            )
             await asyncio.sleep(interval)
         await asyncio.sleep(2)  # let the last answers arrive (counted unanswered after that)
         for task in tasks:
@@ -136,8 +154,17 @@ SUGGESTIONS = re.compile(r'"type": ?"suggestions"')
 MESSAGE_ID = re.compile(r'"message_id": ?"([^"]+)"')
 
 
-async def closed_loop(feed_url: str, watch_url: str, cid: str, texts: Texts, inflight: int, measure: float,
-                      until: float, latencies: list[float], rng: random.Random) -> None:
+async def closed_loop(
+    feed_url: str,
+    watch_url: str,
+    cid: str,
+    texts: Texts,
+    inflight: int,
+    measure: float,
+    until: float,
+    latencies: list[float],
+    rng: random.Random,
+) -> None:
     """One conversation that sends its next message when an earlier one's suggestions arrive."""
     async with connect(watch_url, max_size=None) as ws, connect(feed_url) as feed:
         await ws.recv()
@@ -175,8 +202,18 @@ async def closed_loop(feed_url: str, watch_url: str, cid: str, texts: Texts, inf
                 n += 1
                 mid = f"{cid}-{n}"
                 sent[mid] = time.perf_counter()
-                await feed.send(json.dumps({"type": "message", "conversation_id": cid, "role": "customer",
-                                            "text": texts.pick(rng), "message_id": mid}, ensure_ascii=False))
+                await feed.send(
+                    json.dumps(
+                        {
+                            "type": "message",
+                            "conversation_id": cid,
+                            "role": "customer",
+                            "text": texts.pick(rng),
+                            "message_id": mid,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
         finally:
             for task in tasks:
                 task.cancel()
@@ -201,22 +238,43 @@ class Texts:
         return f"{text} {20261201000000 + self.count}"
 
 
-async def load(urls: list[str], conversations: int, interval: float, seconds: float, texts: Texts,
-               mark: Callable[[], None]) -> tuple[list[float], int]:
+async def load(
+    urls: list[str], conversations: int, interval: float, seconds: float, texts: Texts, mark: Callable[[], None]
+) -> tuple[list[float], int]:
     """Open-loop load; latencies and the number of messages sent. `mark` is called when the load starts (every
     conversation connected) and when the last answers are in."""
     rng = random.Random(5)
     latencies: list[float] = []
     run = Run(conversations, seconds, mark)
     n = len(urls)
-    await asyncio.gather(*(conversation(urls[i % n], urls[(i + 1) % n], f"bench-{i}", texts, interval, run,
-                                        latencies, random.Random(rng.random())) for i in range(conversations)))
+    await asyncio.gather(
+        *(
+            conversation(
+                urls[i % n],
+                urls[(i + 1) % n],
+                f"bench-{i}",
+                texts,
+                interval,
+                run,
+                latencies,
+                random.Random(rng.random()),
+            )
+            for i in range(conversations)
+        )
+    )
     mark()
     return latencies, run.sent
 
 
-async def saturate(urls: list[str], conversations: int, inflight: int, seconds: float, warmup: float,
-                   texts: Texts, mark: Callable[[], None]) -> list[float]:
+async def saturate(
+    urls: list[str],
+    conversations: int,
+    inflight: int,
+    seconds: float,
+    warmup: float,
+    texts: Texts,
+    mark: Callable[[], None],
+) -> list[float]:
     """Closed-loop load; latencies of the answers that arrive in the measured window (after `warmup`).
     `mark` is called when the window opens and when it closes."""
     rng = random.Random(5)
@@ -231,16 +289,31 @@ async def saturate(urls: list[str], conversations: int, inflight: int, seconds: 
         await asyncio.sleep(max(0.0, until - time.perf_counter()))
         mark()
 
-    await asyncio.gather(window(), *(closed_loop(urls[i % n], urls[(i + 1) % n], f"bench-{i}", texts, inflight,
-                                                 measure, until, latencies, random.Random(rng.random()))
-                                     for i in range(conversations)))
+    await asyncio.gather(
+        window(),
+        *(
+            closed_loop(
+                urls[i % n],
+                urls[(i + 1) % n],
+                f"bench-{i}",
+                texts,
+                inflight,
+                measure,
+                until,
+                latencies,
+                random.Random(rng.random()),
+            )
+            for i in range(conversations)
+        ),
+    )
     return latencies
 
 
 def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "assist", "serve"], env={**env, "ASSIST_PORT": str(port)},
-                              cwd=ROOT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "assist", "serve"], env={**env, "ASSIST_PORT": str(port)}, cwd=ROOT
+    )
     wait_ready(server, f"http://127.0.0.1:{port}")
     return server, port
 
@@ -279,19 +352,31 @@ def run_loop(coro: Coroutine[Any, Any, T]) -> T:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=None,
-                        help="concurrent conversations (default 50; 32 with --saturate)")
+    parser.add_argument(
+        "--conversations", type=int, default=None, help="concurrent conversations (default 50; 32 with --saturate)"
+    )
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between one conversation's messages")
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="how long the load runs (default 60; with --saturate 30, measured after the warm-up)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="how long the load runs (default 60; with --saturate 30, measured after the warm-up)",
+    )
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1)
-    parser.add_argument("--saturate", action="store_true",
-                        help="closed loop: each conversation sends its next message when suggestions arrive")
-    parser.add_argument("--inflight", type=int, default=1, help="with --saturate: messages outstanding per "
-                        "conversation")
+    parser.add_argument(
+        "--saturate",
+        action="store_true",
+        help="closed loop: each conversation sends its next message when suggestions arrive",
+    )
+    parser.add_argument(
+        "--inflight", type=int, default=1, help="with --saturate: messages outstanding per conversation"
+    )
     parser.add_argument("--warmup", type=float, default=5.0, help="with --saturate: seconds of load not counted")
-    parser.add_argument("--same-texts", action="store_true", help="send the eval texts as they are (repeating), "
-                        "not each with a number of its own")
+    parser.add_argument(
+        "--same-texts",
+        action="store_true",
+        help="send the eval texts as they are (repeating), not each with a number of its own",
+    )
     args = parser.parse_args()
     conversations = args.conversations or (32 if args.saturate else 50)
     seconds = args.seconds or (30.0 if args.saturate else 60.0)
@@ -311,19 +396,24 @@ def main() -> None:
             admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(text(f"CREATE DATABASE {database}"))
-            env.update(ASSIST_DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
-                       ASSIST_BROKER_URL="redis://127.0.0.1:6379/0", ASSIST_BROKER_PREFIX=f"bench-{os.getpid()}")
+            env.update(
+                ASSIST_DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
+                ASSIST_BROKER_URL="redis://127.0.0.1:6379/0",
+                ASSIST_BROKER_PREFIX=f"bench-{os.getpid()}",
+            )
         try:
             for i in range(args.instances):
                 servers.append(start_server({**env, "ASSIST_DATA_DIR": f"{data}/{i}"}))
             urls = [f"ws://127.0.0.1:{port}/ws" for _, port in servers]
             loadavg = Path("/proc/loadavg").read_text().split()[0]
             if args.saturate:
-                latencies = run_loop(saturate(urls, conversations, args.inflight, seconds, args.warmup,
-                                                   Texts(args.same_texts), mark))
+                latencies = run_loop(
+                    saturate(urls, conversations, args.inflight, seconds, args.warmup, Texts(args.same_texts), mark)
+                )
             else:
-                latencies, sent = run_loop(load(urls, conversations, args.interval, seconds, Texts(args.same_texts),
-                                                mark))
+                latencies, sent = run_loop(
+                    load(urls, conversations, args.interval, seconds, Texts(args.same_texts), mark)
+                )
         finally:
             for i, (p, _) in enumerate(servers):
                 if p.poll() is not None:
@@ -336,21 +426,31 @@ def main() -> None:
     (t0, own0, before), (t1, own1, after) = marks[0], marks[-1]
     elapsed = t1 - t0
     if args.saturate:
-        print(f"instances {args.instances}, saturation: {conversations} conversations, {args.inflight} message(s) "
-              f"in flight each, {seconds:g} s measured after {args.warmup:g} s warm-up; load average {loadavg} "
-              f"before the run")
+        print(
+            f"instances {args.instances}, saturation: {conversations} conversations, {args.inflight} message(s) "
+            f"in flight each, {seconds:g} s measured after {args.warmup:g} s warm-up; load average {loadavg} "
+            f"before the run"
+        )
     else:
-        print(f"instances {args.instances}, conversations {conversations}, one message each {args.interval:g} s, "
-              f"{seconds:g} s from when all were connected; load average {loadavg} before the run")
+        print(
+            f"instances {args.instances}, conversations {conversations}, one message each {args.interval:g} s, "
+            f"{seconds:g} s from when all were connected; load average {loadavg} before the run"
+        )
         print(f"sent {sent}, answered {len(latencies)} ({sent - len(latencies)} unanswered within 2 s of the end)")
-    print(f"answered {len(latencies)}: p50 {statistics.median(latencies):.1f} ms, "
-          f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
-          f"max {max(latencies):.1f} ms")
+    print(
+        f"answered {len(latencies)}: p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
+        f"max {max(latencies):.1f} ms"
+    )
     for i, ((rss0, cpu0), (rss1, cpu1)) in enumerate(zip(before, after, strict=True)):
-        print(f"instance {i}: RSS {rss0:.0f} -> {rss1:.0f} MiB; CPU {cpu1 - cpu0:.1f} s over "
-              f"{elapsed:.0f} s ({(cpu1 - cpu0) / elapsed:.0%} of one core)")
-    print(f"load generator: CPU {own1 - own0:.1f} s ({(own1 - own0) / elapsed:.0%} of one core); "
-          f"load average {Path('/proc/loadavg').read_text().split()[0]} after")
+        print(
+            f"instance {i}: RSS {rss0:.0f} -> {rss1:.0f} MiB; CPU {cpu1 - cpu0:.1f} s over "
+            f"{elapsed:.0f} s ({(cpu1 - cpu0) / elapsed:.0%} of one core)"
+        )
+    print(
+        f"load generator: CPU {own1 - own0:.1f} s ({(own1 - own0) / elapsed:.0%} of one core); "
+        f"load average {Path('/proc/loadavg').read_text().split()[0]} after"
+    )
     print(f"throughput {len(latencies) / (seconds if not args.saturate else elapsed):.1f} messages/s")
 
 

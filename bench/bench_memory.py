@@ -42,10 +42,18 @@ def fill_store(data: Path, phrases: int, cache_vectors: bool) -> int:
         store.seed(ROOT / "assist" / "phrasebank")
         have = len(store.records(statuses=["approved"]))
         # Clauses recombined across languages do not share their {slots}: the bank refuses that, so drop them.
-        entries = [PhraseIn(key=f"synthetic.{p['id']}", text={lang: SLOT.sub("", t) for lang, t in p["text"].items()},
-                            situations=p["situations"],
-                            emotions=p["emotions"], customer_types=p["customer_types"], technique=p["technique"],
-                            teams=p["teams"]) for p in synthetic(max(0, phrases - have))]
+        entries = [
+            PhraseIn(
+                key=f"synthetic.{p['id']}",
+                text={lang: SLOT.sub("", t) for lang, t in p["text"].items()},
+                situations=p["situations"],
+                emotions=p["emotions"],
+                customer_types=p["customer_types"],
+                technique=p["technique"],
+                teams=p["teams"],
+            )
+            for p in synthetic(max(0, phrases - have))
+        ]
         store.import_entries(entries, "bench")
         records = store.records(statuses=["approved"])
         if cache_vectors:
@@ -64,8 +72,11 @@ def fill_store(data: Path, phrases: int, cache_vectors: bool) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phrases", type=int, default=10_000, help="approved phrases in the bank, shipped included")
-    parser.add_argument("--encode", action="store_true", help="let the server encode every phrase on first start "
-                        "instead of finding random vectors in the cache")
+    parser.add_argument(
+        "--encode",
+        action="store_true",
+        help="let the server encode every phrase on first start instead of finding random vectors in the cache",
+    )
     parser.add_argument("--seconds", type=float, default=20, help="seconds of closed-loop load after start-up")
     parser.add_argument("--conversations", type=int, default=32)
     args = parser.parse_args()
@@ -86,8 +97,9 @@ def main() -> None:
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-            latencies = run_loop(saturate([f"ws://127.0.0.1:{port}/ws"], args.conversations, 1, args.seconds, 5.0,
-                                          Texts(), lambda: None))
+            latencies = run_loop(
+                saturate([f"ws://127.0.0.1:{port}/ws"], args.conversations, 1, args.seconds, 5.0, Texts(), lambda: None)
+            )
             done.set()
             sampler.join()
             rss_loaded, _ = proc_stats(server.pid)
@@ -97,10 +109,14 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-    print(f"{approved} approved phrases ({'encoded on first start' if args.encode else 'vectors from the cache'}); "
-          f"server ready in {ready:.1f} s")
-    print(f"RSS after start-up {rss_ready:.0f} MiB; after {args.seconds:g} s of load ({len(latencies)} messages "
-          f"answered, {len(latencies) / args.seconds:.0f}/s) {rss_loaded:.0f} MiB; peak {peak:.0f} MiB")
+    print(
+        f"{approved} approved phrases ({'encoded on first start' if args.encode else 'vectors from the cache'}); "
+        f"server ready in {ready:.1f} s"
+    )
+    print(
+        f"RSS after start-up {rss_ready:.0f} MiB; after {args.seconds:g} s of load ({len(latencies)} messages "
+        f"answered, {len(latencies) / args.seconds:.0f}/s) {rss_loaded:.0f} MiB; peak {peak:.0f} MiB"
+    )
     print("RSS during the load, MiB: " + " ".join(f"{rss:.0f}" for rss in curve))
 
 

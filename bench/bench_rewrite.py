@@ -60,11 +60,15 @@ def main() -> None:
         times[result.lang].append((clock() - t0) * 1000)
         changed += result.changed
     every = [t for ts in times.values() for t in ts]
-    print(f"python {platform.python_version()}, {len(rewriter.rules)} rules, {len(batch)} drafts of {TARGET} chars,"
-          f" {changed} changed, {'thread CPU' if clock is time.thread_time else 'wall'} clock")
+    print(
+        f"python {platform.python_version()}, {len(rewriter.rules)} rules, {len(batch)} drafts of {TARGET} chars,"
+        f" {changed} changed, {'thread CPU' if clock is time.thread_time else 'wall'} clock"
+    )
     for name, ts in [("all", every), *times.items()]:
-        print(f"{name:<8} n={len(ts):<5} median {statistics.median(ts):.3f} ms   p95 {pct(ts, 95):.3f} ms"
-              f"   p99 {pct(ts, 99):.3f} ms   max {max(ts):.3f} ms")
+        print(
+            f"{name:<8} n={len(ts):<5} median {statistics.median(ts):.3f} ms   p95 {pct(ts, 95):.3f} ms"
+            f"   p99 {pct(ts, 99):.3f} ms   max {max(ts):.3f} ms"
+        )
 
 
 if __name__ == "__main__":

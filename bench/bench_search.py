@@ -57,16 +57,21 @@ def synthetic(n: int, seed: int = 1) -> list[dict]:
     out = []
     for i in range(n):
         zh_text = "".join(rng.sample(zh, 2))
-        out.append({
-            "id": i + 1, "key": f"s.{i}", "status": "approved",
-            "text": {"zh-Hans": zh_text, "zh-Hant": to_traditional(zh_text), "en": " ".join(rng.sample(en, 2))},
-            "situations": rng.sample(SITUATIONS, rng.randint(1, 2)),
-            "emotions": rng.sample(EMOTIONS, rng.randint(1, 3)),
-            "customer_types": rng.sample(PROFILE_LABELS, rng.randint(0, 3)),
-            "technique": rng.choice(list(TECHNIQUES)),
-            "teams": [t for t in [rng.choice(teams)] if t],
-            "placeholders": [], "source": None,
-        })
+        out.append(
+            {
+                "id": i + 1,
+                "key": f"s.{i}",
+                "status": "approved",
+                "text": {"zh-Hans": zh_text, "zh-Hant": to_traditional(zh_text), "en": " ".join(rng.sample(en, 2))},
+                "situations": rng.sample(SITUATIONS, rng.randint(1, 2)),
+                "emotions": rng.sample(EMOTIONS, rng.randint(1, 3)),
+                "customer_types": rng.sample(PROFILE_LABELS, rng.randint(0, 3)),
+                "technique": rng.choice(list(TECHNIQUES)),
+                "teams": [t for t in [rng.choice(teams)] if t],
+                "placeholders": [],
+                "source": None,
+            }
+        )
     return out
 
 
@@ -82,11 +87,20 @@ def run(size: int, queries: int) -> dict[str, float]:
     searcher.upsert(synthetic(size))
     build = time.perf_counter() - started
     # A mixed emotion reading, as the analyzer gives one, so the rerank's coverage of readings has work to do.
-    prepared = [Query(text=t, lang=lang, situations=s, emotion=e,
-                      emotion_scores={e: 0.6, "neutral": 0.25,
-                                      "anxiety" if e == "frustration" else "frustration": 0.15},
-                      customer_types={"trust:skeptical": 0.7}, team="sales", k=5,
-                      vector=encoder.encode([t])[0]) for t, lang, s, e in QUERIES]
+    prepared = [
+        Query(
+            text=t,
+            lang=lang,
+            situations=s,
+            emotion=e,
+            emotion_scores={e: 0.6, "neutral": 0.25, "anxiety" if e == "frustration" else "frustration": 0.15},
+            customer_types={"trust:skeptical": 0.7},
+            team="sales",
+            k=5,
+            vector=encoder.encode([t])[0],
+        )
+        for t, lang, s, e in QUERIES
+    ]
     for q in prepared:  # warm up BM25 posting arrays
         searcher.search(q)
     times = []
@@ -95,8 +109,13 @@ def run(size: int, queries: int) -> dict[str, float]:
         t0 = time.perf_counter()
         searcher.search(q)
         times.append((time.perf_counter() - t0) * 1000)
-    return {"size": size, "build_s": build, "p50": statistics.median(times), "p95": percentile(times, 95),
-            "p99": percentile(times, 99)}
+    return {
+        "size": size,
+        "build_s": build,
+        "p50": statistics.median(times),
+        "p95": percentile(times, 95),
+        "p99": percentile(times, 99),
+    }
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ class HashedEncoder:
         s = text.lower()
         for n in (1, 2, 3):
             for i in range(len(s) - n + 1):
-                h = int.from_bytes(hashlib.blake2b(s[i:i + n].encode("utf-8"), digest_size=8).digest(), "little")
+                h = int.from_bytes(hashlib.blake2b(s[i : i + n].encode("utf-8"), digest_size=8).digest(), "little")
                 v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
         norm = float(np.linalg.norm(v))
         return v / norm if norm else v
@@ -63,12 +63,17 @@ def shared_rewriter(default_lang: str) -> Rewriter:
     return Rewriter.load(default_lang=default_lang)
 
 
-def fake_services(settings: Settings,
-                  encoder: Encoder | None = None) -> Callable[[], AbstractAsyncContextManager[Services]]:
+def fake_services(
+    settings: Settings, encoder: Encoder | None = None
+) -> Callable[[], AbstractAsyncContextManager[Services]]:
     """A services factory for `create_app`: the real graph with the hashed encoder instead of the model, and the
     session's analyzer and rewriter instead of reading their data again."""
-    return lambda: build_services(settings, encoder=encoder or HashedEncoder(), analyzer=shared_analyzer(),
-                                  rewriter=shared_rewriter(settings.default_lang))
+    return lambda: build_services(
+        settings,
+        encoder=encoder or HashedEncoder(),
+        analyzer=shared_analyzer(),
+        rewriter=shared_rewriter(settings.default_lang),
+    )
 
 
 def fake_app(settings: Settings) -> FastAPI:

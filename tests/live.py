@@ -60,8 +60,14 @@ def live_server(settings: Settings, encoder: Encoder | None = None) -> Iterator[
     """A server in a thread; with `encoder` (tests/fakes.py) in place of the settings' model."""
     port = free_port()
     app = create_app(settings, fake_services(settings, encoder) if encoder is not None else None)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                            ws_max_size=settings.hub.max_frame_bytes * 8)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws_max_size=settings.hub.max_frame_bytes * 8,
+    )
     server = AssistServer(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -82,9 +88,13 @@ def serve_process(env: Mapping[str, str | None], output: int = subprocess.DEVNUL
     environment with `env` on top (None unsets a variable). Returns it and its base URL at once."""
     port = free_port()
     merged = {**os.environ, **env, "ASSIST_PORT": str(port)}
-    proc = subprocess.Popen([sys.executable, "-m", "assist", "serve"],
-                            env={k: v for k, v in merged.items() if v is not None},
-                            stdout=output, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assist", "serve"],
+        env={k: v for k, v in merged.items() if v is not None},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return proc, f"http://127.0.0.1:{port}"
 
 

@@ -67,15 +67,29 @@ def test_bank_change_on_one_instance_reaches_the_other(fresh_postgres: str, tmp_
     prefix = f"test-{secrets.token_hex(4)}"
 
     def settings(name: str) -> Settings:
-        return Settings(_env_file=None, data_dir=tmp_path / name, database_url=fresh_postgres,  # type: ignore[call-arg]
-                        broker_url=REDIS_URL, broker_prefix=prefix, seed_phrasebank=False)
+        return Settings(
+            _env_file=None,
+            data_dir=tmp_path / name,
+            database_url=fresh_postgres,  # type: ignore[call-arg]
+            broker_url=REDIS_URL,
+            broker_prefix=prefix,
+            seed_phrasebank=False,
+        )
 
     with live_server(settings("a"), HashedEncoder()) as a, live_server(settings("b"), HashedEncoder()) as b:
         query = {"text": "my parcel smells of zebrawood", "k": 5}
         assert not httpx.post(f"{b.http}/api/suggest", json=query).json()["items"]
-        r = httpx.post(f"{a.http}/api/phrases", json={
-            "key": "zebra.1", "text": {"en": "Sorry about the zebrawood smell; we'll replace the parcel."},
-            "situations": ["defect"], "emotions": ["disappointment"], "technique": "apology", "status": "approved"})
+        r = httpx.post(
+            f"{a.http}/api/phrases",
+            json={
+                "key": "zebra.1",
+                "text": {"en": "Sorry about the zebrawood smell; we'll replace the parcel."},
+                "situations": ["defect"],
+                "emotions": ["disappointment"],
+                "technique": "apology",
+                "status": "approved",
+            },
+        )
         assert r.status_code == 201
         deadline = time.monotonic() + 10  # generous: docs/benchmarks.md measures the actual delay
         keys: list[str] = []
@@ -92,8 +106,14 @@ def test_bank_change_on_one_instance_reaches_the_other(fresh_postgres: str, tmp_
 
 
 def linked(tmp_path: Path, name: str, database_url: str, prefix: str, redis_url: str = REDIS_URL) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path / name, database_url=database_url,  # type: ignore[call-arg]
-                    broker_url=redis_url, broker_prefix=prefix, seed_phrasebank=False)
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path / name,
+        database_url=database_url,  # type: ignore[call-arg]
+        broker_url=redis_url,
+        broker_prefix=prefix,
+        seed_phrasebank=False,
+    )
 
 
 @pytest.mark.live
@@ -117,20 +137,26 @@ async def test_conversation_spans_instances_and_restarts(fresh_postgres: str, tm
             if frame["type"] == kind:
                 return seen
 
-    with live_server(linked(tmp_path, "a", fresh_postgres, prefix), HashedEncoder()) as a, \
-            live_server(linked(tmp_path, "b", fresh_postgres, prefix), HashedEncoder()) as b:
+    with (
+        live_server(linked(tmp_path, "a", fresh_postgres, prefix), HashedEncoder()) as a,
+        live_server(linked(tmp_path, "b", fresh_postgres, prefix), HashedEncoder()) as b,
+    ):
         async with connect(b.ws) as agent, httpx.AsyncClient() as http:
             await agent.recv()
             await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
             await until(agent, "subscribed")
-            r = await http.post(f"{a.http}/api/conversations/{cid}/messages",
-                                json={"role": "customer", "text": "我的快递怎么还没到！！"})
+            r = await http.post(
+                f"{a.http}/api/conversations/{cid}/messages",
+                json={"role": "customer", "text": "我的快递怎么还没到！！"},
+            )
             assert r.status_code == 200
             frames = await until(agent, "suggestions")
             assert [f["type"] for f in frames] == ["message", "analysis", "suggestions"]
             assert frames[0]["message"]["message_id"] == "m1"
-            r = await http.post(f"{b.http}/api/conversations/{cid}/messages",
-                                json={"role": "customer", "text": "再不处理我就投诉到12315"})
+            r = await http.post(
+                f"{b.http}/api/conversations/{cid}/messages",
+                json={"role": "customer", "text": "再不处理我就投诉到12315"},
+            )
             body = r.json()
             assert body["message"]["message_id"] == "m2"
             assert len(body["analysis"]["trajectory"]) == 2  # B continued A's analysis

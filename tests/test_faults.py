@@ -37,8 +37,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Path,
-                                             redis_server: RedisServer) -> None:
+async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Path, redis_server: RedisServer) -> None:
     from websockets.asyncio.client import connect
 
     prefix, cid = f"test-{secrets.token_hex(4)}", "fault-1"
@@ -49,8 +48,10 @@ async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Pat
             if frame["type"] == "message":
                 return frame
 
-    with live_server(linked(tmp_path, "a", fresh_postgres, prefix, redis_server.url)) as a, \
-            live_server(linked(tmp_path, "b", fresh_postgres, prefix, redis_server.url)) as b:
+    with (
+        live_server(linked(tmp_path, "a", fresh_postgres, prefix, redis_server.url)) as a,
+        live_server(linked(tmp_path, "b", fresh_postgres, prefix, redis_server.url)) as b,
+    ):
         async with connect(b.ws) as agent, httpx.AsyncClient() as http:
             await agent.recv()
             await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
@@ -140,8 +141,9 @@ def proxied_postgres(fresh_postgres: str) -> Iterator[tuple[str, Proxy]]:
 
 
 @pytest.mark.postgres
-def test_postgres_gone_during_writes_gives_503_and_writes_nothing(proxied_postgres: tuple[str, Proxy],
-                                                                   tmp_path: Path) -> None:
+def test_postgres_gone_during_writes_gives_503_and_writes_nothing(
+    proxied_postgres: tuple[str, Proxy], tmp_path: Path
+) -> None:
     url, proxy = proxied_postgres
     settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url, seed_phrasebank=False)  # type: ignore[call-arg]
     with live_server(settings) as server, httpx.Client(base_url=server.http) as http:
@@ -165,8 +167,9 @@ def test_postgres_gone_during_writes_gives_503_and_writes_nothing(proxied_postgr
 
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_path: Path,
-                                                     redis_server: RedisServer) -> None:
+async def test_instance_gone_agent_resyncs_on_another(
+    fresh_postgres: str, tmp_path: Path, redis_server: RedisServer
+) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
@@ -177,8 +180,10 @@ async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_p
                 await agent.recv()
                 await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
                 await agent.recv()
-                r = httpx.post(f"{b.http}/api/conversations/{cid}/messages",
-                               json={"role": "customer", "text": "my refund is late!!"})
+                r = httpx.post(
+                    f"{b.http}/api/conversations/{cid}/messages",
+                    json={"role": "customer", "text": "my refund is late!!"},
+                )
                 assert r.status_code == 200
                 a.stop()  # the agent's instance goes away
                 with pytest.raises(ConnectionClosed):
@@ -192,20 +197,29 @@ async def test_instance_gone_agent_resyncs_on_another(fresh_postgres: str, tmp_p
             assert state["analysis"]["lang"] == "en" and state["suggestions"] is not None
 
 
-def linked_process(tmp_path: Path, name: str, database_url: str, prefix: str,
-                   redis_url: str) -> tuple[subprocess.Popen[str], str]:
+def linked_process(
+    tmp_path: Path, name: str, database_url: str, prefix: str, redis_url: str
+) -> tuple[subprocess.Popen[str], str]:
     """`assist serve` as its own process, linked through PostgreSQL and Redis, answering."""
-    proc, base = serve_process({"ASSIST_DATA_DIR": str(tmp_path / name), "ASSIST_DATABASE_URL": database_url,
-                                "ASSIST_BROKER_URL": redis_url, "ASSIST_BROKER_PREFIX": prefix,
-                                "ASSIST_SEED_PHRASEBANK": "false", "ASSIST_LOG_LEVEL": "WARNING"})
+    proc, base = serve_process(
+        {
+            "ASSIST_DATA_DIR": str(tmp_path / name),
+            "ASSIST_DATABASE_URL": database_url,
+            "ASSIST_BROKER_URL": redis_url,
+            "ASSIST_BROKER_PREFIX": prefix,
+            "ASSIST_SEED_PHRASEBANK": "false",
+            "ASSIST_LOG_LEVEL": "WARNING",
+        }
+    )
     wait_health(proc, base, 120)
     return proc, base
 
 
 @pytest.mark.postgres
 @pytest.mark.asyncio
-async def test_instance_killed_agent_resyncs_on_another(fresh_postgres: str, tmp_path: Path,
-                                                       redis_server: RedisServer) -> None:
+async def test_instance_killed_agent_resyncs_on_another(
+    fresh_postgres: str, tmp_path: Path, redis_server: RedisServer
+) -> None:
     """SIGKILL, not a clean stop: nothing of the killed instance's shutdown runs; Redis holds the conversation."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
@@ -219,8 +233,9 @@ async def test_instance_killed_agent_resyncs_on_another(fresh_postgres: str, tmp
             await agent.send(json.dumps({"type": "subscribe", "conversation_id": cid}))
             await agent.recv()
             for text in ("my refund is late!!", "hello?"):
-                r = await http.post(f"{b_url}/api/conversations/{cid}/messages",
-                                    json={"role": "customer", "text": text})
+                r = await http.post(
+                    f"{b_url}/api/conversations/{cid}/messages", json={"role": "customer", "text": text}
+                )
                 assert r.status_code == 200
             a.send_signal(signal.SIGKILL)  # the agent's instance dies
             with pytest.raises(ConnectionClosed):

@@ -119,8 +119,10 @@ def test_fixture_language_through_the_service(tmp_path: Path) -> None:
                 ("ru.delay", "Приносим извинения за задержку, проверяю заказ {order_id} прямо сейчас.", ["delay"]),
                 ("ru.refund", "Оформим возврат денег сегодня же.", ["refund_return"]),
             ]:
-                r = client.post("/api/phrases", json={"key": key, "text": {"ru": text}, "situations": situations,
-                                                      "status": "approved"})
+                r = client.post(
+                    "/api/phrases",
+                    json={"key": key, "text": {"ru": text}, "situations": situations, "status": "approved"},
+                )
                 assert r.status_code == 201, r.text
             message = "Мой заказ №A12345 до сих пор не пришёл, это безобразие!"
             analysis = client.post("/api/analyze", json={"text": message}).json()
@@ -139,6 +141,13 @@ def test_fixture_language_through_the_service(tmp_path: Path) -> None:
 
 def test_setting_from_the_environment_reaches_the_cli() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSIST_LANGUAGE_DIRS": json.dumps([str(RU)])}
-    out = subprocess.run([sys.executable, "-m", "assist", "rewrite", "--json", "--lang", "ru", "Я не знаю."],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "assist", "rewrite", "--json", "--lang", "ru", "Я не знаю."],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
     assert json.loads(out.stdout)["rewritten"] == "Я сейчас уточню."

@@ -51,8 +51,13 @@ async def test_live_feed_agent_draft_feedback(server: LiveServer) -> None:
         assert (await recv(agent))["type"] == "hello" and (await recv(feed))["type"] == "hello"
         await send(agent, type="subscribe", conversation_id="e2e", id="s")
         await until(agent, "subscribed", "s")
-        await send(feed, type="message", conversation_id="e2e", role="customer",
-                   text="你们怎么回事！！订单号 2024112300123 一个星期了还没发货，再不处理我就投诉到12315")
+        await send(
+            feed,
+            type="message",
+            conversation_id="e2e",
+            role="customer",
+            text="你们怎么回事！！订单号 2024112300123 一个星期了还没发货，再不处理我就投诉到12315",
+        )
         frames = await until(agent, "suggestions")
         assert [f["type"] for f in frames] == ["message", "analysis", "suggestions"]
         assert frames[1]["analysis"]["emotion"]["label"] in ("anger", "frustration")
@@ -82,15 +87,22 @@ async def test_live_slow_agent_loses_old_events_not_the_hub(tmp_path: Path) -> N
     """A subscriber that stops reading: its outbox drops the oldest events; everyone else gets all of them."""
     big = "消息" * 5_000  # about 30 kB per message frame
     n = 300
-    settings = Settings(_env_file=None, data_dir=tmp_path, seed_phrasebank=False,  # type: ignore[call-arg]
-                        hub=HubSettings(send_queue=16))
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        seed_phrasebank=False,  # type: ignore[call-arg]
+        hub=HubSettings(send_queue=16),
+    )
     with live_server(settings) as server:
         await _flood(server, big, n)
 
 
 async def _flood(server: LiveServer, big: str, n: int) -> None:
-    async with connect(server.ws, sock=small_window_socket(server.port), max_queue=1, compression=None) as slow, \
-            connect(server.ws, max_size=None) as fast, connect(server.ws) as feed:
+    async with (
+        connect(server.ws, sock=small_window_socket(server.port), max_queue=1, compression=None) as slow,
+        connect(server.ws, max_size=None) as fast,
+        connect(server.ws) as feed,
+    ):
         for ws in (slow, fast, feed):
             await recv(ws)
         for ws in (slow, fast):
@@ -164,8 +176,10 @@ async def test_live_webhook_path_matches_the_feed(server: LiveServer) -> None:
         await recv(agent)
         await send(agent, type="subscribe", conversation_id="hook", id="s")
         await until(agent, "subscribed", "s")
-        r = await http.post("/api/conversations/hook/messages",
-                            json={"role": "customer", "text": "I want a refund, the blender arrived broken"})
+        r = await http.post(
+            "/api/conversations/hook/messages",
+            json={"role": "customer", "text": "I want a refund, the blender arrived broken"},
+        )
         assert r.status_code == 200
         body = r.json()
         assert body["analysis"]["lang"] == "en" and body["suggestions"]["items"]

@@ -31,11 +31,30 @@ def test_wheel_carries_phrasebank_and_web(tmp_path: Path) -> None:
     shutil.copytree(PACKAGE, src / "assist", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path / "dist"), str(src)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = (tmp_path / "dist").glob("agent_assist-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {f"assist/{p.relative_to(PACKAGE).as_posix()}" for folder in ("phrasebank", "webui")
-                for p in (PACKAGE / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    expected = {
+        f"assist/{p.relative_to(PACKAGE).as_posix()}"
+        for folder in ("phrasebank", "webui")
+        for p in (PACKAGE / folder).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     assert len(expected) > 20 and expected <= names, sorted(expected - names)
     assert "assist/webui/static/js/sidebar.js" in names and "assist/phrasebank/greeting.yml" in names

@@ -46,8 +46,16 @@ async def test_build_services_builds_once_and_tears_down(settings: Settings) -> 
         assert services.usage.db is services.store.db and services.tokens.db is services.store.db
         result = await services.hub.feed("c1", "customer", "where is my order? it is late")
         assert result.message.message_id == "m1"
-        assert set(services.state()) == {"settings", "store", "usage", "tokens", "analyzer", "suggester", "rewriter",
-                                         "hub"}
+        assert set(services.state()) == {
+            "settings",
+            "store",
+            "usage",
+            "tokens",
+            "analyzer",
+            "suggester",
+            "rewriter",
+            "hub",
+        }
         hub = services.hub
     assert hub.closing  # the exit stack shut the hub down
 
@@ -104,7 +112,9 @@ def test_principal_for_is_the_one_path(tmp_path: Path) -> None:
         store.close()
 
 
-@pytest.mark.parametrize(("header", "token"), [("Bearer aa_x", "aa_x"), ("bearer  aa_x ", "aa_x"),
-                                               ("Basic aa_x", None), ("Bearer ", None), (None, None)])
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [("Bearer aa_x", "aa_x"), ("bearer  aa_x ", "aa_x"), ("Basic aa_x", None), ("Bearer ", None), (None, None)],
+)
 def test_bearer_token(header: str | None, token: str | None) -> None:
     assert bearer_token(header) == token

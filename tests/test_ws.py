@@ -93,10 +93,21 @@ def test_ws_feed_reaches_subscribers_in_order(shipped: TestClient) -> None:
         feed.receive_json()
         agent.send_json({"type": "subscribe", "conversation_id": "c-1", "id": "s"})
         sub = agent.receive_json()
-        assert sub == {"type": "subscribed", "conversation_id": "c-1", "ref": "s",
-                       "state": {"messages": [], "analysis": None, "suggestions": None, "updated_at": None}}
-        feed.send_json({"type": "message", "conversation_id": "c-1", "role": "customer", "id": "m",
-                        "text": "我的快递怎么还没到！！都一个星期了，再不处理我就投诉"})
+        assert sub == {
+            "type": "subscribed",
+            "conversation_id": "c-1",
+            "ref": "s",
+            "state": {"messages": [], "analysis": None, "suggestions": None, "updated_at": None},
+        }
+        feed.send_json(
+            {
+                "type": "message",
+                "conversation_id": "c-1",
+                "role": "customer",
+                "id": "m",
+                "text": "我的快递怎么还没到！！都一个星期了，再不处理我就投诉",
+            }
+        )
         ack = feed.receive_json()
         assert ack["type"] == "ack" and ack["ref"] == "m" and ack["message_id"] == "m1"
         frames = frames_until(agent, "suggestions")
@@ -135,7 +146,7 @@ def test_ws_draft_is_rewritten_with_changes(shipped: TestClient) -> None:
         result = frame["result"]
         assert result["changed"] and "我不知道" not in result["rewritten"]
         for change in result["changes"]:
-            assert result["original"][change["start"]:change["end"]] == change["before"] and change["why"]
+            assert result["original"][change["start"] : change["end"]] == change["before"] and change["why"]
 
 
 def test_ws_drafts_latest_wins(shipped: TestClient) -> None:
@@ -217,8 +228,12 @@ def test_ws_auth_required_then_roles(secured: tuple[TestClient, dict[str, str]])
     with client.websocket_connect("/ws") as ws:
         assert ws.receive_json()["auth"] == "required"
         ws.send_json({"type": "subscribe", "conversation_id": "c", "id": "early"})
-        assert ws.receive_json() | {"detail": ""} == {"type": "error", "code": "unauthorized", "detail": "",
-                                                      "ref": "early"}
+        assert ws.receive_json() | {"detail": ""} == {
+            "type": "error",
+            "code": "unauthorized",
+            "detail": "",
+            "ref": "early",
+        }
         ws.send_json({"type": "auth", "token": secrets["agent"]})
         assert ws.receive_json() == {"type": "authenticated", "role": "agent", "team": "support", "name": "agent"}
         ws.send_json({"type": "message", "conversation_id": "c", "role": "customer", "text": "hi"})

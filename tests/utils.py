@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ASSIST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = os.environ.get("ASSIST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def phrase(key: str, **fields: Any) -> dict[str, Any]:

@@ -55,7 +55,6 @@ class Analyzer:
             out["emotion"] = last_customer["emotion"]
         return out
 
-
     def message_analysis(self, text: str) -> Analysis:
         """`analyze_message`, typed (assist.schemas.Analysis)."""
         return Analysis.model_validate(self.analyze_message(text))

@@ -44,11 +44,21 @@ class Analysis:
     hints: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        emotion = self.emotion.as_dict() if self.emotion else {"label": "neutral", "intensity": 0.0,
-                                                                "scores": {}, "cues": []}
-        return {"lang": self.lang, "mixed": self.mixed, "truncated": self.truncated, "message": self.message,
-                "role": self.role, "emotion": emotion, "trajectory": self.trajectory, "trend": self.trend,
-                "customer": self.customer, "hints": self.hints}
+        emotion = (
+            self.emotion.as_dict() if self.emotion else {"label": "neutral", "intensity": 0.0, "scores": {}, "cues": []}
+        )
+        return {
+            "lang": self.lang,
+            "mixed": self.mixed,
+            "truncated": self.truncated,
+            "message": self.message,
+            "role": self.role,
+            "emotion": emotion,
+            "trajectory": self.trajectory,
+            "trend": self.trend,
+            "customer": self.customer,
+            "hints": self.hints,
+        }
 
     def to_model(self) -> schemas.Analysis:
         """The typed form of `to_dict()` (assist.schemas.Analysis), as the hub and the API pass it on."""
@@ -111,8 +121,12 @@ class Conversation:
         cues.extend(self._silence(r, t))
         cues.sort(key=lambda c: (c.start, c.kind))
         carry: dict[str, float] = {}
-        if prev is not None and prev.emotion is not None and not r.emotion_hits \
-                and t - prev.t <= self.th.carry_max_gap_s:
+        if (
+            prev is not None
+            and prev.emotion is not None
+            and not r.emotion_hits
+            and t - prev.t <= self.th.carry_max_gap_s
+        ):
             neg = set(self.conf.negative_emotions)
             carry = {k: v * self.th.carry_decay for k, v in prev.emotion.raw.items() if k in neg and v > 0}
         if self._after_refusal():
@@ -120,10 +134,10 @@ class Conversation:
                 carry[label] = carry.get(label, 0.0) + w
         emotion = self.detector.score(r, cues, carry)
         self.profile.update(r, cues)
-        self._customers.append(_Turn(r.message, t, g if len(g) >= self.th.repetition_min_grams else frozenset(),
-                                     emotion))
-        self._trajectory.append({"message": r.message, "t": t, "label": emotion.label,
-                                 "intensity": emotion.intensity})
+        self._customers.append(
+            _Turn(r.message, t, g if len(g) >= self.th.repetition_min_grams else frozenset(), emotion)
+        )
+        self._trajectory.append({"message": r.message, "t": t, "label": emotion.label, "intensity": emotion.intensity})
         return emotion
 
     def _after_refusal(self) -> bool:
@@ -134,8 +148,12 @@ class Conversation:
             return []
         after_refusal = self._after_refusal()
         neg = set(self.conf.negative_emotions)
-        after_complaint = (self._last_role == "customer" and prev is not None and prev.emotion is not None
-                           and prev.emotion.label in neg)
+        after_complaint = (
+            self._last_role == "customer"
+            and prev is not None
+            and prev.emotion is not None
+            and prev.emotion.label in neg
+        )
         if after_refusal or after_complaint or self.detector.negative_alone(r):
             return list(r.sarcasm_candidates)
         return []
@@ -148,8 +166,11 @@ class Conversation:
             if not turn.grams:
                 continue
             containment, jaccard = similarity(g, turn.grams)
-            if containment >= self.th.repetition_containment and jaccard >= self.th.repetition_jaccard \
-                    and (best is None or jaccard > best[0]):
+            if (
+                containment >= self.th.repetition_containment
+                and jaccard >= self.th.repetition_jaccard
+                and (best is None or jaccard > best[0])
+            ):
                 best = (jaccard, turn.message)
         if best is None:
             return []
@@ -174,8 +195,10 @@ class Conversation:
 
     def trend(self) -> str:
         neg = set(self.conf.negative_emotions)
-        levels = [(p["intensity"] if p["label"] in neg else -p["intensity"] if p["label"] == "satisfaction"
-                   else 0.0) for p in list(self._trajectory)[-3:]]
+        levels = [
+            (p["intensity"] if p["label"] in neg else -p["intensity"] if p["label"] == "satisfaction" else 0.0)
+            for p in list(self._trajectory)[-3:]
+        ]
         if len(levels) < 2:
             return "steady"
         delta = levels[-1] - sum(levels[:-1]) / len(levels[:-1])
@@ -187,8 +210,9 @@ class Conversation:
 
     def _snapshot(self, message: int, role: str, truncated: bool, emotion: Emotion | None) -> Analysis:
         customer = self.profile.to_dict()
-        a = Analysis(message, role, self.lang, self.mixed, truncated, emotion, list(self._trajectory),
-                     self.trend(), customer)
+        a = Analysis(
+            message, role, self.lang, self.mixed, truncated, emotion, list(self._trajectory), self.trend(), customer
+        )
         if emotion is not None:
             a.hints = self.hints.select(emotion.as_dict(), customer, self.lang)
         else:
@@ -199,4 +223,3 @@ class Conversation:
         if self._last is None:
             return self._snapshot(-1, "customer", False, None).to_dict()
         return self._last.to_dict()
-

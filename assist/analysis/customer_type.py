@@ -40,8 +40,13 @@ class CustomerTypeClassifier:
             if e.id in seen:  # one entry counts once per message
                 continue
             seen.add(e.id)
-            ev = {"message": r.message, "text": r.text[hit.start : hit.end], "start": hit.start, "end": hit.end,
-                  "signal": e.id}
+            ev = {
+                "message": r.message,
+                "text": r.text[hit.start : hit.end],
+                "start": hit.start,
+                "end": hit.end,
+                "signal": e.id,
+            }
             self._add(e.dimension, e.label, e.weight * hit.factor, ev)
         kinds = {c.kind: c for c in cues if c.message == r.message}
         for d in self.conf.derived:
@@ -49,15 +54,25 @@ class CustomerTypeClassifier:
                 cue = kinds.get(d.cue)
                 if cue is None:
                     continue
-                ev = {"message": r.message, "text": cue.text, "start": cue.start, "end": cue.end,
-                      "signal": f"cue:{d.cue}"}
+                ev = {
+                    "message": r.message,
+                    "text": cue.text,
+                    "start": cue.start,
+                    "end": cue.end,
+                    "signal": f"cue:{d.cue}",
+                }
             else:
                 if d.min_chars is not None and r.size < d.min_chars:
                     continue
                 if d.max_chars is not None and (r.size > d.max_chars or r.size == 0):
                     continue
-                ev = {"message": r.message, "text": r.text[:80], "start": 0, "end": min(len(r.text), 80),
-                      "signal": f"length:{r.size}"}
+                ev = {
+                    "message": r.message,
+                    "text": r.text[:80],
+                    "start": 0,
+                    "end": min(len(r.text), 80),
+                    "signal": f"length:{r.size}",
+                }
             self._add(d.dimension, d.label, d.weight, ev)
 
     def dimension(self, dim: str) -> dict[str, Any]:
@@ -67,8 +82,11 @@ class CustomerTypeClassifier:
         label, top = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         confidence = (1 - math.exp(-top)) * top / (top + second)
-        return {"label": label, "confidence": round(confidence, 2),
-                "evidence": list(self.evidence.get(f"{dim}:{label}", ()))}
+        return {
+            "label": label,
+            "confidence": round(confidence, 2),
+            "evidence": list(self.evidence.get(f"{dim}:{label}", ())),
+        }
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return {dim: self.dimension(dim) for dim in PROFILE}

@@ -29,8 +29,13 @@ class Cue:
     ref: tuple[int, ...] = ()  # earlier messages a conversation-level cue points at
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "text": self.text, "start": self.start, "end": self.end,
-                               "message": self.message}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "message": self.message,
+        }
         if self.ref:
             out["ref"] = list(self.ref)
         return out
@@ -45,8 +50,12 @@ class Emotion:
     raw: dict[str, float]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "intensity": self.intensity, "scores": self.scores,
-                "cues": [c.as_dict() for c in self.cues]}
+        return {
+            "label": self.label,
+            "intensity": self.intensity,
+            "scores": self.scores,
+            "cues": [c.as_dict() for c in self.cues],
+        }
 
 
 @dataclass(slots=True)

@@ -103,9 +103,15 @@ def evaluate_messages(analyzer: Analyzer, cases: list[MessageCase]) -> dict[str,
             want, have = kind in case.cues, kind in got["cues"]
             cue_counts[kind]["tp" if want and have else "fp" if have else "fn" if want else "tn"] += 1
         if got["emotion"] != case.emotion or set(case.cues) != got["cues"]:
-            errors.append({"id": case.id, "want": case.emotion, "got": got["emotion"],
-                           "cues_missing": sorted(set(case.cues) - got["cues"]),
-                           "cues_extra": sorted(got["cues"] - set(case.cues))})
+            errors.append(
+                {
+                    "id": case.id,
+                    "want": case.emotion,
+                    "got": got["emotion"],
+                    "cues_missing": sorted(set(case.cues) - got["cues"]),
+                    "cues_extra": sorted(got["cues"] - set(case.cues)),
+                }
+            )
     per_label = {}
     for e in EMOTIONS:
         tp = confusion[e][e]
@@ -119,9 +125,12 @@ def evaluate_messages(analyzer: Analyzer, cases: list[MessageCase]) -> dict[str,
         "count": len(cases),
         "by_lang": dict(Counter(c.lang for c in cases)),
         "lang_accuracy": round(lang_ok / len(cases), 3) if cases else 0.0,
-        "emotion": {"macro_f1": macro, "accuracy": round(correct / len(cases), 3) if cases else 0.0,
-                    "per_label": per_label,
-                    "confusion": {e: {o: confusion[e][o] for o in EMOTIONS} for e in EMOTIONS}},
+        "emotion": {
+            "macro_f1": macro,
+            "accuracy": round(correct / len(cases), 3) if cases else 0.0,
+            "per_label": per_label,
+            "confusion": {e: {o: confusion[e][o] for o in EMOTIONS} for e in EMOTIONS},
+        },
         "cues": cues,
         "errors": errors,
     }
@@ -146,14 +155,21 @@ def evaluate_conversations(analyzer: Analyzer, cases: list[ConversationCase]) ->
         for label in labels:
             c = counts.get(f"{dim}:{label}", Counter())
             support = c["hit"] + c["miss"]
-            per_label[f"{dim}:{label}"] = {"recall": round(c["hit"] / support, 3) if support else 0.0,
-                                           "support": support}
-    return {"count": len(cases), "by_lang": dict(Counter(c.lang for c in cases)),
-            "profile": per_label, "errors": errors}
+            per_label[f"{dim}:{label}"] = {
+                "recall": round(c["hit"] / support, 3) if support else 0.0,
+                "support": support,
+            }
+    return {
+        "count": len(cases),
+        "by_lang": dict(Counter(c.lang for c in cases)),
+        "profile": per_label,
+        "errors": errors,
+    }
 
 
-def evaluate(messages: Path = MESSAGES, conversations: Path = CONVERSATIONS,
-             analyzer: Analyzer | None = None) -> dict[str, Any]:
+def evaluate(
+    messages: Path = MESSAGES, conversations: Path = CONVERSATIONS, analyzer: Analyzer | None = None
+) -> dict[str, Any]:
     analyzer = analyzer or Analyzer.load()
     msgs = load_cases(messages, MessageCase)
     convs = load_cases(conversations, ConversationCase)

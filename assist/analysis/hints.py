@@ -25,7 +25,14 @@ class HintBook:
         out = []
         for target, strength in targets:
             for hint in self.by_target.get(target, ()):
-                out.append({"id": hint.id, "for": target, "strength": round(strength, 2),
-                            "technique": hint.technique, "text": hint.text.get(lang) or hint.text["en"],
-                            "source": hint.source})
+                out.append(
+                    {
+                        "id": hint.id,
+                        "for": target,
+                        "strength": round(strength, 2),
+                        "technique": hint.technique,
+                        "text": hint.text.get(lang) or hint.text["en"],
+                        "source": hint.source,
+                    }
+                )
         return out

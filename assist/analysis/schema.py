@@ -67,8 +67,11 @@ class Entry(Strict):
     @classmethod
     def _numbers(cls, v: object) -> object:
         # YAML reads 12315 or 404 as numbers; a term is always text.
-        return [str(t) if isinstance(t, int | float) and not isinstance(t, bool) else t for t in v] \
-            if isinstance(v, list) else v
+        return (
+            [str(t) if isinstance(t, int | float) and not isinstance(t, bool) else t for t in v]
+            if isinstance(v, list)
+            else v
+        )
 
     @field_validator("patterns")
     @classmethod

@@ -50,8 +50,9 @@ async def receive_chatwoot(
 ) -> ChatwootOut:
     """Take a Chatwoot webhook: incoming messages are the customer's, outgoing the agent's; the rest is ignored."""
     secret = token or bearer_token(request.headers.get("authorization"))
-    principal = await to_thread.run_sync(principal_for, settings, tokens, secret,
-                                         "pass an integration token as ?token=… in the webhook URL")
+    principal = await to_thread.run_sync(
+        principal_for, settings, tokens, secret, "pass an integration token as ?token=… in the webhook URL"
+    )
     principal.require("integration", "lead")
     if payload.get("event") != "message_created":
         return ChatwootOut(accepted=False, reason=f"event {payload.get('event')!r} is not handled")
@@ -65,9 +66,11 @@ async def receive_chatwoot(
     if not isinstance(conversation, dict) or conversation.get("id") is None:
         return ChatwootOut(accepted=False, reason="the payload has no conversation.id")
     account = (payload.get("account") or {}).get("id")
-    conversation_id = f"chatwoot:{account}:{conversation['id']}" if account is not None else \
-        f"chatwoot:{conversation['id']}"
+    conversation_id = (
+        f"chatwoot:{account}:{conversation['id']}" if account is not None else f"chatwoot:{conversation['id']}"
+    )
     message_id = f"cw-{payload['id']}" if payload.get("id") is not None else None
-    result = await hub.feed(conversation_id, role, content, t=_seconds(payload.get("created_at")),
-                            message_id=message_id)
+    result = await hub.feed(
+        conversation_id, role, content, t=_seconds(payload.get("created_at")), message_id=message_id
+    )
     return ChatwootOut(accepted=True, conversation_id=conversation_id, message_id=result.message.message_id)

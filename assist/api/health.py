@@ -48,8 +48,9 @@ def read_health(store: StoreDep, request: Request) -> Health:
     except StoreUnavailable as exc:
         raise StoreUnavailable(exc.detail, status="unavailable") from exc
     encoder = request.state.suggester.searcher.encoder
-    model = ModelStatus(name=encoder.name, ready=bool(getattr(encoder, "ready", True)),
-                        traced=bool(getattr(encoder, "traced", False)))
+    model = ModelStatus(
+        name=encoder.name, ready=bool(getattr(encoder, "ready", True)), traced=bool(getattr(encoder, "traced", False))
+    )
     return Health(status="ok", version=__version__, store=store.engine.dialect.name, model=model)
 
 
@@ -57,6 +58,12 @@ def read_health(store: StoreDep, request: Request) -> Health:
 def read_vocabulary() -> Vocabulary:
     """The shared labels (DESIGN §2): language codes (the registry's, assist.languages), situations, emotions,
     customer types, techniques, statuses."""
-    return Vocabulary(langs=list(registry().codes), situations=list(SITUATIONS), emotions=list(EMOTIONS),
-                      customer_types=list(PROFILE_LABELS), techniques=TECHNIQUES, statuses=list(PHRASE_STATUSES),
-                      cue_kinds=list(CUE_KINDS))
+    return Vocabulary(
+        langs=list(registry().codes),
+        situations=list(SITUATIONS),
+        emotions=list(EMOTIONS),
+        customer_types=list(PROFILE_LABELS),
+        techniques=TECHNIQUES,
+        statuses=list(PHRASE_STATUSES),
+        cue_kinds=list(CUE_KINDS),
+    )

@@ -30,6 +30,13 @@ def read_languages() -> LanguagesOut:
         convert = lg.manifest.convert
         for code in lg.codes:
             sources = [c for c in lg.codes if code in convert.get(c, {})]
-            out.append(LanguageCode(code=code, label=lg.manifest.labels.get(code, code), language=lg.name,
-                                    name=lg.manifest.name, derived_from=sources))
+            out.append(
+                LanguageCode(
+                    code=code,
+                    label=lg.manifest.labels.get(code, code),
+                    language=lg.name,
+                    name=lg.manifest.name,
+                    derived_from=sources,
+                )
+            )
     return LanguagesOut(languages=out)

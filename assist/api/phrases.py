@@ -81,8 +81,15 @@ def read_phrases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """List phrases with filters and pagination."""
-    f = PhraseFilter(lang=lang, situations=situation or (), emotions=emotion or (),
-                     customer_types=customer_type or (), statuses=status_ or (), team=team, q=q or None)
+    f = PhraseFilter(
+        lang=lang,
+        situations=situation or (),
+        emotions=emotion or (),
+        customer_types=customer_type or (),
+        statuses=status_ or (),
+        team=team,
+        q=q or None,
+    )
     data, count = store.list(_visible(principal, f), offset, limit)
     return {"data": data, "count": count}
 
@@ -93,8 +100,12 @@ def create_phrase(body: PhraseCreate, store: StoreDep, lead: LeadDep) -> dict[st
     return store.create(body, lead.name)
 
 
-_EXPORT: dict[int | str, dict[str, Any]] = {200: {"description": "The bank as a file in the chosen format",
-                 "content": {media: {"schema": {"type": "string"}} for media in io.MEDIA_TYPES.values()}}}
+_EXPORT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The bank as a file in the chosen format",
+        "content": {media: {"schema": {"type": "string"}} for media in io.MEDIA_TYPES.values()},
+    }
+}
 
 
 @router.get("/export", response_class=Response, responses=_EXPORT)
@@ -109,7 +120,8 @@ def export_phrases(
     body = io.dump(entries, format)
     ext = "yml" if format == "yaml" else format
     return Response(
-        body, media_type=io.MEDIA_TYPES[format],
+        body,
+        media_type=io.MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="phrasebank.{ext}"'},
     )
 
@@ -134,7 +146,9 @@ async def import_phrases(
     if parsed.errors:
         raise ImportInvalid(
             f"{len(parsed.errors)} bad row(s); nothing was imported",
-            errors=[e.as_dict() for e in parsed.errors], format=fmt, encoding=parsed.encoding,
+            errors=[e.as_dict() for e in parsed.errors],
+            format=fmt,
+            encoding=parsed.encoding,
         )
     report = store.import_entries(parsed.entries, lead.name, dry_run=dry_run)
     return {**report.as_dict(), "format": fmt, "encoding": parsed.encoding}
@@ -181,7 +195,10 @@ def read_phrase_history(phrase_id: int, store: StoreDep, lead: LeadDep) -> list[
 
 @router.get("/{phrase_id}/usage", response_model=PhraseUsage, responses=responses(404))
 def read_phrase_usage(
-    phrase_id: int, store: StoreDep, usage: UsageDep, principal: PrincipalDep,
+    phrase_id: int,
+    store: StoreDep,
+    usage: UsageDep,
+    principal: PrincipalDep,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> dict[str, Any]:
     """Shown / used / dismissed per day and the acceptance rate."""

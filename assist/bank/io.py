@@ -16,8 +16,16 @@ from assist.bank.schema import PhraseIn
 from assist.languages import registry
 
 FORMATS = ("yaml", "csv", "jsonl")
-FIELD_COLUMNS = ("situations", "emotions", "customer_types", "technique", "teams", "status", "source_seed",
-                 "source_principle")
+FIELD_COLUMNS = (
+    "situations",
+    "emotions",
+    "customer_types",
+    "technique",
+    "teams",
+    "status",
+    "source_seed",
+    "source_principle",
+)
 
 
 def csv_columns() -> tuple[str, ...]:
@@ -27,8 +35,16 @@ def csv_columns() -> tuple[str, ...]:
 
 LIST_COLUMNS = ("situations", "emotions", "customer_types", "teams")
 LIST_SEPARATOR = "|"
-_EXTENSIONS = {"yaml": "yaml", "yml": "yaml", "csv": "csv", "tsv": "csv", "txt": "csv", "jsonl": "jsonl",
-               "ndjson": "jsonl", "json": "jsonl"}
+_EXTENSIONS = {
+    "yaml": "yaml",
+    "yml": "yaml",
+    "csv": "csv",
+    "tsv": "csv",
+    "txt": "csv",
+    "jsonl": "jsonl",
+    "ndjson": "jsonl",
+    "json": "jsonl",
+}
 
 
 @dataclass(slots=True)
@@ -97,8 +113,9 @@ def _validate_rows(rows: Iterable[tuple[int | None, Any]], parsed: Parsed) -> Pa
             continue
         if entry.key is not None:
             if entry.key in seen:
-                parsed.errors.append(RowError(line, f"duplicate key {entry.key!r} (first on line {seen[entry.key]})",
-                                              entry.key))
+                parsed.errors.append(
+                    RowError(line, f"duplicate key {entry.key!r} (first on line {seen[entry.key]})", entry.key)
+                )
                 continue
             seen[entry.key] = line
         parsed.entries.append(entry)

@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 class BankChanges:
     """Publishes this instance's phrase changes and applies every instance's ones to its search index."""
 
-    def __init__(self, broker: Broker, prefix: str, store: PhraseStore, searcher: Any,
-                 own_timeout: float = 5.0) -> None:
+    def __init__(
+        self, broker: Broker, prefix: str, store: PhraseStore, searcher: Any, own_timeout: float = 5.0
+    ) -> None:
         self.broker = broker
         self.store = store
         self.searcher = searcher

@@ -15,6 +15,7 @@ MAX_PHRASE_CHARS = 1000
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,79}$"
 
+
 def _registered(code: str) -> str:
     check_labels([code], registry().codes, "language code")
     return code

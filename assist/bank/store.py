@@ -145,8 +145,15 @@ class PhraseStore:
             self._get(s, phrase_id)
             rows = s.scalars(select(History).where(History.phrase_id == phrase_id).order_by(History.id)).all()
             return [
-                {"id": h.id, "action": h.action, "actor": h.actor, "at": h.at, "version": h.version,
-                 "before": h.before, "after": h.after}
+                {
+                    "id": h.id,
+                    "action": h.action,
+                    "actor": h.actor,
+                    "at": h.at,
+                    "version": h.version,
+                    "before": h.before,
+                    "after": h.after,
+                }
                 for h in rows
             ]
 
@@ -165,6 +172,7 @@ class PhraseStore:
             if statuses:
                 stmt = stmt.where(Phrase.status.in_(list(statuses)))
             return [public_of(p) for p in s.scalars(stmt)]
+
     # ---- writes --------------------------------------------------------------------------------
 
     def _write(self, s: Session, p: Phrase, data: PhraseIn, actor: str) -> None:
@@ -289,15 +297,25 @@ class PhraseStore:
                         continue
                     self._write(s, p, data, actor)
                     s.flush()
-                    s.add(History(phrase_id=p.id, action="update", actor=actor, version=p.version,
-                                  before=before, after=snapshot(p)))
+                    s.add(
+                        History(
+                            phrase_id=p.id,
+                            action="update",
+                            actor=actor,
+                            version=p.version,
+                            before=before,
+                            after=snapshot(p),
+                        )
+                    )
                     report.updated.append(p.key)
                     touched.append(p.id)
                 if dry_run:
                     s.rollback()
         except IntegrityError as exc:
-            raise Conflict("another import or edit wrote the same phrases at the same time; nothing was saved, "
-                           "run the import again") from exc
+            raise Conflict(
+                "another import or edit wrote the same phrases at the same time; nothing was saved, "
+                "run the import again"
+            ) from exc
         if not dry_run:
             self._changed(touched)
         return report

@@ -42,9 +42,7 @@ class UsageStore:
                         counts = {name: n if name == event_name else 0 for name in USAGE_EVENTS}
                         s.add(Usage(phrase_id=phrase_id, day=day, **counts))
                     else:
-                        s.execute(
-                            update(Usage).where(Usage.id == row.id).values({column: column + n})
-                        )
+                        s.execute(update(Usage).where(Usage.id == row.id).values({column: column + n}))
                 return
             except IntegrityError:
                 if attempt:  # two first events of the day raced on the insert; the retry updates
@@ -55,8 +53,9 @@ class UsageStore:
         day = day or datetime.now(UTC).date()
         with self.db.session() as s:
             known = set(s.scalars(select(Phrase.id).where(Phrase.id.in_({pid for pid, _ in counts}))))
-            rows = {r.phrase_id: r for r in s.scalars(
-                select(Usage).where(Usage.day == day, Usage.phrase_id.in_(known)))}
+            rows = {
+                r.phrase_id: r for r in s.scalars(select(Usage).where(Usage.day == day, Usage.phrase_id.in_(known)))
+            }
             for (pid, event_name), n in counts.items():
                 if pid not in known or event_name not in USAGE_EVENTS:
                     continue
@@ -89,8 +88,9 @@ class UsageStore:
                 .group_by(PhraseTag.kind, PhraseTag.value)
             ).all()
             usage_rows = s.execute(
-                select(Usage.phrase_id, func.sum(Usage.shown), func.sum(Usage.used), func.sum(Usage.dismissed))
-                .group_by(Usage.phrase_id)
+                select(
+                    Usage.phrase_id, func.sum(Usage.shown), func.sum(Usage.used), func.sum(Usage.dismissed)
+                ).group_by(Usage.phrase_id)
             ).all()
         labels: dict[str, Counter[str]] = {kind: Counter() for kind in TAG_KINDS.values()}
         for kind, value, n in tag_rows:
@@ -109,5 +109,9 @@ class UsageStore:
 
 def _totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     shown, used, dismissed = (sum(r[k] for r in rows) for k in USAGE_EVENTS)
-    return {"shown": shown, "used": used, "dismissed": dismissed,
-            "acceptance_rate": round(used / shown, 4) if shown else None}
+    return {
+        "shown": shown,
+        "used": used,
+        "dismissed": dismissed,
+        "acceptance_rate": round(used / shown, 4) if shown else None,
+    }

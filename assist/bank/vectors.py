@@ -26,7 +26,8 @@ class VectorCache:
                 chunk = list(hashes[start : start + 500])
                 rows = s.execute(
                     select(Embedding.text_hash, Embedding.vector).where(
-                        Embedding.model == model, Embedding.text_hash.in_(chunk))
+                        Embedding.model == model, Embedding.text_hash.in_(chunk)
+                    )
                 )
                 out.update((h, v) for h, v in rows)
         return out

@@ -44,8 +44,10 @@ def read_conversation(path: Path) -> list[dict[str, Any]]:
             turn = json.loads(line)
         except json.JSONDecodeError as exc:
             fail(f"{path}:{n}: not JSON ({exc.msg})", 2)
-        if not isinstance(turn, dict) or turn.get("role") not in ("customer", "agent") or not isinstance(
-            turn.get("text"), str
+        if (
+            not isinstance(turn, dict)
+            or turn.get("role") not in ("customer", "agent")
+            or not isinstance(turn.get("text"), str)
         ):
             fail(f'{path}:{n}: expected {{"role": "customer"|"agent", "text": "...", "t": seconds}}', 2)
         turns.append(turn)

@@ -16,8 +16,9 @@ from assist.vocab import EMOTIONS
 
 def _human(result: dict[str, Any]) -> None:
     e = result["emotion"]
-    click.echo(f"lang: {result['lang']}{' (mixed)' if result['mixed'] else ''}"
-               f"{'  [truncated]' if result['truncated'] else ''}")
+    click.echo(
+        f"lang: {result['lang']}{' (mixed)' if result['mixed'] else ''}{'  [truncated]' if result['truncated'] else ''}"
+    )
     click.echo(f"emotion: {e['label']} ({e['intensity']:.2f})   trend: {result['trend']}")
     for cue in e["cues"]:
         click.echo(f"  cue {cue['kind']:<11} msg {cue['message']} [{cue['start']}:{cue['end']}] {cue['text'][:60]!r}")
@@ -30,8 +31,12 @@ def _human(result: dict[str, Any]) -> None:
 
 @main.command("analyze")
 @click.argument("text", required=False)
-@click.option("--conversation", "conversation", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help='JSONL file, one {"role": "customer"|"agent", "text": ..., "t": seconds} per line')
+@click.option(
+    "--conversation",
+    "conversation",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSONL file, one {"role": "customer"|"agent", "text": ..., "t": seconds} per line',
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def analyze(text: str | None, conversation: Path | None, as_json: bool) -> None:
     """Emotion, cues, customer profile and hints for one message or a conversation."""
@@ -52,10 +57,15 @@ def analyze(text: str | None, conversation: Path | None, as_json: bool) -> None:
 
 
 @eval_group.command("analysis")
-@click.option("--messages", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=MESSAGES,
-              show_default=True)
-@click.option("--conversations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=CONVERSATIONS, show_default=True)
+@click.option(
+    "--messages", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=MESSAGES, show_default=True
+)
+@click.option(
+    "--conversations",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=CONVERSATIONS,
+    show_default=True,
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable report")
 @click.option("--errors", "show_errors", is_flag=True, help="list the misread cases")
 def eval_analysis(messages: Path, conversations: Path, as_json: bool, show_errors: bool) -> None:

@@ -32,8 +32,13 @@ def _human(result: dict[str, Any]) -> None:
 
 @main.command("rewrite")
 @click.argument("text", required=False)
-@click.option("--lang", default="auto", show_default=True, callback=_lang,
-              help="auto (detect) or a registered language code (assist.languages)")
+@click.option(
+    "--lang",
+    default="auto",
+    show_default=True,
+    callback=_lang,
+    help="auto (detect) or a registered language code (assist.languages)",
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def rewrite(text: str | None, lang: str, as_json: bool) -> None:
     """Rewrite a draft (TEXT, or stdin when omitted) from negative to positive phrasing."""
@@ -52,10 +57,12 @@ def rewrite(text: str | None, lang: str, as_json: bool) -> None:
 def _print_report(report: dict[str, Any]) -> None:
     def line(name: str, t: dict[str, Any]) -> str:
         flagged = f", flagged {t['flagged']}/{t['flag_expected']}" if t["flag_expected"] else ""
-        return (f"{name:<8} fixed {t['fixed']}/{t['negative']} ({t['fixed_pct']}%), "
-                f"fixed or flagged {t['handled']}/{t['negative']} ({t['handled_pct']}%){flagged}, "
-                f"clean untouched {t['clean_untouched']}/{t['clean']}, "
-                f"idempotent {t['idempotent']}/{t['drafts']}")
+        return (
+            f"{name:<8} fixed {t['fixed']}/{t['negative']} ({t['fixed_pct']}%), "
+            f"fixed or flagged {t['handled']}/{t['negative']} ({t['handled_pct']}%){flagged}, "
+            f"clean untouched {t['clean_untouched']}/{t['clean']}, "
+            f"idempotent {t['idempotent']}/{t['drafts']}"
+        )
 
     click.echo(f"set: {report['set']}")
     click.echo(line("all", report["overall"]))
@@ -69,8 +76,13 @@ def _print_report(report: dict[str, Any]) -> None:
 
 
 @eval_group.command("rewrite")
-@click.option("--set", "set_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"a rewrite eval set (YAML); default: {DEFAULT_SET.name} (dev), then {BLIND_SET.name} (blind)")
+@click.option(
+    "--set",
+    "set_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"a rewrite eval set (YAML); default: {DEFAULT_SET.name} (dev), then {BLIND_SET.name} (blind)",
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def eval_rewrite(set_path: Path | None, as_json: bool) -> None:
     """Negative drafts fixed or flagged, clean drafts untouched and idempotence, per language.

@@ -45,7 +45,14 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     logging.config.dictConfig(config)
     from assist.app import create_app
 
-    server = AssistServer(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
-                                         log_config=config, ws_max_size=settings.hub.max_frame_bytes * 8),
-                          freeze=True)
+    server = AssistServer(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=config,
+            ws_max_size=settings.hub.max_frame_bytes * 8,
+        ),
+        freeze=True,
+    )
     server.run()

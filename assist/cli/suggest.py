@@ -22,15 +22,20 @@ def _quiet() -> None:
 
 @main.command()
 @click.argument("text", required=False)
-@click.option("--conversation", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSONL file of turns; suggestions are for its latest customer message")
+@click.option(
+    "--conversation",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL file of turns; suggestions are for its latest customer message",
+)
 @click.option("--k", type=click.IntRange(1, 50), default=None, help="how many suggestions (default 5)")
 @click.option("--team", default=None, help="the agent's team, for team-scoped phrases")
-@click.option("--set", "slots", multiple=True, metavar="SLOT=VALUE",
-              help="fill a placeholder, e.g. customer_name=王先生")
+@click.option(
+    "--set", "slots", multiple=True, metavar="SLOT=VALUE", help="fill a placeholder, e.g. customer_name=王先生"
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def suggest(text: str | None, conversation: Path | None, k: int | None, team: str | None, slots: tuple[str, ...],
-            as_json: bool) -> None:
+def suggest(
+    text: str | None, conversation: Path | None, k: int | None, team: str | None, slots: tuple[str, ...], as_json: bool
+) -> None:
     """Suggest replies for a customer message (TEXT) or the latest message of a conversation."""
     if (text is None) == (conversation is None):
         fail("give either TEXT or --conversation FILE", 2)
@@ -57,8 +62,13 @@ def suggest(text: str | None, conversation: Path | None, k: int | None, team: st
 
 
 @eval_group.command("retrieval")
-@click.option("--set", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="labelled messages (default: eval/retrieval.yml; eval/retrieval_holdout.yml is the blind set)")
+@click.option(
+    "--set",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="labelled messages (default: eval/retrieval.yml; eval/retrieval_holdout.yml is the blind set)",
+)
 @click.option("--misses", is_flag=True, help="also list the messages the full pipeline misses at 3")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:

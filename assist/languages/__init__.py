@@ -28,8 +28,17 @@ from assist.languages.manifest import LanguageManifest
 
 MANIFEST = "language.yml"
 
-__all__ = ["MANIFEST", "Language", "LangGuess", "Registry", "UnknownLanguageCode", "codes", "detect_lang",
-           "registry", "use"]
+__all__ = [
+    "MANIFEST",
+    "Language",
+    "LangGuess",
+    "Registry",
+    "UnknownLanguageCode",
+    "codes",
+    "detect_lang",
+    "registry",
+    "use",
+]
 
 
 class UnknownLanguageCode(InvalidInput):
@@ -77,15 +86,20 @@ class Registry:
         for lg in self.languages:
             for code in lg.codes:
                 if code in self.by_code:
-                    raise DataFileInvalid(f"language code {code!r} is declared by both {self.by_code[code].name!r} "
-                                          f"and {lg.name!r}", file=datafile.where(lg.path(MANIFEST)))
+                    raise DataFileInvalid(
+                        f"language code {code!r} is declared by both {self.by_code[code].name!r} and {lg.name!r}",
+                        file=datafile.where(lg.path(MANIFEST)),
+                    )
                 self.by_code[code] = lg
         if len(self.by_name) != len(self.languages):
             raise DataFileInvalid(f"two language folders share a name: {[lg.name for lg in self.languages]}")
         self.codes: tuple[str, ...] = tuple(self.by_code)
         self._detect = [
-            (lg, re.compile(lg.manifest.detect.letters + ("" if lg.manifest.detect.unit == "char" else "+")),
-             {code: CHAR_SETS[name]() for code, name in lg.manifest.detect.variants.items()})
+            (
+                lg,
+                re.compile(lg.manifest.detect.letters + ("" if lg.manifest.detect.unit == "char" else "+")),
+                {code: CHAR_SETS[name]() for code, name in lg.manifest.detect.variants.items()},
+            )
             for lg in self.languages
         ]
 
@@ -189,8 +203,7 @@ def load(extra: Iterable[Path] = ()) -> Registry:
     dirs = tuple(Path(p).resolve() for p in extra)
     roots: list[Traversable | Path] = [resources.files(__name__), *dirs]
     folders = [f for root in roots for f in _folders(root)]
-    return Registry((Language(f.name, f, datafile.load(f.joinpath(MANIFEST), LanguageManifest)) for f in folders),
-                    dirs)
+    return Registry((Language(f.name, f, datafile.load(f.joinpath(MANIFEST), LanguageManifest)) for f in folders), dirs)
 
 
 _current: Registry | None = None

@@ -31,8 +31,11 @@ class Detect(_Strict):
 
     letters: str = Field(description="a regex character class, e.g. '[A-Za-z]'")
     unit: Literal["char", "word"] = Field("word", description="count letters one by one (Chinese) or in runs")
-    variants: dict[str, str] = Field({}, description="code -> character set (assist.lang.CHAR_SETS); the code "
-                                     "whose set the text uses most wins, ties to the first code")
+    variants: dict[str, str] = Field(
+        {},
+        description="code -> character set (assist.lang.CHAR_SETS); the code "
+        "whose set the text uses most wins, ties to the first code",
+    )
 
     @field_validator("letters")
     @classmethod

@@ -34,8 +34,15 @@ def aspects(situations: dict[str, float], emotions: dict[str, float]) -> dict[tu
     return {(a, b): (x / ms) * (y / me) for a, x in sit.items() for b, y in emo.items()}
 
 
-def cover(order: list[int], score: np.ndarray, sit: np.ndarray, emo: np.ndarray,
-          aspects: dict[tuple[int, int], float], k: int, weight: float) -> list[int]:
+def cover(
+    order: list[int],
+    score: np.ndarray,
+    sit: np.ndarray,
+    emo: np.ndarray,
+    aspects: dict[tuple[int, int], float],
+    k: int,
+    weight: float,
+) -> list[int]:
     """Greedy coverage of the message's readings (xQuAD-style): each next pick maximises its score plus
     `weight` times the probability of the (situation, emotion) readings it answers that no earlier
     pick answers. An uncertain analysis thus gets its likely readings each answered near the top.
@@ -63,8 +70,13 @@ def cover(order: list[int], score: np.ndarray, sit: np.ndarray, emo: np.ndarray,
     return [order[i] for i in picked] + [order[i] for i in np.flatnonzero(left)]
 
 
-def select(order: Sequence[int], text: Callable[[int], str], technique: Callable[[int], str | None],
-           k: int, diverse: bool = True) -> list[int]:
+def select(
+    order: Sequence[int],
+    text: Callable[[int], str],
+    technique: Callable[[int], str | None],
+    k: int,
+    diverse: bool = True,
+) -> list[int]:
     """Up to k rows from `order`, skipping near-duplicates of those already taken and holding back a third
     phrase of one technique until the others are used up. Without `diverse`, the first k as they are."""
     taken: list[int] = []

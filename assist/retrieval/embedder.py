@@ -133,8 +133,12 @@ class Embedder:
             else:
                 model.encode(["warm up"], show_progress_bar=False)
         self._model = model
-        logger.info("embedder: loaded %s (%d dimensions, %s)", self.name, self.dim,
-                    "traced" if self._traced is not None else "eager")
+        logger.info(
+            "embedder: loaded %s (%d dimensions, %s)",
+            self.name,
+            self.dim,
+            "traced" if self._traced is not None else "eager",
+        )
 
     @property
     def traced(self) -> bool:
@@ -155,7 +159,10 @@ class Embedder:
                     out[start : start + len(batch)] = _run_trace(self._model, self._traced, batch)
                 else:
                     out[start : start + len(batch)] = self._model.encode(  # type: ignore[union-attr]
-                        batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                        batch,
+                        batch_size=batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
                         show_progress_bar=False,
                     )
             if progress is not None:
@@ -204,8 +211,12 @@ def _make_trace(model: object) -> Callable[..., object] | None:
             # become constants in the trace, which is what the probes below check.
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(MeanPooled().eval(), example, check_trace=False)
-            eager = model.encode(list(TRACE_PROBES), normalize_embeddings=True,  # type: ignore[attr-defined]
-                                 convert_to_numpy=True, show_progress_bar=False)
+            eager = model.encode(  # type: ignore[attr-defined]
+                list(TRACE_PROBES),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
             one_by_one = np.vstack([_run_trace(model, traced, [text]) for text in TRACE_PROBES])
             together = _run_trace(model, traced, list(TRACE_PROBES))
     except Exception as exc:  # an unusual model or a torch without TorchScript: eager still works

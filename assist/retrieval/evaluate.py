@@ -81,12 +81,19 @@ def evaluate(suggester: Suggester, items: Sequence[EvalItem], channels: Sequence
                 row["mrr"] += 1.0 / first if first else 0.0
             if channel == "rerank" and (first is None or first > 3):
                 top = result["items"][:3]
-                misses.append({
-                    "id": item.id, "want": {"situations": item.situations, "emotions": item.emotions},
-                    "detected": {"situations": [s["situation"] for s in result["situations"]],
-                                 "emotion": result["analysis"].get("emotion", {}).get("label")},
-                    "top3": [{"key": s["key"], "situations": s["situations"], "emotions": s["emotions"]} for s in top],
-                })
+                misses.append(
+                    {
+                        "id": item.id,
+                        "want": {"situations": item.situations, "emotions": item.emotions},
+                        "detected": {
+                            "situations": [s["situation"] for s in result["situations"]],
+                            "emotion": result["analysis"].get("emotion", {}).get("label"),
+                        },
+                        "top3": [
+                            {"key": s["key"], "situations": s["situations"], "emotions": s["emotions"]} for s in top
+                        ],
+                    }
+                )
     report: dict[str, Any] = {"channels": {}, "misses": misses, "n": len(items)}
     for channel, groups in sums.items():
         report["channels"][channel] = {

@@ -11,8 +11,7 @@ from assist.retrieval.tokenize import tokens
 from assist.schemas.suggestion import Reasons
 
 
-def reasons(q: Query, p: dict[str, Any], text: str, parts: dict[str, float],
-            readings: Collection[str] = ()) -> Reasons:
+def reasons(q: Query, p: dict[str, Any], text: str, parts: dict[str, float], readings: Collection[str] = ()) -> Reasons:
     """The reasons a phrase suits a query.
 
     Args:
@@ -30,7 +29,11 @@ def reasons(q: Query, p: dict[str, Any], text: str, parts: dict[str, float],
     if parts.get("lexical", 0.0) > 0:
         theirs = set(tokens(text))
         shared = [t for t in dict.fromkeys(tokens(q.text)) if t in theirs][:3]
-    return Reasons(emotions=emotions, other_reading=other,
-                   situations=[s for s in p["situations"] if s in q.situations],
-                   profile_fits=[t for t in p["customer_types"] if t in q.customer_types],
-                   technique=p["technique"] or None, shared_terms=shared)
+    return Reasons(
+        emotions=emotions,
+        other_reading=other,
+        situations=[s for s in p["situations"] if s in q.situations],
+        profile_fits=[t for t in p["customer_types"] if t in q.customer_types],
+        technique=p["technique"] or None,
+        shared_terms=shared,
+    )

@@ -65,4 +65,3 @@ class DenseIndex:
         sims, ids = self._index.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), k)
         keep = ids[0] >= 0
         return ids[0][keep], sims[0][keep]
-

@@ -46,8 +46,10 @@ class RerankPrefs(BaseModel):
 
         check_labels(self.emotion_techniques, EMOTIONS, "emotion label(s)")
         check_labels(self.profile_techniques, PROFILE_LABELS, "profile label(s)")
-        return ({e: vec(p, e) for e, p in self.emotion_techniques.items()},
-                {t: vec(p, t) for t, p in self.profile_techniques.items()})
+        return (
+            {e: vec(p, e) for e, p in self.emotion_techniques.items()},
+            {t: vec(p, t) for t, p in self.profile_techniques.items()},
+        )
 
 
 @lru_cache(maxsize=1)
@@ -75,12 +77,21 @@ class Reranker:
                     implied[emotion] = implied.get(emotion, 0.0) + conf * w
             w = self.settings.situation_emotion_weight
             top_a, top_i = max(scores.values(), default=0.0) or 1.0, max(implied.values(), default=0.0) or 1.0
-            scores = {e: (1 - w) * scores.get(e, 0.0) / top_a + w * implied.get(e, 0.0) / top_i
-                      for e in set(scores) | set(implied)}
+            scores = {
+                e: (1 - w) * scores.get(e, 0.0) / top_a + w * implied.get(e, 0.0) / top_i
+                for e in set(scores) | set(implied)
+            }
         return scores
 
-    def features(self, q: Query, scores: dict[str, float], sit_masks: np.ndarray, emo_masks: np.ndarray,
-                 type_masks: np.ndarray, techs: np.ndarray) -> dict[str, np.ndarray]:
+    def features(
+        self,
+        q: Query,
+        scores: dict[str, float],
+        sit_masks: np.ndarray,
+        emo_masks: np.ndarray,
+        type_masks: np.ndarray,
+        techs: np.ndarray,
+    ) -> dict[str, np.ndarray]:
         """Per row: situation, emotion, customer and technique scores, each in [0, 1].
 
         Args:
@@ -120,5 +131,10 @@ class Reranker:
     def total(self, fused: np.ndarray, features: dict[str, np.ndarray]) -> np.ndarray:
         """The weighted sum of the fused text score and the features (settings.w_*)."""
         s = self.settings
-        return (s.w_text * fused + s.w_situation * features["situation"] + s.w_emotion * features["emotion"]
-                + s.w_customer * features["customer"] + s.w_technique * features["technique"])
+        return (
+            s.w_text * fused
+            + s.w_situation * features["situation"]
+            + s.w_emotion * features["emotion"]
+            + s.w_customer * features["customer"]
+            + s.w_technique * features["technique"]
+        )

@@ -70,8 +70,11 @@ class HybridSearcher:
             encoded = self.encoder.encode([texts[i] for i in missing], progress=progress)
             out[missing] = encoded
             if cache is not None:
-                cache.save_vectors(cache_name(self.encoder), self.encoder.dim,
-                                   {hashes[i]: encoded[j].tobytes() for j, i in enumerate(missing)})
+                cache.save_vectors(
+                    cache_name(self.encoder),
+                    self.encoder.dim,
+                    {hashes[i]: encoded[j].tobytes() for j, i in enumerate(missing)},
+                )
         return out
 
     def upsert(self, phrases: Sequence[dict[str, Any]], cache: Any = None, progress: Progress | None = None) -> None:
@@ -89,8 +92,11 @@ class HybridSearcher:
                 # Both Chinese scripts normalize to one Simplified text: index it once.
                 texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
                 self._bm25.set(row, [t for text in texts for t in tokens(text)])
-                todo.extend((row * self._rows.slots + self._rows.lang[lang], p["text"][lang])
-                            for lang in self._dense_langs if lang in p["text"])
+                todo.extend(
+                    (row * self._rows.slots + self._rows.lang[lang], p["text"][lang])
+                    for lang in self._dense_langs
+                    if lang in p["text"]
+                )
         vectors = self.vectors_for([t for _, t in todo], cache, progress)
         with self._lock:
             self._dense.add(np.array([i for i, _ in todo], dtype=np.int64), vectors)
@@ -105,8 +111,14 @@ class HybridSearcher:
                     self._rows.clear(row)
 
     @classmethod
-    def build(cls, store: Any, encoder: Encoder, settings: RetrievalSettings,
-              progress: Progress | None = None, cache: Any = None) -> HybridSearcher:
+    def build(
+        cls,
+        store: Any,
+        encoder: Encoder,
+        settings: RetrievalSettings,
+        progress: Progress | None = None,
+        cache: Any = None,
+    ) -> HybridSearcher:
         """Index the store's approved phrases, their vectors from `cache` (assist.bank.vectors.VectorCache; by
         default one on the store's database). Later changes arrive through `refresh` (assist.bank.notices)."""
         if cache is None:
@@ -177,8 +189,7 @@ class HybridSearcher:
             aspects: dict[tuple[int, int], float] = {}
             if channel == "rerank":
                 scores = self._reranker.emotion_scores(q)
-                features = self._reranker.features(q, scores, rows.sit[:n], rows.emo[:n], rows.type[:n],
-                                                   rows.tech[:n])
+                features = self._reranker.features(q, scores, rows.sit[:n], rows.emo[:n], rows.type[:n], rows.tech[:n])
                 parts.update(features)
                 total = self._reranker.total(fused, features)
                 aspects = diversify.aspects(q.situations, scores)
@@ -187,8 +198,15 @@ class HybridSearcher:
             total = np.where(eligible, total, -np.inf)
             return self._top(q, lang, total, parts, channel, aspects)
 
-    def _top(self, q: Query, lang: str, total: np.ndarray, parts: dict[str, np.ndarray], channel: str,
-             aspects: dict[tuple[int, int], float]) -> list[Hit]:
+    def _top(
+        self,
+        q: Query,
+        lang: str,
+        total: np.ndarray,
+        parts: dict[str, np.ndarray],
+        channel: str,
+        aspects: dict[tuple[int, int], float],
+    ) -> list[Hit]:
         pool = min(len(total), max(q.k * 8, 40))
         order = np.argpartition(-total, pool - 1)[:pool] if pool < len(total) else np.arange(len(total))
         order = order[np.argsort(-total[order], kind="stable")]
@@ -196,8 +214,15 @@ class HybridSearcher:
         rows = self._rows
         if channel == "rerank" and aspects and self.settings.w_coverage > 0:
             idx = np.array(ranked, dtype=np.int64)
-            ranked = diversify.cover(ranked, total[idx].astype(np.float32), rows.sit[idx], rows.emo[idx], aspects,
-                                    q.k, self.settings.w_coverage)
+            ranked = diversify.cover(
+                ranked,
+                total[idx].astype(np.float32),
+                rows.sit[idx],
+                rows.emo[idx],
+                aspects,
+                q.k,
+                self.settings.w_coverage,
+            )
         readings = {EMOTIONS[e] for _, e in aspects}
 
         def phrase(row: int) -> dict[str, Any]:
@@ -205,13 +230,25 @@ class HybridSearcher:
             assert p is not None
             return p
 
-        picked = diversify.select(ranked, lambda row: phrase(row)["text"][lang],
-                                  lambda row: phrase(row)["technique"], q.k, diverse=channel == "rerank")
+        picked = diversify.select(
+            ranked,
+            lambda row: phrase(row)["text"][lang],
+            lambda row: phrase(row)["technique"],
+            q.k,
+            diverse=channel == "rerank",
+        )
         hits: list[Hit] = []
         for row in picked:
             p = phrase(row)
             text = p["text"][lang]
             row_parts = {k: float(v[row]) for k, v in parts.items()}
-            hits.append(Hit(phrase=p, text=text, score=round(float(total[row]), 4),
-                            reasons=explain.reasons(q, p, text, row_parts, readings), parts=row_parts))
+            hits.append(
+                Hit(
+                    phrase=p,
+                    text=text,
+                    score=round(float(total[row]), 4),
+                    reasons=explain.reasons(q, p, text, row_parts, readings),
+                    parts=row_parts,
+                )
+            )
         return hits

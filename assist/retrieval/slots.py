@@ -43,8 +43,11 @@ def load_slot_rules() -> dict[str, SlotRule]:
     for _, path in registry().data(SLOTS_FILE):
         for name, rule in datafile.load_mapping(path, SlotRule).items():
             old = merged.get(name)
-            merged[name] = rule if old is None else SlotRule(patterns=[*old.patterns, *rule.patterns],
-                                                             examples=[*old.examples, *rule.examples])
+            merged[name] = (
+                rule
+                if old is None
+                else SlotRule(patterns=[*old.patterns, *rule.patterns], examples=[*old.examples, *rule.examples])
+            )
     return merged
 
 

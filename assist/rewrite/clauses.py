@@ -73,12 +73,7 @@ def clause_spans(text: str, brk: re.Pattern[str], start: int = 0, end: int | Non
 
 def detect(subject: str, detectors: Sequence[Detector]) -> list[Hit]:
     """Every negative phrase of every family (overlaps kept: families may share words)."""
-    return [
-        Hit(m.start(), m.end(), d)
-        for d in detectors
-        for m in d.regex.finditer(subject)
-        if m.end() > m.start()
-    ]
+    return [Hit(m.start(), m.end(), d) for d in detectors for m in d.regex.finditer(subject) if m.end() > m.start()]
 
 
 def overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:

@@ -32,8 +32,10 @@ def trim(text: str, start: int, end: int, after: str) -> tuple[int, int, str]:
 
     while p > 0 and word(before[p - 1]) and (p < len(before) and word(before[p]) or p < len(after) and word(after[p])):
         p -= 1
-    while q > 0 and word(before[-q]) and (
-        len(before) - q - 1 >= p and word(before[-q - 1]) or len(after) - q - 1 >= p and word(after[-q - 1])
+    while (
+        q > 0
+        and word(before[-q])
+        and (len(before) - q - 1 >= p and word(before[-q - 1]) or len(after) - q - 1 >= p and word(after[-q - 1]))
     ):
         q -= 1
     return start + p, end - q, after[p : len(after) - q]

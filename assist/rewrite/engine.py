@@ -198,13 +198,15 @@ class Rewriter:
             real = [c for c in mine if any(r not in lang.lexical for r in rules_of.get((c.start, c.end), [c.rule]))]
             found = [h for h in hits if ss <= h.start < se]
             spliced = any(
-                len({
-                    r
-                    for c in mine
-                    if clauses.overlaps(c.start, c.end, cs, ce)
-                    for r in rules_of.get((c.start, c.end), [c.rule])
-                    if r not in lang.lexical
-                })
+                len(
+                    {
+                        r
+                        for c in mine
+                        if clauses.overlaps(c.start, c.end, cs, ce)
+                        for r in rules_of.get((c.start, c.end), [c.rule])
+                        if r not in lang.lexical
+                    }
+                )
                 > 1
                 and not any(c.rule in scope and c.start <= cs and c.end >= ce for c in mine)
                 for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se)
@@ -222,8 +224,11 @@ class Rewriter:
                 flags.append(Flag(ss, se, text[ss:se], clauses.SPLICE_RULE, why, None, None, situation))
             for h in found:
                 f = h.detector.family
-                flags.append(Flag(h.start, h.end, text[h.start : h.end], h.detector.rule, f.note, f.family,
-                                  f.principle, situation))
+                flags.append(
+                    Flag(
+                        h.start, h.end, text[h.start : h.end], h.detector.rule, f.note, f.family, f.principle, situation
+                    )
+                )
         kept_ids = {id(c) for c in kept}
         return [c for c in changes if id(c) in kept_ids], flags
 

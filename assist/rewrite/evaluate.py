@@ -169,7 +169,13 @@ def evaluate(rewriter: Rewriter, drafts: Iterable[Draft], name: str = "") -> Rep
             problems.append("not idempotent")
         if problems:
             report.failures.append(
-                {"id": d.id, "split": d.split, "kind": d.kind, "problems": problems,
-                 "text": d.text, "rewritten": result.rewritten}
+                {
+                    "id": d.id,
+                    "split": d.split,
+                    "kind": d.kind,
+                    "problems": problems,
+                    "text": d.text,
+                    "rewritten": result.rewritten,
+                }
             )
     return report

@@ -214,8 +214,13 @@ def _language(name: str, raw: Any) -> dict[str, Any]:
     the rules are written in) the converters to match a draft in and to write the rules' words back."""
     lg = registry().by_name[name]
     first, *others = lg.codes
-    scripts = {code: {"match": lg.manifest.convert.get(code, {}).get(first),
-                      "output": lg.manifest.convert.get(first, {}).get(code)} for code in others}
+    scripts = {
+        code: {
+            "match": lg.manifest.convert.get(code, {}).get(first),
+            "output": lg.manifest.convert.get(first, {}).get(code),
+        }
+        for code in others
+    }
     return {"codes": lg.codes, "scripts": {c: s for c, s in scripts.items() if any(s.values())}, **(raw or {})}
 
 
@@ -236,7 +241,8 @@ def parse_rule_file(data: Any, where: str, prefix: str, sources: dict[str, str])
         if rule.source not in sources:
             raise RuleFileInvalid(
                 f"{where}: rule {rid}: source {rule.source!r} is not a known seed file ({SOURCES_FILE})",
-                file=where, rule=rid,
+                file=where,
+                rule=rid,
             )
         rules.append(rule)
     return rules
@@ -274,8 +280,9 @@ def load_rules(name: str) -> RuleSet:
             raise RuleFileInvalid(f"{name}/{RULES_FOLDER}: rule id {rule.id} is used twice", rule=rule.id)
         seen.add(rule.id)
         if unknown := set(rule.codes) - set(language.codes):
-            raise RuleFileInvalid(f"{name}/{RULES_FOLDER}: rule {rule.id} names unknown codes {sorted(unknown)}",
-                                  rule=rule.id)
+            raise RuleFileInvalid(
+                f"{name}/{RULES_FOLDER}: rule {rule.id} names unknown codes {sorted(unknown)}", rule=rule.id
+            )
     return RuleSet(name, language, tuple(rules), families)
 
 

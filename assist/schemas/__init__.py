@@ -9,7 +9,25 @@ from assist.schemas.rewrite import Change, Flag, RewriteResult
 from assist.schemas.suggestion import Reasons, Situation, Span, Suggestion, SuggestResult
 
 __all__ = [
-    "Analysis", "Change", "ConversationOut", "ConversationState", "Cue", "Emotion", "FeedResult", "Flag", "Hint",
-    "Message", "PhraseRecord", "ProfileDimension", "ProfileEvidence", "Reasons", "RewriteResult", "Role",
-    "Situation", "Span", "SuggestResult", "Suggestion", "TrajectoryPoint",
+    "Analysis",
+    "Change",
+    "ConversationOut",
+    "ConversationState",
+    "Cue",
+    "Emotion",
+    "FeedResult",
+    "Flag",
+    "Hint",
+    "Message",
+    "PhraseRecord",
+    "ProfileDimension",
+    "ProfileEvidence",
+    "Reasons",
+    "RewriteResult",
+    "Role",
+    "Situation",
+    "Span",
+    "SuggestResult",
+    "Suggestion",
+    "TrajectoryPoint",
 ]

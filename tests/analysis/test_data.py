@@ -40,8 +40,9 @@ def test_data_example(pack: str, entry, matcher, example) -> None:  # type: igno
     if example.hit:
         assert fired, f"{entry.id} did not fire on {example.text!r}"
         if example.span is not None:
-            assert example.span.lower() in [example.text[h.start : h.end].lower() for h in fired] or \
-                example.span in [reading.norm[h.start : h.end] for h in fired]
+            assert example.span.lower() in [example.text[h.start : h.end].lower() for h in fired] or example.span in [
+                reading.norm[h.start : h.end] for h in fired
+            ]
     else:
         assert not fired, f"{entry.id} fired on {example.text!r}"
     if example.emotion is not None:
@@ -61,8 +62,9 @@ def test_every_hint_target_is_known_and_cited() -> None:
 def test_loader_names_the_bad_file(tmp_path: Path) -> None:
     (tmp_path / "xx").mkdir()
     (tmp_path / "xx" / "emotion.yml").write_text(
-        "entries:\n  - id: xx.bad.v1\n    terms: [foo]\n    emotion: {rage: 1}\n"
-        "    examples: [{text: foo}]\n", encoding="utf-8")
+        "entries:\n  - id: xx.bad.v1\n    terms: [foo]\n    emotion: {rage: 1}\n    examples: [{text: foo}]\n",
+        encoding="utf-8",
+    )
     with pytest.raises(AnalysisDataInvalid, match=r"(?s)emotion\.yml: entry xx\.bad\.v1.*rage"):
         load_pack(tmp_path / "xx")  # type: ignore[arg-type]
 

@@ -57,17 +57,26 @@ def test_conversation_roles(secured: tuple[TestClient, dict[str, str]]) -> None:
     assert client.post("/api/conversations/r/messages", json=body).status_code == 401
     r = client.post("/api/conversations/r/messages", json=body, headers={"Authorization": f"Bearer {secrets['agent']}"})
     assert r.status_code == 403
-    r = client.post("/api/conversations/r/messages", json=body,
-                    headers={"Authorization": f"Bearer {secrets['integration']}"})
+    r = client.post(
+        "/api/conversations/r/messages", json=body, headers={"Authorization": f"Bearer {secrets['integration']}"}
+    )
     assert r.status_code == 200
     r = client.get("/api/conversations/r", headers={"Authorization": f"Bearer {secrets['agent']}"})
     assert r.status_code == 200
 
 
 def chatwoot(message_type: str = "incoming", content: str | None = "My order never arrived!", **extra: object) -> dict:
-    payload = {"event": "message_created", "id": 501, "content": content, "message_type": message_type,
-               "private": False, "created_at": "2026-11-23T10:00:00Z", "account": {"id": 3},
-               "conversation": {"id": 77}, "sender": {"name": "Dana"}}
+    payload = {
+        "event": "message_created",
+        "id": 501,
+        "content": content,
+        "message_type": message_type,
+        "private": False,
+        "created_at": "2026-11-23T10:00:00Z",
+        "account": {"id": 3},
+        "conversation": {"id": 77},
+        "sender": {"name": "Dana"},
+    }
     payload.update(extra)
     return payload
 
@@ -84,8 +93,14 @@ def test_chatwoot_incoming_and_outgoing_map_onto_the_conversation(client: TestCl
 
 @pytest.mark.parametrize(
     "payload",
-    [chatwoot(private=True), chatwoot("activity"), chatwoot(content=None), chatwoot(content="  "),
-     {**chatwoot(), "event": "conversation_created"}, {**chatwoot(), "conversation": None}],
+    [
+        chatwoot(private=True),
+        chatwoot("activity"),
+        chatwoot(content=None),
+        chatwoot(content="  "),
+        {**chatwoot(), "event": "conversation_created"},
+        {**chatwoot(), "conversation": None},
+    ],
     ids=["private-note", "activity", "attachment-only", "blank", "other-event", "no-conversation"],
 )
 def test_chatwoot_ignores_what_is_not_a_public_message(client: TestClient, payload: dict) -> None:
@@ -103,22 +118,31 @@ def test_chatwoot_needs_an_integration_token_once_tokens_exist(secured: tuple[Te
 
 
 def test_cors_allows_configured_widget_origins(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, seed_phrasebank=False,  # type: ignore[call-arg]
-                        cors_origins=["https://help.example.com"])
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        seed_phrasebank=False,  # type: ignore[call-arg]
+        cors_origins=["https://help.example.com"],
+    )
     with TestClient(fake_app(settings)) as c:
-        r = c.options("/api/suggest", headers={"Origin": "https://help.example.com",
-                                               "Access-Control-Request-Method": "POST"})
+        r = c.options(
+            "/api/suggest", headers={"Origin": "https://help.example.com", "Access-Control-Request-Method": "POST"}
+        )
         assert r.headers["access-control-allow-origin"] == "https://help.example.com"
-        r = c.options("/api/suggest", headers={"Origin": "https://evil.example.net",
-                                               "Access-Control-Request-Method": "POST"})
+        r = c.options(
+            "/api/suggest", headers={"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"}
+        )
         assert "access-control-allow-origin" not in r.headers
 
 
 def test_demo_script_plays_into_the_hub(client: TestClient) -> None:
     script = load_script()
     assert script.conversation_id == "demo" and {line.role for line in script.lines} == {"customer", "agent"}
-    quick = DemoScript(conversation_id="demo-test", pause_between_rounds=1,
-                       lines=[DemoLine(after=0, role=line.role, text=line.text) for line in script.lines])
+    quick = DemoScript(
+        conversation_id="demo-test",
+        pause_between_rounds=1,
+        lines=[DemoLine(after=0, role=line.role, text=line.text) for line in script.lines],
+    )
     hub = client.app.state.hub  # type: ignore[attr-defined]
     client.portal.call(lambda: asyncio.wait_for(play_demo(hub, quick, rounds=1), 60))  # type: ignore[union-attr]
     state = client.get("/api/conversations/demo-test").json()

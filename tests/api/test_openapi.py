@@ -10,8 +10,13 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, op) for path, item in spec["paths"].items() if path.startswith("/api/")
-            for method, op in item.items() if method in METHODS]
+    return [
+        (path, method, op)
+        for path, item in spec["paths"].items()
+        if path.startswith("/api/")
+        for method, op in item.items()
+        if method in METHODS
+    ]
 
 
 def test_every_api_route_documents_its_response_and_errors(client: TestClient) -> None:
@@ -46,5 +51,6 @@ def test_main_outputs_are_named_models(client: TestClient) -> None:
     assert model("/api/conversations/{conversation_id}", "get") == "ConversationOut"
     schemas = spec["components"]["schemas"]
     assert {"emotions", "other_reading", "situations", "profile_fits", "technique", "shared_terms"} <= set(
-        schemas["Reasons"]["properties"])
+        schemas["Reasons"]["properties"]
+    )
     assert "for" in schemas["Hint"]["properties"]

@@ -71,8 +71,10 @@ def test_update_phrase_requires_version(client: TestClient) -> None:
 
 def test_status_change_delete_and_history(client: TestClient) -> None:
     p = _create(client, "s.1", status="draft")
-    assert client.post(f"/api/phrases/{p['id']}/status", json={"status": "approved", "version": 1}).json()[
-        "status"] == "approved"
+    assert (
+        client.post(f"/api/phrases/{p['id']}/status", json={"status": "approved", "version": 1}).json()["status"]
+        == "approved"
+    )
     r = client.delete(f"/api/phrases/{p['id']}")
     assert r.status_code == 200 and r.json()["status"] == "retired"
     history = client.get(f"/api/phrases/{p['id']}/history").json()
@@ -151,8 +153,12 @@ def test_roles_agents_read_approved_phrases_of_their_team(secured: tuple[TestCli
     client, secrets = secured
     lead = _auth(secrets["lead"])
     ids = {}
-    for key, fields in {"all": {}, "sales": {"teams": ["sales"]}, "support": {"teams": ["support"]},
-                        "draft": {"status": "draft"}}.items():
+    for key, fields in {
+        "all": {},
+        "sales": {"teams": ["sales"]},
+        "support": {"teams": ["support"]},
+        "draft": {"status": "draft"},
+    }.items():
         ids[key] = client.post("/api/phrases", json=phrase(key, **fields), headers=lead).json()["id"]
 
     def visible(secret: str) -> list[str]:
@@ -263,14 +269,27 @@ def test_import_lists_every_bad_row_with_line_and_reason(client: TestClient) -> 
     assert r.status_code == 422
     errors = r.json()["errors"]
     assert [e["key"] for e in errors] == [
-        "bad.emotion", "bad.notext", "ok.1", "bad.big", "bad.type", "BAD KEY", "bad.field"]
+        "bad.emotion",
+        "bad.notext",
+        "ok.1",
+        "bad.big",
+        "bad.type",
+        "BAD KEY",
+        "bad.field",
+    ]
     lines = yaml.safe_dump(rows, allow_unicode=True, width=10_000).splitlines()
     for e in errors:  # each reported line is the line where that row starts
         assert lines[e["line"] - 1].startswith("- ")
     reasons = " | ".join(e["reason"] for e in errors)
-    for fragment in ("unknown emotion 'rage'", "text: Field required", "duplicate key 'ok.1' (first on line 1)",
-                     "limit is 1000", "unknown customer type", "key: String should match pattern",
-                     "colour: Extra inputs are not permitted"):
+    for fragment in (
+        "unknown emotion 'rage'",
+        "text: Field required",
+        "duplicate key 'ok.1' (first on line 1)",
+        "limit is 1000",
+        "unknown customer type",
+        "key: String should match pattern",
+        "colour: Extra inputs are not permitted",
+    ):
         assert fragment in reasons
     assert client.get("/api/phrases").json()["count"] == 0
 
@@ -296,8 +315,13 @@ def test_import_empty_file_imports_nothing(client: TestClient) -> None:
 
 @pytest.mark.parametrize("fmt", ["yaml", "csv", "jsonl"])
 def test_export_import_round_trips_exactly(client: TestClient, settings: Settings, tmp_path, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    _create(client, "e.1", text={"zh-Hans": "您好，{customer_name}！", "en": 'Hi, "{customer_name}",\nwelcome'},
-            teams=["sales", "vip"], source={"seed": "000_a540afc72405a1c2.txt", "principle": "合一架构法"})
+    _create(
+        client,
+        "e.1",
+        text={"zh-Hans": "您好，{customer_name}！", "en": 'Hi, "{customer_name}",\nwelcome'},
+        teams=["sales", "vip"],
+        source={"seed": "000_a540afc72405a1c2.txt", "principle": "合一架构法"},
+    )
     _create(client, "e.2", text={"zh-Hant": "您好，請稍候"}, status="draft", customer_types=[], emotions=["neutral"])
     _create(client, "e.3", text={"en": "Thanks | bye"}, technique=None, situations=[], status="retired")
     exported = client.get("/api/phrases/export", params={"format": fmt})

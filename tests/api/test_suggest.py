@@ -21,21 +21,34 @@ def test_suggest_answers_in_script_with_reasons(shipped: TestClient) -> None:
     assert {s["situation"] for s in body["situations"]} >= {"delay", "delivery"}
     assert len(body["items"]) == 3
     for item in body["items"]:
-        assert set(item) >= {"phrase_id", "text", "score", "situations", "emotions", "customer_types", "technique",
-                             "reasons", "why"}
+        assert set(item) >= {
+            "phrase_id",
+            "text",
+            "score",
+            "situations",
+            "emotions",
+            "customer_types",
+            "technique",
+            "reasons",
+            "why",
+        }
         assert item["why"] and item["reasons"]["situations"] and {"delay", "delivery"} & set(item["situations"])
     assert any(ch in body["items"][0]["text"] for ch in "們為這還會時")  # Traditional characters
 
 
 def test_suggest_fills_known_slots_and_leaves_the_rest_visible(shipped: TestClient) -> None:
-    r = shipped.post("/api/suggest", json={
-        "conversation": [
-            {"role": "customer", "text": "order #A12345 still hasn't shipped"},
-            {"role": "agent", "text": "Let me check that for you."},
-            {"role": "customer", "text": "it's been 10 days, this is ridiculous"},
-        ],
-        "context": {"customer_name": "Dana"}, "k": 50,
-    })
+    r = shipped.post(
+        "/api/suggest",
+        json={
+            "conversation": [
+                {"role": "customer", "text": "order #A12345 still hasn't shipped"},
+                {"role": "agent", "text": "Let me check that for you."},
+                {"role": "customer", "text": "it's been 10 days, this is ridiculous"},
+            ],
+            "context": {"customer_name": "Dana"},
+            "k": 50,
+        },
+    )
     items = r.json()["items"]
     assert items
     for item in items:
@@ -47,10 +60,18 @@ def test_suggest_fills_known_slots_and_leaves_the_rest_visible(shipped: TestClie
 
 
 def test_suggest_agents_get_their_teams_phrases_only(shipped: TestClient, tmp_path: Path) -> None:
-    lead = shipped.post("/api/phrases", json={
-        "key": "vip.only", "text": {"en": "As a VIP member, your refund is already on its way."},
-        "situations": ["refund_return"], "emotions": ["anger", "frustration"], "technique": "expectation_setting",
-        "teams": ["vip"], "status": "approved"})
+    lead = shipped.post(
+        "/api/phrases",
+        json={
+            "key": "vip.only",
+            "text": {"en": "As a VIP member, your refund is already on its way."},
+            "situations": ["refund_return"],
+            "emotions": ["anger", "frustration"],
+            "technique": "expectation_setting",
+            "teams": ["vip"],
+            "status": "approved",
+        },
+    )
     assert lead.status_code == 201
     assert shipped.app.state.bank_changes.settled()  # type: ignore[attr-defined]  # the index follows off-thread
     body = {"text": "I want my refund now!!", "k": 50}
@@ -67,8 +88,14 @@ def test_suggest_agents_get_their_teams_phrases_only(shipped: TestClient, tmp_pa
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"text": "a", "conversation": []}, {"text": "a", "k": 0}, {"text": "a", "k": 51},
-     {"conversation": [{"role": "bot", "text": "x"}]}, {"text": "a", "context": {"x": 1}}],
+    [
+        {},
+        {"text": "a", "conversation": []},
+        {"text": "a", "k": 0},
+        {"text": "a", "k": 51},
+        {"conversation": [{"role": "bot", "text": "x"}]},
+        {"text": "a", "context": {"x": 1}},
+    ],
 )
 def test_suggest_bad_requests(client: TestClient, body: dict) -> None:
     r = client.post("/api/suggest", json=body)

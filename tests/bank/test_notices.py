@@ -49,8 +49,9 @@ def store(tmp_path: Path) -> PhraseStore:
     return PhraseStore.connect(f"sqlite:///{tmp_path / 'bank.db'}")
 
 
-async def _follow(broker: Broker, store: PhraseStore, searcher: RecordingSearcher,
-                  **kwargs: Any) -> AsyncIterator[BankChanges]:
+async def _follow(
+    broker: Broker, store: PhraseStore, searcher: RecordingSearcher, **kwargs: Any
+) -> AsyncIterator[BankChanges]:
     changes = BankChanges(broker, "test", store, searcher, **kwargs)
     task = await changes.start()
     try:
@@ -92,8 +93,9 @@ async def test_other_instances_notices_are_applied(store: PhraseStore) -> None:
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("broker_class", [DownBroker, DeafBroker])
-async def test_an_own_change_that_never_comes_back_is_applied_here(store: PhraseStore,
-                                                                   broker_class: type[Broker]) -> None:
+async def test_an_own_change_that_never_comes_back_is_applied_here(
+    store: PhraseStore, broker_class: type[Broker]
+) -> None:
     searcher = RecordingSearcher()
     async for changes in _follow(broker_class(), store, searcher, own_timeout=0.05):
         created = store.create(PhraseIn.model_validate(phrase("n.2")), "lead")

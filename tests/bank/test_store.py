@@ -89,7 +89,11 @@ def test_store_history_records_every_change(store: PhraseStore) -> None:
     store.retire(p["id"], None, "lee")
     history = store.history(p["id"])
     assert [(h["action"], h["actor"], h["version"]) for h in history] == [
-        ("create", "ann", 1), ("update", "ann", 2), ("status", "lee", 3), ("delete", "lee", 4)]
+        ("create", "ann", 1),
+        ("update", "ann", 2),
+        ("status", "lee", 3),
+        ("delete", "lee", 4),
+    ]
     assert history[1]["before"]["technique"] == "expectation_setting"
     assert history[1]["after"]["technique"] == "apology"
     assert history[3]["after"]["status"] == "retired"
@@ -120,8 +124,15 @@ def test_store_missing_phrase(store: PhraseStore) -> None:
 def filled(store: PhraseStore) -> PhraseStore:
     store.create(_in("f.1", situations=["delay"], emotions=["anger"], text={"en": "Sorry for the wait"}), "l")
     store.create(_in("f.2", situations=["price"], customer_types=["price_attitude:haggler"], teams=["sales"]), "l")
-    store.create(_in("f.3", situations=["delay", "delivery"], status="draft",
-                     text={"zh-Hans": "包裹已经发出", "en": "The parcel is on its way"}), "l")
+    store.create(
+        _in(
+            "f.3",
+            situations=["delay", "delivery"],
+            status="draft",
+            text={"zh-Hans": "包裹已经发出", "en": "The parcel is on its way"},
+        ),
+        "l",
+    )
     store.create(_in("f.4", teams=["support"], status="retired"), "l")
     return store
 

@@ -21,8 +21,9 @@ for _commands in SUITES.values():
 @pytest.mark.parametrize(("script", "options"), sorted(OPTIONS.items()))
 def test_bench_suites_name_existing_scripts_and_options(script: str, options: set[str]) -> None:
     assert (BENCH / script).is_file()
-    help_text = subprocess.run([sys.executable, str(BENCH / script), "--help"], capture_output=True, text=True,
-                               cwd=BENCH.parent, timeout=120)
+    help_text = subprocess.run(
+        [sys.executable, str(BENCH / script), "--help"], capture_output=True, text=True, cwd=BENCH.parent, timeout=120
+    )
     assert help_text.returncode == 0, help_text.stderr
     for option in options:
         assert option in help_text.stdout

@@ -20,9 +20,16 @@ STOPPED = (0, 1)
 
 
 def serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
-    return serve_process({"ASSIST_DATA_DIR": str(tmp_path / "data"), "ASSIST_RETRIEVAL__MODEL_LOAD": "background",
-                          "ASSIST_LOG_LEVEL": "INFO", "ASSIST_DATABASE_URL": None, "ASSIST_BROKER_URL": None},
-                         output=subprocess.PIPE)
+    return serve_process(
+        {
+            "ASSIST_DATA_DIR": str(tmp_path / "data"),
+            "ASSIST_RETRIEVAL__MODEL_LOAD": "background",
+            "ASSIST_LOG_LEVEL": "INFO",
+            "ASSIST_DATABASE_URL": None,
+            "ASSIST_BROKER_URL": None,
+        },
+        output=subprocess.PIPE,
+    )
 
 
 def health(base: str, proc: subprocess.Popen[str], until: float) -> dict:  # type: ignore[type-arg]

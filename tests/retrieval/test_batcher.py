@@ -25,8 +25,14 @@ async def test_batcher_gives_each_text_its_own_vector(embedder: Embedder) -> Non
 @pytest.mark.asyncio
 async def test_batcher_sorts_by_length_and_keeps_each_text_its_vector(embedder: Embedder) -> None:
     batcher = EncodeBatcher(embedder, max_batch=8, chunk=2)
-    texts = ["the parcel I ordered two weeks ago for my daughter's birthday still has not arrived, what now?",
-             "hi", "refund please", "why was I charged twice this month?", "ok", "where is my order?"]
+    texts = [
+        "the parcel I ordered two weeks ago for my daughter's birthday still has not arrived, what now?",
+        "hi",
+        "refund please",
+        "why was I charged twice this month?",
+        "ok",
+        "where is my order?",
+    ]
     vectors = await asyncio.gather(*(batcher.encode(t) for t in texts))
     for text, got in zip(texts, vectors, strict=True):
         assert np.allclose(got, embedder.encode([text])[0], atol=1e-5)

@@ -18,8 +18,14 @@ def test_near_duplicate_is_bigram_jaccard() -> None:
 
 def test_aspects_are_products_of_normalised_probabilities() -> None:
     got = aspects({"delay": 3.0, "billing": 1.0, "weather": 5.0}, {"anger": 1.0, "anxiety": 1.0, "calm": 2.0})
-    assert got == pytest.approx({(SIT["delay"], EMO["anger"]): 0.375, (SIT["delay"], EMO["anxiety"]): 0.375,
-                                 (SIT["billing"], EMO["anger"]): 0.125, (SIT["billing"], EMO["anxiety"]): 0.125})
+    assert got == pytest.approx(
+        {
+            (SIT["delay"], EMO["anger"]): 0.375,
+            (SIT["delay"], EMO["anxiety"]): 0.375,
+            (SIT["billing"], EMO["anger"]): 0.125,
+            (SIT["billing"], EMO["anxiety"]): 0.125,
+        }
+    )
     assert aspects({"delay": 1.0}, {}) == {} and aspects({}, {"anger": 1.0}) == {}
 
 
@@ -35,8 +41,13 @@ def test_cover_lifts_a_row_answering_an_unanswered_reading() -> None:
 
 
 def test_select_skips_near_duplicates_and_holds_a_third_technique() -> None:
-    texts = {1: "Sorry for the wait", 2: "sorry for the wait!", 3: "We apologise again", 4: "Truly sorry, my fault",
-             5: "Here is your tracking link"}
+    texts = {
+        1: "Sorry for the wait",
+        2: "sorry for the wait!",
+        3: "We apologise again",
+        4: "Truly sorry, my fault",
+        5: "Here is your tracking link",
+    }
     techs = {1: "apology", 2: "apology", 3: "apology", 4: "apology", 5: "redirect"}
     picked = select([1, 2, 3, 4, 5], texts.__getitem__, techs.__getitem__, k=4)
     assert picked == [1, 3, 5, 4]  # 2 near-duplicates 1; 4 is a third apology, used once room is left

@@ -58,8 +58,9 @@ def test_queries_and_passages_get_their_prefixes(e5: E5Encoder) -> None:
 
 @pytest.mark.slow
 def test_the_real_model_reads_chinese(e5: E5Encoder) -> None:
-    passages = e5.encode(["退款会在三个工作日内退回到您的原支付账户", "您的包裹已经发出，预计明天送达",
-                          "请在设置页面重新设置您的密码"])
+    passages = e5.encode(
+        ["退款会在三个工作日内退回到您的原支付账户", "您的包裹已经发出，预计明天送达", "请在设置页面重新设置您的密码"]
+    )
     queries = e5.encode_queries(["为什么还没退款？", "快递到哪了", "密码忘了怎么办", "where is my parcel"])
     best = (queries @ passages.T).argmax(axis=1).tolist()
     assert best == [0, 1, 2, 1]  # Chinese and English messages meet Chinese phrases
@@ -79,16 +80,27 @@ class _Cache:
 
 
 def _phrase(pid: int, zh: str, en: str) -> dict[str, object]:
-    return {"id": pid, "key": f"p{pid}", "status": "approved", "text": {"zh-Hans": zh, "en": en},
-            "situations": ["refund"], "emotions": ["anger"], "customer_types": [], "technique": None, "teams": []}
+    return {
+        "id": pid,
+        "key": f"p{pid}",
+        "status": "approved",
+        "text": {"zh-Hans": zh, "en": en},
+        "situations": ["refund"],
+        "emotions": ["anger"],
+        "customer_types": [],
+        "technique": None,
+        "teams": [],
+    }
 
 
 @pytest.mark.slow
 def test_an_e5_index_never_reads_another_models_vectors(e5: E5Encoder) -> None:
     cache = _Cache()
     settings = RetrievalSettings(model_name=E5, model_langs=["zh-Hans", "zh-Hant", "en"])
-    phrases = [_phrase(1, "退款已经在处理中", "Your refund is on its way"),
-               _phrase(2, "包裹明天送到", "The parcel arrives tomorrow")]
+    phrases = [
+        _phrase(1, "退款已经在处理中", "Your refund is on its way"),
+        _phrase(2, "包裹明天送到", "The parcel arrives tomorrow"),
+    ]
     # A poisoned entry under the MiniLM name for the same text must not be read by e5.
     from assist.retrieval.embedder import text_hash
 

@@ -35,8 +35,9 @@ def test_traced_encoder_gives_the_eager_vectors(embedder: Embedder, eager: Embed
     assert np.allclose(np.linalg.norm(padded, axis=1), 1.0, atol=1e-5)
 
 
-def test_a_trace_that_differs_from_the_model_is_not_used(eager: Embedder, monkeypatch: pytest.MonkeyPatch,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_a_trace_that_differs_from_the_model_is_not_used(
+    eager: Embedder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setattr(embedder_module, "TRACE_TOLERANCE", -1.0)  # no trace can agree within it
     with caplog.at_level(logging.WARNING, logger="assist.retrieval.embedder"):
         assert embedder_module._make_trace(eager._model) is None

@@ -23,7 +23,8 @@ def test_eval_set_is_complete(path: Path, least: int) -> None:
 
 def test_eval_set_refuses_repeated_ids(tmp_path: Path) -> None:
     twice = tmp_path / "twice.yml"
-    twice.write_text("- {id: a, lang: en, text: hi, situations: [greeting], emotions: [neutral]}\n" * 2,
-                     encoding="utf-8")
+    twice.write_text(
+        "- {id: a, lang: en, text: hi, situations: [greeting], emotions: [neutral]}\n" * 2, encoding="utf-8"
+    )
     with pytest.raises(ValueError, match="appears twice"):
         load_set(twice)

@@ -32,11 +32,17 @@ def reranker() -> Reranker:
 
 
 def test_features_score_each_row_against_the_analysis(reranker: Reranker) -> None:
-    arrays = rows((["delay"], ["anger"], ["price_attitude:haggler"], "apology"),
-                  (["delay", "billing"], ["anxiety"], [], "redirect"),
-                  (["price"], ["neutral"], ["trust:skeptical"], None))
-    q = Query("x", situations={"delay": 0.75, "billing": 0.25}, emotion="anger",
-              customer_types={"price_attitude:haggler": 0.5, "trust:skeptical": 1.0})
+    arrays = rows(
+        (["delay"], ["anger"], ["price_attitude:haggler"], "apology"),
+        (["delay", "billing"], ["anxiety"], [], "redirect"),
+        (["price"], ["neutral"], ["trust:skeptical"], None),
+    )
+    q = Query(
+        "x",
+        situations={"delay": 0.75, "billing": 0.25},
+        emotion="anger",
+        customer_types={"price_attitude:haggler": 0.5, "trust:skeptical": 1.0},
+    )
     f = reranker.features(q, reranker.emotion_scores(q), *arrays)
     np.testing.assert_allclose(f["situation"], [0.75, 1.0, 0.0])  # share of the situation mass a row answers
     np.testing.assert_allclose(f["emotion"], [1.0, 0.0, 0.0])
@@ -70,8 +76,9 @@ def test_total_weights_the_features() -> None:
 
 def test_prefs_refuse_unknown_labels() -> None:
     with pytest.raises(ValueError, match="unknown technique"):
-        RerankPrefs(emotion_techniques={"anger": {"shouting": 1.0}}, profile_techniques={},
-                    situation_emotions={}).vectors()
+        RerankPrefs(
+            emotion_techniques={"anger": {"shouting": 1.0}}, profile_techniques={}, situation_emotions={}
+        ).vectors()
     with pytest.raises(ValueError, match="unknown emotion"):
         RerankPrefs(emotion_techniques={"rage": {}}, profile_techniques={}, situation_emotions={}).vectors()
     with pytest.raises(ValueError, match="situation_emotions"):

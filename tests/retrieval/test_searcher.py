@@ -28,21 +28,55 @@ class CountingEncoder:
 
 
 BANK = [
-    phrase("late.apology", text={"zh-Hans": "非常抱歉让您久等了，包裹预计{eta}送达。",
-                                 "en": "I'm so sorry for the wait; your parcel should arrive by {eta}."},
-           situations=["delay", "delivery"], emotions=["anger", "frustration"], technique="apology"),
-    phrase("late.apology2", text={"zh-Hans": "非常抱歉让您久等了，包裹预计{eta}送到。",
-                                  "en": "I'm so sorry for the wait; your parcel should arrive by {eta}!"},
-           situations=["delay", "delivery"], emotions=["anger"], technique="apology"),
-    phrase("late.calm", text={"zh-Hans": "我理解您着急，同时已为您催促仓库，今天内给您回复。",
-                              "en": "I understand the rush, and I've chased the warehouse; you'll hear back today."},
-           situations=["delay"], emotions=["anxiety"], technique="understand_and"),
-    phrase("refund.fee", text={"zh-Hans": "退货运费由我们承担，您只需在{days}天内寄回。",
-                               "en": "We cover the return shipping; just send it back within {days} days."},
-           situations=["refund_return"], emotions=["neutral"], technique="expectation_setting"),
-    phrase("price.value", text={"zh-Hans": "这款包含两年保修，长期更划算。", "en": "It includes a two-year warranty."},
-           situations=["price"], emotions=["neutral"], customer_types=["price_attitude:haggler"],
-           technique="redirect", teams=["sales"]),
+    phrase(
+        "late.apology",
+        text={
+            "zh-Hans": "非常抱歉让您久等了，包裹预计{eta}送达。",
+            "en": "I'm so sorry for the wait; your parcel should arrive by {eta}.",
+        },
+        situations=["delay", "delivery"],
+        emotions=["anger", "frustration"],
+        technique="apology",
+    ),
+    phrase(
+        "late.apology2",
+        text={
+            "zh-Hans": "非常抱歉让您久等了，包裹预计{eta}送到。",
+            "en": "I'm so sorry for the wait; your parcel should arrive by {eta}!",
+        },
+        situations=["delay", "delivery"],
+        emotions=["anger"],
+        technique="apology",
+    ),
+    phrase(
+        "late.calm",
+        text={
+            "zh-Hans": "我理解您着急，同时已为您催促仓库，今天内给您回复。",
+            "en": "I understand the rush, and I've chased the warehouse; you'll hear back today.",
+        },
+        situations=["delay"],
+        emotions=["anxiety"],
+        technique="understand_and",
+    ),
+    phrase(
+        "refund.fee",
+        text={
+            "zh-Hans": "退货运费由我们承担，您只需在{days}天内寄回。",
+            "en": "We cover the return shipping; just send it back within {days} days.",
+        },
+        situations=["refund_return"],
+        emotions=["neutral"],
+        technique="expectation_setting",
+    ),
+    phrase(
+        "price.value",
+        text={"zh-Hans": "这款包含两年保修，长期更划算。", "en": "It includes a two-year warranty."},
+        situations=["price"],
+        emotions=["neutral"],
+        customer_types=["price_attitude:haggler"],
+        technique="redirect",
+        teams=["sales"],
+    ),
     phrase("draft.one", text={"en": "A draft reply about delays."}, status="draft", situations=["delay"]),
 ]
 
@@ -114,8 +148,14 @@ def test_searcher_traditional_query_matches_simplified_text_lexically(searcher: 
 
 
 def test_searcher_rerank_prefers_situation_emotion_and_technique(searcher: HybridSearcher) -> None:
-    q = Query("我急着用，什么时候能到", lang="zh-Hans", situations={"delay": 0.9}, emotion="anxiety",
-              emotion_scores={"anxiety": 0.8, "frustration": 0.3}, k=3)
+    q = Query(
+        "我急着用，什么时候能到",
+        lang="zh-Hans",
+        situations={"delay": 0.9},
+        emotion="anxiety",
+        emotion_scores={"anxiety": 0.8, "frustration": 0.3},
+        k=3,
+    )
     hits = searcher.search(q)
     assert hits[0].phrase["key"] == "late.calm"
     reasons = hits[0].reasons
@@ -175,8 +215,14 @@ def test_searcher_channels(searcher: HybridSearcher, channel: str) -> None:
 
 
 def test_searcher_neutral_read_problem_leans_on_situation_emotions(store: PhraseStore, embedder: Embedder) -> None:
-    q = Query("the parcel is late", lang="en", situations={"delay": 1.0}, emotion="neutral",
-              emotion_scores={"neutral": 1.0}, k=5)
+    q = Query(
+        "the parcel is late",
+        lang="en",
+        situations={"delay": 1.0},
+        emotion="neutral",
+        emotion_scores={"neutral": 1.0},
+        k=5,
+    )
     on = HybridSearcher.build(store, embedder, minilm())
     off = HybridSearcher.build(store, embedder, minilm(situation_emotion_weight=0.0))
     emotion = {h.phrase["key"]: h.parts["emotion"] for h in on.search(q)}
@@ -185,23 +231,48 @@ def test_searcher_neutral_read_problem_leans_on_situation_emotions(store: Phrase
 
 
 COVERAGE_BANK = [
-    phrase("wait.sorry", text={"en": "Sorry the parcel is late; the courier has it and it is on the way now."},
-           situations=["delay"], emotions=["frustration"], technique="apology"),
-    phrase("wait.fair", text={"en": "A late parcel is annoying, and the courier says it is on the way today."},
-           situations=["delay"], emotions=["frustration"], technique="understand_and"),
-    phrase("wait.hear", text={"en": "I hear you about the late parcel; the courier confirms it is on the way."},
-           situations=["delay"], emotions=["frustration"], technique="acknowledge"),
-    phrase("wait.calm",
-           text={"en": "The late parcel is with the courier; I will send you its tracking update by noon."},
-           situations=["delay"], emotions=["anxiety"], technique="expectation_setting"),
+    phrase(
+        "wait.sorry",
+        text={"en": "Sorry the parcel is late; the courier has it and it is on the way now."},
+        situations=["delay"],
+        emotions=["frustration"],
+        technique="apology",
+    ),
+    phrase(
+        "wait.fair",
+        text={"en": "A late parcel is annoying, and the courier says it is on the way today."},
+        situations=["delay"],
+        emotions=["frustration"],
+        technique="understand_and",
+    ),
+    phrase(
+        "wait.hear",
+        text={"en": "I hear you about the late parcel; the courier confirms it is on the way."},
+        situations=["delay"],
+        emotions=["frustration"],
+        technique="acknowledge",
+    ),
+    phrase(
+        "wait.calm",
+        text={"en": "The late parcel is with the courier; I will send you its tracking update by noon."},
+        situations=["delay"],
+        emotions=["anxiety"],
+        technique="expectation_setting",
+    ),
 ]
 
 
 def test_searcher_covers_each_likely_reading_near_the_top(tmp_path: Path, embedder: Embedder) -> None:
     store = PhraseStore.connect(f"sqlite:///{tmp_path / 'cover.db'}")
     store.import_entries([PhraseIn.model_validate(p) for p in COVERAGE_BANK], "test")
-    q = Query("the parcel is late, where is the courier, is it on the way", lang="en", situations={"delay": 1.0},
-              emotion="frustration", emotion_scores={"frustration": 0.6, "anxiety": 0.4}, k=3)
+    q = Query(
+        "the parcel is late, where is the courier, is it on the way",
+        lang="en",
+        situations={"delay": 1.0},
+        emotion="frustration",
+        emotion_scores={"frustration": 0.6, "anxiety": 0.4},
+        k=3,
+    )
     plain = keys(HybridSearcher.build(store, embedder, minilm(w_coverage=0.0)).search(q))
     hits = HybridSearcher.build(store, embedder, minilm()).search(q)
     covered = keys(hits)
@@ -210,13 +281,15 @@ def test_searcher_covers_each_likely_reading_near_the_top(tmp_path: Path, embedd
     other = hits[covered.index("wait.calm")].reasons
     assert other.other_reading == "anxiety" and not other.emotions and "delay" in other.situations
     assert other.english().startswith("anxiety (other reading) + delay")
-    certain = Query(q.text, lang="en", situations={"delay": 1.0}, emotion="frustration",
-                    emotion_scores={"frustration": 1.0}, k=3)
+    certain = Query(
+        q.text, lang="en", situations={"delay": 1.0}, emotion="frustration", emotion_scores={"frustration": 1.0}, k=3
+    )
     assert "wait.calm" not in keys(HybridSearcher.build(store, embedder, minilm()).search(certain))
 
 
-def test_searcher_answers_while_the_model_loads_then_reads_the_dense_channel(store: PhraseStore,
-                                                                           embedder: Embedder) -> None:
+def test_searcher_answers_while_the_model_loads_then_reads_the_dense_channel(
+    store: PhraseStore, embedder: Embedder
+) -> None:
     HybridSearcher.build(store, embedder, minilm())  # an earlier start filled the vector cache
     loading = Embedder(minilm().model_name)
     assert loading.probe() and loading.dim == 384 and not loading.ready  # size from the model folder, no weights

@@ -22,8 +22,9 @@ def test_every_corpus_draft_comes_out_as_expected() -> None:
         problems = []
         if result.rewritten != expected:
             problems.append(f"got {result.rewritten!r}")
-        if d.get("flag") and not any(f.family or f.rule.endswith(("sarcasm.v1", "one_rule_per_clause"))
-                                     for f in result.flags):
+        if d.get("flag") and not any(
+            f.family or f.rule.endswith(("sarcasm.v1", "one_rule_per_clause")) for f in result.flags
+        ):
             problems.append("not flagged")
         if rewriter.rewrite(result.rewritten, lang=result.lang).changed:
             problems.append("not idempotent")

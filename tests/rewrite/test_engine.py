@@ -151,9 +151,17 @@ def test_rewrite_rejects_non_string() -> None:
 
 
 def test_rule_file_error_names_file_and_rule() -> None:
-    bad = [{"id": "zh.broken.v1", "pattern": "(", "replace": "x", "principle": "p",
-            "source": "003_3e0e49ee2902648a.txt", "note": "n",
-            "examples": [{"text": "a", "expect": "b"}, {"text": "c", "expect": None}]}]
+    bad = [
+        {
+            "id": "zh.broken.v1",
+            "pattern": "(",
+            "replace": "x",
+            "principle": "p",
+            "source": "003_3e0e49ee2902648a.txt",
+            "note": "n",
+            "examples": [{"text": "a", "expect": "b"}, {"text": "c", "expect": None}],
+        }
+    ]
     with pytest.raises(RuleFileInvalid) as exc:
         parse_rule_file(bad, "data/zh/broken.yml", "zh", load_sources())
     assert "data/zh/broken.yml" in exc.value.detail and "zh.broken.v1" in exc.value.detail
@@ -170,9 +178,15 @@ def test_rule_file_error_names_file_and_rule() -> None:
     ],
 )
 def test_rule_file_validation(change: dict[str, object], needle: str) -> None:
-    rule = {"id": "zh.ok.v1", "pattern": "x", "replace": "y", "principle": "p",
-            "source": "003_3e0e49ee2902648a.txt", "note": "n",
-            "examples": [{"text": "x", "expect": "y"}, {"text": "z", "expect": None}]}
+    rule = {
+        "id": "zh.ok.v1",
+        "pattern": "x",
+        "replace": "y",
+        "principle": "p",
+        "source": "003_3e0e49ee2902648a.txt",
+        "note": "n",
+        "examples": [{"text": "x", "expect": "y"}, {"text": "z", "expect": None}],
+    }
     rule.update(change)
     with pytest.raises(RuleFileInvalid) as exc:
         parse_rule_file([rule], "data/zh/t.yml", "zh", load_sources())

@@ -17,8 +17,18 @@ CASES: list[Any] = [
     for fam in load_rules(name).families
     for i, ex in enumerate(fam.examples)
 ]
-FAMILIES = {"refusal", "blame", "buck", "command", "impatience", "denial", "dont_know", "vague_time", "unavailable",
-            "policy"}
+FAMILIES = {
+    "refusal",
+    "blame",
+    "buck",
+    "command",
+    "impatience",
+    "denial",
+    "dont_know",
+    "vague_time",
+    "unavailable",
+    "policy",
+}
 
 
 @pytest.mark.parametrize(("folder", "family", "text", "fires"), CASES)

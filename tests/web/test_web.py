@@ -17,7 +17,6 @@ pytestmark = [
 ]
 
 
-
 def usage(server: LiveServer, phrase: str) -> dict[str, int]:
     totals: dict[str, int] = httpx.get(f"{server.http}/api/phrases/{phrase}/usage").json()["totals"]
     return totals
@@ -70,8 +69,10 @@ def test_sidebar_suggestion_actions_send_feedback(page, server: LiveServer, tmp_
     page.set_viewport_size({"width": 380, "height": 900})
     page.goto(f"{server.http}/?conversation=web-side&lang=en")
     page.locator("#status[data-kind=connected]").wait_for()
-    httpx.post(f"{server.http}/api/conversations/web-side/messages",
-               json={"role": "customer", "text": "Order #A12345 still hasn't arrived and I need it for Friday!!"})
+    httpx.post(
+        f"{server.http}/api/conversations/web-side/messages",
+        json={"role": "customer", "text": "Order #A12345 still hasn't arrived and I need it for Friday!!"},
+    )
     page.locator("li.suggestion").first.wait_for()
     assert page.locator("#toast").inner_text().endswith("new suggestions")  # announced to screen readers
     first = page.locator("li.suggestion").first
@@ -109,8 +110,10 @@ def test_sidebar_suggestion_actions_send_feedback(page, server: LiveServer, tmp_
 
 
 def test_sidebar_fits_320_to_400_pixels(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
-    httpx.post(f"{server.http}/api/conversations/web-narrow/messages",
-               json={"role": "customer", "text": "我的包裹怎麼還沒到？！都等了一個星期了，到底什麼時候能送到？？"})
+    httpx.post(
+        f"{server.http}/api/conversations/web-narrow/messages",
+        json={"role": "customer", "text": "我的包裹怎麼還沒到？！都等了一個星期了，到底什麼時候能送到？？"},
+    )
     for width in (320, 400):
         page.set_viewport_size({"width": width, "height": 700})
         page.goto(f"{server.http}/?conversation=web-narrow&lang=zh")
@@ -126,8 +129,14 @@ def test_sidebar_names_a_suggestion_for_another_reading(page, server: LiveServer
     page.goto(f"{server.http}/?lang=zh")
     script = """async (r) => { const m = await import('/static/js/i18n.js'); const out = [];
         for (const l of ['en', 'zh']) { m.setLang(l); out.push(m.reasons(r)); } return out; }"""
-    reasons = {"emotions": [], "other_reading": "anxiety", "situations": ["delay"], "profile_fits": ["trust:skeptical"],
-               "technique": "expectation_setting", "shared_terms": ["订单"]}
+    reasons = {
+        "emotions": [],
+        "other_reading": "anxiety",
+        "situations": ["delay"],
+        "profile_fits": ["trust:skeptical"],
+        "technique": "expectation_setting",
+        "shared_terms": ["订单"],
+    }
     en, zh = page.evaluate(script, reasons)
     assert en.startswith("anxiety (other reading) + delay; fits skeptical; technique: ")
     assert en.endswith("; shares: 订单")
@@ -165,9 +174,11 @@ def test_sidebar_asks_for_a_token_when_the_service_needs_one(page, secured) -> N
     page.click("#signin-button")
     page.locator("#status[data-kind=connected]").wait_for()
     assert page.locator("#signin").is_hidden()
-    httpx.post(f"{server.http}/api/conversations/web-auth/messages",
-               json={"role": "customer", "text": "Where is my refund?"},
-               headers={"authorization": f"Bearer {secrets['integration']}"})
+    httpx.post(
+        f"{server.http}/api/conversations/web-auth/messages",
+        json={"role": "customer", "text": "Where is my refund?"},
+        headers={"authorization": f"Bearer {secrets['integration']}"},
+    )
     page.locator("li.suggestion").first.wait_for()
     # A token in the URL fragment signs in directly and is then taken out of the address bar.
     page.goto(f"{server.http}/?conversation=web-auth&lang=en#token={secrets['agent']}")
@@ -226,9 +237,11 @@ def test_console_create_edit_approve_and_bad_import(page, server: LiveServer, tm
 
 
 def test_console_dry_run_then_import_and_usage_chart(page, server: LiveServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    good = ('- key: web.import.1\n  text:\n    en: "Thanks for waiting, {customer_name}."\n'
-            '    zh-Hans: "感谢您的耐心等待，{customer_name}。"\n'
-            '  situations: [delay]\n  emotions: [anxiety]\n').encode()
+    good = (
+        '- key: web.import.1\n  text:\n    en: "Thanks for waiting, {customer_name}."\n'
+        '    zh-Hans: "感谢您的耐心等待，{customer_name}。"\n'
+        "  situations: [delay]\n  emotions: [anxiety]\n"
+    ).encode()
     page.goto(f"{server.http}/console")
     page.locator("#rows tr").first.wait_for()
     page.set_input_files("#import-file", files=[{"name": "one.yml", "mimeType": "application/yaml", "buffer": good}])
@@ -286,13 +299,17 @@ def test_widget_mounts_in_a_host_page_and_follows_the_conversation(page, server,
     widget = page.frame_locator("iframe[data-assist-widget]")
     widget.locator("#status[data-kind=connected]").wait_for()
     assert widget.locator("#join").is_hidden()  # bound by the host: no conversation field
-    httpx.post(f"{server.http}/api/conversations/web-widget/messages",
-               json={"role": "customer", "text": "I was charged twice for my subscription!!"})
+    httpx.post(
+        f"{server.http}/api/conversations/web-widget/messages",
+        json={"role": "customer", "text": "I was charged twice for my subscription!!"},
+    )
     widget.locator("#messages li.customer", has_text="charged twice").wait_for()
     widget.locator("li.suggestion").first.wait_for()
     assert widget.locator("#emotion").get_attribute("data-label") != "none"
-    httpx.post(f"{server.http}/api/conversations/web-widget/messages",
-               json={"role": "customer", "text": "Hello?? Is anyone there? I want my money back NOW"})
+    httpx.post(
+        f"{server.http}/api/conversations/web-widget/messages",
+        json={"role": "customer", "text": "Hello?? Is anyone there? I want my money back NOW"},
+    )
     widget.locator("#messages li.customer", has_text="money back").wait_for()  # follows the conversation
     widget.locator("li.suggestion").first.get_by_role("button", name="Insert").click()
     page.wait_for_function("() => document.getElementById('reply').value.length > 0")  # handed to the host page
@@ -318,7 +335,9 @@ def test_widget_chatwoot_mode_binds_to_the_chatwoot_conversation(page, server: L
     widget.locator("#status[data-kind=connected]").wait_for()
     page.evaluate("""() => window.postMessage({event: "appContext",
         data: {conversation: {id: 78, account_id: 3}}}, "*")""")
-    httpx.post(f"{server.http}/api/conversations/chatwoot:3:78/messages",
-               json={"role": "customer", "text": "Any news on my parcel?"})
+    httpx.post(
+        f"{server.http}/api/conversations/chatwoot:3:78/messages",
+        json={"role": "customer", "text": "Any news on my parcel?"},
+    )
     widget.locator("#messages li.customer", has_text="parcel").wait_for()  # moved to conversation 78
     assert page.locator("iframe[data-assist-widget]").get_attribute("src") == src  # in place, without a reload
