@@ -19,7 +19,16 @@ pytestmark = [pytest.mark.live]
 STOPPED = (0, 1)
 
 
-def serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+# MiniLM through sentence-transformers: torch takes long enough to load that a restart answers before it is in
+# (the default e5 engine loads in a fraction of a second, before anything could be asked).
+MINILM = {
+    "ASSIST_RETRIEVAL__MODEL_NAME": "bundled:all-MiniLM-L6-v2",
+    "ASSIST_RETRIEVAL__MODEL_LANGS": '["en"]',
+    "ASSIST_RETRIEVAL__LANG_DENSE_WEIGHT": "{}",
+}
+
+
+def serve(tmp_path: Path, minilm: bool = False) -> tuple[subprocess.Popen[str], str]:
     return serve_process(
         {
             "ASSIST_DATA_DIR": str(tmp_path / "data"),
@@ -27,6 +36,7 @@ def serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
             "ASSIST_LOG_LEVEL": "INFO",
             "ASSIST_DATABASE_URL": None,
             "ASSIST_BROKER_URL": None,
+            **(MINILM if minilm else {}),
         },
         output=subprocess.PIPE,
     )
@@ -64,12 +74,12 @@ def test_serve_freezes_startup_objects_and_traces_the_model(tmp_path: Path) -> N
 
 
 def test_serve_stops_cleanly_while_the_model_is_still_loading(tmp_path: Path) -> None:
-    first, base = serve(tmp_path)  # a first start encodes the bank, which fills the vector cache
+    first, base = serve(tmp_path, minilm=True)  # a first start encodes the bank, which fills the vector cache
     try:
         health(base, first, time.monotonic() + 180)
     finally:
         stop(first)
-    proc, base = serve(tmp_path)  # a restart answers from the cache and loads the model beside
+    proc, base = serve(tmp_path, minilm=True)  # a restart answers from the cache and loads the model beside
     try:
         body = health(base, proc, time.monotonic() + 180)
     finally:
