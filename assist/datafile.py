@@ -3,6 +3,7 @@ and the bad entry; plus the one "label is in the vocabulary" check the models sh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -30,6 +31,15 @@ def check_labels(values: Iterable[str], allowed: Iterable[str] | Mapping[str, An
     if unknown:
         raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
     return list(dict.fromkeys(values))
+
+
+def check_regex(value: str) -> str:
+    """`value` if it compiles as a regular expression, else a ValueError naming it."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {value!r}: {exc}") from exc
+    return value
 
 
 def where(path: Traversable | Path) -> str:

@@ -7,19 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assist.datafile import check_labels
+from assist.datafile import check_labels, check_regex
 from assist.languages import registry
 from assist.vocab import CUE_KINDS, EMOTIONS, PROFILE
 
 _ID = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+\.v\d+$")
-
-
-def _check_regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {value!r}: {exc}") from exc
-    return value
 
 
 def _check_emotions(weights: dict[str, float]) -> dict[str, float]:
@@ -76,7 +68,7 @@ class Entry(Strict):
     @field_validator("patterns")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
-        return [_check_regex(p) for p in v]
+        return [check_regex(p) for p in v]
 
     @model_validator(mode="after")
     def _something(self) -> Entry:
@@ -133,7 +125,7 @@ class Modifier(Strict):
     @field_validator("pattern")
     @classmethod
     def _re(cls, v: str) -> str:
-        return _check_regex(v)
+        return check_regex(v)
 
 
 class Manifest(Strict):
@@ -153,7 +145,7 @@ class Manifest(Strict):
     @field_validator("negators", "clause_break", "contrast")
     @classmethod
     def _re(cls, v: str | None) -> str | None:
-        return v if v is None else _check_regex(v)
+        return v if v is None else check_regex(v)
 
 
 class EmotionFile(Strict):

@@ -8,18 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assist.datafile import check_labels
+from assist.datafile import check_labels, check_regex
 from assist.lang import CHAR_SETS, CONVERTERS
 
 CODE_PATTERN = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"  # BCP 47 shape: en, zh-Hans, pt-BR
-
-
-def _regex(v: str) -> str:
-    try:
-        re.compile(v)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {v!r}: {exc}") from exc
-    return v
 
 
 class _Strict(BaseModel):
@@ -40,7 +32,7 @@ class Detect(_Strict):
     @field_validator("letters")
     @classmethod
     def _letters(cls, v: str) -> str:
-        return _regex(v)
+        return check_regex(v)
 
     @field_validator("variants")
     @classmethod
@@ -59,7 +51,7 @@ class Tokens(_Strict):
     @field_validator("pattern")
     @classmethod
     def _pattern(cls, v: str) -> str:
-        return _regex(v)
+        return check_regex(v)
 
 
 class LanguageManifest(_Strict):

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assist import datafile
-from assist.datafile import DataFileInvalid, check_labels
+from assist.datafile import DataFileInvalid, check_labels, check_regex
 from assist.languages import registry
 from assist.vocab import SITUATIONS
 
@@ -29,11 +29,7 @@ class CuePattern(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {v!r}: {exc}") from exc
-        return v
+        return check_regex(v)
 
 
 class CueExample(BaseModel):
