@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     hub: HubSettings = HubSettings()
     broker_url: str | None = Field(None, description="redis://host:port/db to link instances; default in-process")
     broker_prefix: str = Field("assist", description="prefix of this deployment's pub/sub channels")
+    conversations_url: str | None = Field(
+        None,
+        description="where conversations live: memory:// (one instance) or redis://host:port/db (shared by "
+        "linked instances); default: the broker URL",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins allowed to call the API from a browser, e.g. the helpdesk that embeds the widget",

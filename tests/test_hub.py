@@ -71,7 +71,7 @@ async def test_hub_sweeps_idle_conversations_after_ttl(analyzer: Analyzer) -> No
     watcher = Watcher()
     await h.subscribe(watcher, "watched")
     await asyncio.sleep(0.1)
-    h.sweep()
+    h.registry.sweep()
     assert list(h.conversations) == ["watched"]
     with pytest.raises(UnknownConversation):
         await h.state("old")

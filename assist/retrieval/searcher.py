@@ -161,8 +161,13 @@ class HybridSearcher:
             channel: "dense", "lexical" or "fused" rank by that channel alone (for evaluation);
                 "rerank" (the default) adds the analysis and keeps the list diverse.
         Returns:
-            Up to q.k hits, best first.
+            Up to q.k hits, best first, among the phrases `q.team` may see.
         """
+        return self.search_teams(q, [q.team], channel)[q.team]
+
+    def search_teams(self, q: Query, teams: Sequence[str | None], channel: str = "rerank") -> dict[str | None, list[Hit]]:
+        """`search` for several teams at once: the phrases are scored once, then each team's top is cut from
+        the phrases it may see."""
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
         lang = q.lang or self._languages.detect(q.text).lang
@@ -173,8 +178,7 @@ class HybridSearcher:
             rows = self._rows
             n = len(rows)
             if n == 0:
-                return []
-            eligible = rows.eligible(lang, q.team, n)
+                return {team: [] for team in teams}
             dense = np.zeros(n, dtype=np.float32)
             if use_dense and vector is not None:
                 ids, sims = self._dense.search(vector, self.settings.dense_depth)
@@ -195,8 +199,10 @@ class HybridSearcher:
                 aspects = diversify.aspects(q.situations, scores)
             else:  # one channel alone ranks only what it scored
                 total = np.where(parts[channel] > 0, parts[channel], -np.inf)
-            total = np.where(eligible, total, -np.inf)
-            return self._top(q, lang, total, parts, channel, aspects)
+            return {
+                team: self._top(q, lang, np.where(rows.eligible(lang, team, n), total, -np.inf), parts, channel, aspects)
+                for team in dict.fromkeys(teams)
+            }
 
     def _top(
         self,

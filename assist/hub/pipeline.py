@@ -1,0 +1,58 @@
+"""What the hub does with one customer message, once however many teams watch: analysis, the query vector
+(micro-batched with other conversations' messages), situations and one scored ranking cut per team."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from anyio import CapacityLimiter, to_thread
+
+from assist.hub.registry import HeldConversation
+from assist.retrieval.batcher import EncodeBatcher
+from assist.schemas import Analysis, Message, SuggestResult
+
+
+class MessagePipeline:
+    def __init__(self, analyzer: Any, suggester: Any) -> None:
+        self.analyzer = analyzer
+        self.suggester = suggester
+        searcher: Any = suggester.searcher if suggester is not None else None
+        self.searcher = searcher
+        self.batcher = EncodeBatcher(searcher.encoder, searcher.settings.encode_batch) if searcher else None
+        # Analysis and search are pure Python: threads only share the GIL. One at a time, in arrival order,
+        # keeps dozens of workers from fighting over it (and the encoder's thread from waiting on them).
+        self.cpu = CapacityLimiter(1)
+
+    async def analyse(self, conv: HeldConversation, message: Message) -> Analysis | None:
+        """Add the message to the conversation's analysis; what it found, for a customer's message."""
+
+        def add() -> Analysis | None:
+            state = conv.analysis.add(message.role, message.text, message.t)
+            return state.to_model() if message.role == "customer" else None
+
+        return await to_thread.run_sync(add, limiter=self.cpu)
+
+    async def vector(self, text: str, lang: str | None) -> np.ndarray | None:
+        """The message's query vector, when the search reads the dense channel in its language."""
+        if self.batcher is None or self.searcher is None or not self.searcher.uses_dense(lang or "en"):
+            return None
+        return await self.batcher.encode(text)
+
+    async def suggest(
+        self,
+        text: str,
+        analysis: Analysis,
+        earlier: Sequence[str],
+        teams: Iterable[str | None],
+        vector: np.ndarray | None = None,
+    ) -> dict[str | None, SuggestResult]:
+        """Suggestions for each team (as each sees the bank), from one ranking."""
+        ordered = sorted(set(teams), key=lambda t: t or "")
+        if not ordered:
+            return {}
+        run = functools.partial(self.suggester.for_teams, text, analysis, earlier, ordered, vector=vector)
+        result: dict[str | None, SuggestResult] = await to_thread.run_sync(run, limiter=self.cpu)
+        return result
