@@ -118,7 +118,9 @@ class Suggester:
         Returns:
             the language, situations and analysis of the message, and the ranked replies.
         """
-        return self.for_teams(text, analysis, earlier, [team], k=k, context=context, vector=vector, channel=channel)[team]
+        return self.for_teams(text, analysis, earlier, [team], k=k, context=context, vector=vector, channel=channel)[
+            team
+        ]
 
     def for_teams(
         self,

@@ -165,7 +165,9 @@ class HybridSearcher:
         """
         return self.search_teams(q, [q.team], channel)[q.team]
 
-    def search_teams(self, q: Query, teams: Sequence[str | None], channel: str = "rerank") -> dict[str | None, list[Hit]]:
+    def search_teams(
+        self, q: Query, teams: Sequence[str | None], channel: str = "rerank"
+    ) -> dict[str | None, list[Hit]]:
         """`search` for several teams at once: the phrases are scored once, then each team's top is cut from
         the phrases it may see."""
         if channel not in CHANNELS:
@@ -200,7 +202,9 @@ class HybridSearcher:
             else:  # one channel alone ranks only what it scored
                 total = np.where(parts[channel] > 0, parts[channel], -np.inf)
             return {
-                team: self._top(q, lang, np.where(rows.eligible(lang, team, n), total, -np.inf), parts, channel, aspects)
+                team: self._top(
+                    q, lang, np.where(rows.eligible(lang, team, n), total, -np.inf), parts, channel, aspects
+                )
                 for team in dict.fromkeys(teams)
             }
 
