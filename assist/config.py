@@ -78,6 +78,7 @@ class HubSettings(BaseModel):
     max_text_chars: int = Field(20_000, description="longer messages are cut here and flagged `truncated`")
     max_frame_bytes: int = 256 * 1024
     send_queue: int = Field(256, description="frames queued per connection before the oldest droppable go")
+    max_subscriptions: int = Field(1000, description="conversations one token may watch at once, over all its sockets")
     sweep_seconds: float = 60
     usage_flush_seconds: float = 5
 

@@ -216,6 +216,7 @@ class Envelope(BaseModel):
     frame: ServerFrame
     everyone: bool = True
     team: str | None = None
+    owner: str | None = None  # the conversation's team (assist.auth.may_see)
 
     def reaches(self, team: str | None) -> bool:
         return self.everyone or self.team == team

@@ -69,6 +69,14 @@ class Connection:
     def team(self) -> str | None:
         return self.principal.team if self.principal else None
 
+    @property
+    def role(self) -> str:
+        return self.principal.role if self.principal else "none"
+
+    @property
+    def key(self) -> str:
+        return self.principal.key if self.principal else f"session:{self.session}"
+
     def send(self, frame: ServerFrame) -> None:
         self.outbox.put(frame)
 
@@ -134,14 +142,14 @@ class Connection:
                 await self.authenticate(frame.token, ref)
                 return
             case MessageIn():
-                self.require(FEEDERS, ref)
+                by = self.require(FEEDERS, ref)
                 result = await self.hub.feed(
-                    frame.conversation_id, frame.role, frame.text, t=frame.t, message_id=frame.message_id
+                    frame.conversation_id, frame.role, frame.text, t=frame.t, message_id=frame.message_id, by=by
                 )
                 reply = AckOut(message_id=result.message.message_id, conversation_id=frame.conversation_id, ref=ref)
             case SubscribeIn():
-                self.require(AGENTS, ref)
-                state = await self.hub.subscribe(self, frame.conversation_id)
+                viewer = self.require(AGENTS, ref)
+                state = await self.hub.subscribe(self, frame.conversation_id, viewer)
                 reply = SubscribedOut(conversation_id=frame.conversation_id, state=state, ref=ref)
             case UnsubscribeIn():
                 self.require(AGENTS, ref)
@@ -152,8 +160,8 @@ class Connection:
                 self.draft(frame)
                 return
             case FeedbackIn():
-                self.require(AGENTS, ref)
-                await self.hub.feedback(frame.conversation_id, frame.phrase_id, frame.action)
+                viewer = self.require(AGENTS, ref)
+                await self.hub.feedback(frame.conversation_id, frame.phrase_id, frame.action, viewer)
                 reply = AckOut(ref=ref)
             case _:  # pragma: no cover - decode() only returns the frames above
                 raise FrameError("unknown_type", "unknown frame type", ref)

@@ -67,8 +67,10 @@ class Clock:
 
 @pytest.mark.asyncio
 async def test_registry_sweeps_by_its_clock_and_caps() -> None:
-    clock, store = Clock(), MemoryConversations(10)
-    registry = ConversationRegistry(HubSettings(ttl_seconds=60, max_conversations=2), dict, store, clock)
+    clock, store, watched = Clock(), MemoryConversations(10), set()
+    registry = ConversationRegistry(
+        HubSettings(ttl_seconds=60, max_conversations=2), dict, store, clock, watched.__contains__
+    )
     old = registry.get("old")
     old.updated_at = clock()
     await store.append("old", message)
@@ -80,8 +82,8 @@ async def test_registry_sweeps_by_its_clock_and_caps() -> None:
     assert not await store.exists("old")  # the store forgets with the registry
     with pytest.raises(UnknownConversation):
         await registry.find("old")
-    registry.get("b").subscribers.add(object())  # type: ignore[arg-type]
-    fresh.subscribers.add(object())  # type: ignore[arg-type]
+    registry.get("b")
+    watched.update({"b", "fresh"})
     with pytest.raises(HubBusy):  # both held conversations are watched: nothing to evict
         registry.get("c")
 
@@ -100,8 +102,10 @@ async def test_broker_watch_delivers_as_published_until_unwatched() -> None:
 
 
 class Watcher:
+    role = "agent"
+
     def __init__(self, team: str | None) -> None:
-        self.team = team
+        self.team, self.key = team, f"agent-of-{team}"
         self.frames: list[Any] = []
 
     def send(self, frame: Any) -> None:

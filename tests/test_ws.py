@@ -181,7 +181,7 @@ def test_ws_feedback_counts_usage(shipped: TestClient, tmp_path: Path) -> None:
         assert frames_until(ws, "error")[-1]["code"] == "unknown_conversation"
     usage = shipped.get(f"/api/phrases/{chosen}/usage").json()["totals"]
     assert usage["used"] == 1
-    shipped.portal.call(shipped.app.state.hub.shown.flush)  # `shown` is batched: flushed every 5 s and at shutdown
+    shipped.portal.call(shipped.app.state.hub.usage.flush)  # `shown` is batched: flushed every 5 s and at shutdown
     usage = shipped.get(f"/api/phrases/{chosen}/usage").json()["totals"]
     assert usage["shown"] == 1 and usage["acceptance_rate"] == 1.0
 

@@ -71,6 +71,6 @@ async def receive_chatwoot(
     )
     message_id = f"cw-{payload['id']}" if payload.get("id") is not None else None
     result = await hub.feed(
-        conversation_id, role, content, t=_seconds(payload.get("created_at")), message_id=message_id
+        conversation_id, role, content, t=_seconds(payload.get("created_at")), message_id=message_id, by=principal
     )
     return ChatwootOut(accepted=True, conversation_id=conversation_id, message_id=result.message.message_id)

@@ -25,19 +25,19 @@ class MessageIn(BaseModel):
     message_id: str | None = Field(None, max_length=64)
 
 
-@router.post("/{conversation_id}/messages")
+@router.post("/{conversation_id}/messages", responses=responses(403, 429))
 async def create_message(
     conversation_id: ConversationPath, body: MessageIn, hub: HubDep, principal: PrincipalDep
 ) -> FeedResult:
     """Add a message, as a `message` frame does; a customer message answers with its analysis and suggestions."""
     principal.require("integration", "lead")
     return await hub.feed(
-        conversation_id, body.role, body.text, t=body.t, message_id=body.message_id, answer=True, team=principal.team
+        conversation_id, body.role, body.text, t=body.t, message_id=body.message_id, answer=True, by=principal
     )
 
 
-@router.get("/{conversation_id}", responses=responses(404))
+@router.get("/{conversation_id}", responses=responses(403, 404))
 async def read_conversation(conversation_id: ConversationPath, hub: HubDep, principal: PrincipalDep) -> ConversationOut:
     """The recent messages, latest analysis and suggestions of a conversation the hub holds."""
-    state = await hub.state(conversation_id, principal.team)
+    state = await hub.state(conversation_id, principal)
     return ConversationOut(conversation_id=conversation_id, **dict(state))

@@ -10,16 +10,17 @@ from typing import Any
 
 from anyio import to_thread
 
+from assist.auth import OPEN_ACCESS, Principal
 from assist.broker import Broker
 from assist.config import HubSettings
 from assist.errors import AssistError
 from assist.hub.connections import Connections, InFlight
 from assist.hub.events import Events, every
 from assist.hub.pipeline import MessagePipeline
-from assist.hub.registry import ConversationRegistry, HeldConversation, Subscriber
-from assist.hub.shown import ShownCounter
+from assist.hub.registry import ConversationRegistry, HeldConversation, Subscriber, UnknownConversation, check_access
 from assist.hub.store import ConversationStore, MemoryConversations
-from assist.protocol import AnalysisOut, Envelope, MessageOut, SuggestionsOut
+from assist.hub.usage import UsageCounter
+from assist.protocol import AnalysisOut, Envelope, MessageOut
 from assist.schemas import ConversationState, FeedResult, Message, RewriteResult, Role
 
 
@@ -40,24 +41,19 @@ class Hub:
         prefix: str = "assist",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings, self.rewriter, self.usage, self.prefix = settings, rewriter, usage, prefix
-        self.store = store or MemoryConversations(settings.window)
-        self.broker = broker or Broker()
-        self.registry = ConversationRegistry(settings, analyzer.conversation, self.store, clock)
+        self.settings, self.rewriter = settings, rewriter
+        self.store, self.broker = store or MemoryConversations(settings.window), broker or Broker()
+        self.usage = UsageCounter(usage)
+        self.events = Events(self.broker, prefix, self.usage, settings.max_subscriptions)
+        self.registry = ConversationRegistry(settings, analyzer.conversation, self.store, clock, self.events.watched)
         self.pipeline = MessagePipeline(analyzer, suggester)
-        self.shown = ShownCounter(usage)
-        self.events = Events(self.broker, prefix, self.shown)
         self.connections, self.inflight, self.closing = Connections(), InFlight(), False
         self._tasks: list[asyncio.Task[None]] = []
 
-    @property
-    def conversations(self) -> dict[str, HeldConversation]:
-        return self.registry.held
-
     def start(self) -> None:
         s = self.settings
-        self._tasks = [asyncio.create_task(every(s.sweep_seconds, self.registry.sweep))]
-        self._tasks.append(asyncio.create_task(every(s.usage_flush_seconds, self.shown.flush)))
+        jobs = [(s.sweep_seconds, self.registry.sweep), (s.usage_flush_seconds, self.usage.flush)]
+        self._tasks = [asyncio.create_task(every(seconds, job)) for seconds, job in jobs]
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Refuse new messages, let in-flight ones finish, close every socket with 1001, save counts."""
@@ -66,9 +62,8 @@ class Hub:
         await self.connections.close_all(1001, timeout)
         for task in self._tasks:
             task.cancel()
-        for conv in self.registry:
-            await self.events.unwatch(conv, force=True)
-        await self.shown.flush()
+        await self.events.close()
+        await self.usage.flush()
 
     async def feed(
         self,
@@ -79,20 +74,26 @@ class Hub:
         t: float | None = None,
         message_id: str | None = None,
         answer: bool = False,
-        team: str | None = None,
+        by: Principal | None = None,
     ) -> FeedResult:
-        """Take one message (`t` defaults to its arrival, `message_id` to `m<n>`). A customer message is
-        analysed, and replies are suggested for every team whose agents watch the conversation; with `answer`,
-        also for `team`, and returned (the REST caller's)."""
+        """Take one message from `by` (whose team owns a new conversation); a customer's is analysed and answered for
+        each watching team (with `answer`, for `by`'s too, returned). `t`: arrival; `message_id`: `m<n>`."""
         if self.closing:
             raise HubClosing("the service is shutting down; send the message to another instance or retry")
-        conv = self.registry.get(conversation_id)
         with self.inflight:
+            conv = self.registry.get(conversation_id)
             async with conv.lock:
-                return await self._feed(conv, role, text, t, message_id, {team} if answer else set())
+                return await self._feed(conv, role, text, t, message_id, answer, by or OPEN_ACCESS)
 
     async def _feed(
-        self, conv: HeldConversation, role: Role, text: str, t: float | None, mid: str | None, asking: set[str | None]
+        self,
+        conv: HeldConversation,
+        role: Role,
+        text: str,
+        t: float | None,
+        mid: str | None,
+        answer: bool,
+        by: Principal,
     ) -> FeedResult:
         limit, now, cid = self.settings.max_text_chars, self.registry.clock(), conv.id
         cut = text[:limit]
@@ -102,10 +103,14 @@ class Hub:
             return Message(message_id=mid or f"m{seq}", role=role, text=cut, t=t_, truncated=len(text) > limit)
 
         await self.registry.catch_up(conv)
-        conv.seq, message = await self.store.append(cid, build)
+        check_access(by, conv)
+        conv.seq, message = await self.store.append(cid, build, by.team)
+        conv.owner = by.team if conv.seq == 1 else conv.owner
         conv.messages.append(message)
         conv.updated_at, out = now, FeedResult(conversation_id=cid, message=message)
-        await self.events.publish(Envelope(conversation_id=cid, frame=MessageOut(conversation_id=cid, message=message)))
+        await self.events.publish(
+            Envelope(conversation_id=cid, owner=conv.owner, frame=MessageOut(conversation_id=cid, message=message))
+        )
         analysis = await self.pipeline.analyse(conv, message)
         if analysis is None:
             return out
@@ -114,64 +119,61 @@ class Hub:
         conv.last_analysis, conv.last_customer, conv.suggestions = analysis, message, {}
         await self.store.save(cid, analysis=analysis, last_customer=message, clear_suggestions=True)
         frame = AnalysisOut(conversation_id=cid, message_id=message.message_id, analysis=analysis)
-        await self.events.publish(Envelope(conversation_id=cid, frame=frame))
-        teams = asking | await self.store.teams(cid)
+        await self.events.publish(Envelope(conversation_id=cid, owner=conv.owner, frame=frame))
+        asking = {by.team} if answer else set()
+        teams = asking | self.events.teams(cid) | await self.store.teams(cid)
         vector = await self.pipeline.vector(message.text, analysis.lang) if teams else None
         if vector is not None:
             conv.remember_vector(message.message_id, vector)
         conv.suggestions = await self.pipeline.suggest(message.text, analysis, earlier, teams, vector)
         await self.store.save(cid, suggestions=conv.suggestions)
-        for each, result in conv.suggestions.items():
-            frame_ = SuggestionsOut.of(cid, message.message_id, result)
-            await self.events.publish(Envelope(conversation_id=cid, frame=frame_, everyone=False, team=each))
+        await self.events.publish_suggestions(conv.id, conv.owner, message.message_id, conv.suggestions)
         out.analysis = analysis
         out.suggestions = next((conv.suggestions[x] for x in asking), None)
         return out
 
-    async def state(self, conversation_id: str, team: str | None = None) -> ConversationState:
-        """A held conversation's recent messages, latest analysis and suggestions for `team`."""
+    async def state(self, conversation_id: str, viewer: Principal = OPEN_ACCESS) -> ConversationState:
+        """A held conversation's recent messages, latest analysis and suggestions for the viewer's team."""
         conv = await self.registry.find(conversation_id)
         async with conv.lock:
             await self.registry.catch_up(conv)
-            await self._ensure_suggestions(conv, team)
-        return conv.snapshot(team)
+            check_access(viewer, conv)
+            if (found := await self.pipeline.missing_suggestions(conv, viewer.team)) is not None:
+                await self.store.save(conv.id, suggestions=found)
+        return conv.snapshot(viewer.team)
 
-    async def _ensure_suggestions(self, conv: HeldConversation, team: str | None) -> None:
-        """Suggestions for the latest customer message as `team` sees the bank, when missing (under the lock)."""
-        if conv.last_customer is None or conv.last_analysis is None or team in conv.suggestions:
-            return
-        earlier = list(reversed(conv.customer_texts))[1:]
-        text, vector = conv.last_customer.text, conv.vectors.get(conv.last_customer.message_id)
-        found = await self.pipeline.suggest(text, conv.last_analysis, earlier, [team], vector)
-        conv.suggestions.update(found)
-        await self.store.save(conv.id, suggestions=found)
-
-    async def subscribe(self, sub: Subscriber, conversation_id: str) -> ConversationState:
-        """Watch a conversation (held or not yet); the current state, with suggestions for sub's team."""
-        conv = self.registry.get(conversation_id)
-        conv.subscribers.add(sub)
-        await self.store.add_team(conversation_id, sub.team)
-        await self.events.watch(conv)
-        return await self.state(conversation_id, sub.team)
+    async def subscribe(
+        self, sub: Subscriber, conversation_id: str, viewer: Principal = OPEN_ACCESS
+    ) -> ConversationState:
+        """Watch a conversation (one with no message yet is not held; its first reaches `sub`); its state now."""
+        await self.events.add(conversation_id, sub)
+        try:
+            await self.store.add_team(conversation_id, viewer.team)
+            return await self.state(conversation_id, viewer)
+        except UnknownConversation:
+            return ConversationState(messages=[], analysis=None, suggestions=None, updated_at=None)
+        except BaseException:
+            await self.unsubscribe(sub, conversation_id)
+            raise
 
     async def unsubscribe(self, sub: Subscriber, conversation_id: str) -> None:
-        if (conv := self.registry.held.get(conversation_id)) is not None:
-            conv.subscribers.discard(sub)
-            await self.events.unwatch(conv)
+        if await self.events.remove(conversation_id, sub):
+            self.registry.release(conversation_id)
 
     async def drop(self, sub: Subscriber) -> None:
         """A connection went away: it watches nothing any more."""
         self.connections.discard(sub)  # type: ignore[arg-type]
-        for conv in self.registry:
-            if sub in conv.subscribers:
-                conv.subscribers.discard(sub)
-                await self.events.unwatch(conv)
+        for cid in await self.events.remove_everywhere(sub):
+            self.registry.release(cid)
 
     async def rewrite(self, text: str) -> RewriteResult:
         result = await to_thread.run_sync(self.rewriter.rewrite, text[: self.settings.max_text_chars])
         return RewriteResult.model_validate(result.as_dict())
 
-    async def feedback(self, conversation_id: str, phrase_id: int, action: str) -> None:
-        await self.registry.find(conversation_id)
-        event = "dismissed" if action == "dismissed" else "used"
-        await to_thread.run_sync(self.usage.record, phrase_id, event)
+    async def feedback(
+        self, conversation_id: str, phrase_id: int, action: str, viewer: Principal = OPEN_ACCESS
+    ) -> None:
+        conv = await self.registry.find(conversation_id)
+        check_access(viewer, conv)
+        answered = conv.last_customer.message_id if conv.last_customer else ""
+        await self.usage.feedback(phrase_id, action, (conv.id, answered, viewer.key))

@@ -51,8 +51,21 @@ class MessagePipeline:
     ) -> dict[str | None, SuggestResult]:
         """Suggestions for each team (as each sees the bank), from one ranking."""
         ordered = sorted(set(teams), key=lambda t: t or "")
-        if not ordered:
+        if not ordered or self.suggester is None:
             return {}
         run = functools.partial(self.suggester.for_teams, text, analysis, earlier, ordered, vector=vector)
         result: dict[str | None, SuggestResult] = await to_thread.run_sync(run, limiter=self.cpu)
         return result
+
+    async def missing_suggestions(
+        self, conv: HeldConversation, team: str | None
+    ) -> dict[str | None, SuggestResult] | None:
+        """Suggestions for the latest customer message as `team` sees the bank, when it has none yet (under the
+        conversation's lock); None when nothing was missing."""
+        if conv.last_customer is None or conv.last_analysis is None or team in conv.suggestions:
+            return None
+        earlier = list(reversed(conv.customer_texts))[1:]
+        text, vector = conv.last_customer.text, conv.vectors.get(conv.last_customer.message_id)
+        found = await self.suggest(text, conv.last_analysis, earlier, [team], vector)
+        conv.suggestions.update(found)
+        return found

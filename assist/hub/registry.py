@@ -13,8 +13,9 @@ from typing import Any, Protocol
 import numpy as np
 from anyio import to_thread
 
+from assist.auth import Principal
 from assist.config import HubSettings
-from assist.errors import AssistError, NotFound
+from assist.errors import AssistError, Forbidden, NotFound
 from assist.hub.store import ConversationStore, StoredState
 from assist.protocol import ServerFrame
 from assist.schemas import Analysis, ConversationState, Message, SuggestResult
@@ -36,6 +37,14 @@ class Subscriber(Protocol):
     @property
     def team(self) -> str | None: ...
 
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def key(self) -> str:
+        """The principal, for per-principal limits."""
+        ...
+
     def send(self, frame: ServerFrame) -> None: ...
 
 
@@ -52,8 +61,7 @@ class HeldConversation:
     suggestions: dict[str | None, SuggestResult] = field(default_factory=dict)  # by team
     updated_at: float | None = None
     seq: int = 0
-    subscribers: set[Subscriber] = field(default_factory=set)
-    watch: Any = None  # the broker subscription delivering its events here, while anyone watches
+    owner: str | None = None  # the team it belongs to (assist.auth.may_see)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
@@ -72,9 +80,10 @@ class HeldConversation:
         while len(self.vectors) > RECENT_CUSTOMER:
             del self.vectors[next(iter(self.vectors))]
 
-    @property
-    def busy(self) -> bool:
-        return bool(self.subscribers) or self.lock.locked()
+
+def check_access(viewer: Principal, conv: HeldConversation) -> None:
+    if not viewer.may_see(conv.owner):
+        raise Forbidden(f"conversation {conv.id!r} belongs to another team")
 
 
 class ConversationRegistry:
@@ -86,8 +95,10 @@ class ConversationRegistry:
         new_analysis: Callable[[], Any],
         store: ConversationStore,
         clock: Callable[[], float] = time.time,
+        watched: Callable[[str], bool] = lambda cid: False,
     ) -> None:
         self.settings = settings
+        self.watched = watched
         self.new_analysis = new_analysis
         self.store = store
         self.clock = clock
@@ -108,7 +119,7 @@ class ConversationRegistry:
         if len(self.held) >= self.settings.max_conversations:
             self.sweep()
         if len(self.held) >= self.settings.max_conversations:
-            idle = [c for c in self.held.values() if not c.busy]
+            idle = [c for c in self.held.values() if not self.busy(c)]
             if not idle:
                 raise HubBusy("the hub holds its maximum number of conversations; try again later")
             self._forget(min(idle, key=lambda c: c.updated_at or 0.0))
@@ -119,8 +130,16 @@ class ConversationRegistry:
         """Forget conversations idle past the TTL that nobody watches."""
         cutoff = self.clock() - self.settings.ttl_seconds
         for conv in list(self.held.values()):
-            if not conv.busy and (conv.updated_at or 0.0) < cutoff:
+            if not self.busy(conv) and (conv.updated_at or 0.0) < cutoff:
                 self._forget(conv)
+
+    def release(self, cid: str) -> None:
+        """Nobody here watches `cid` any more: a conversation never fed here is forgotten by the store too."""
+        if cid not in self.held:
+            self.store.forget(cid)
+
+    def busy(self, conv: HeldConversation) -> bool:
+        return self.watched(conv.id) or conv.lock.locked()
 
     def _forget(self, conv: HeldConversation) -> None:
         del self.held[conv.id]
@@ -140,7 +159,7 @@ class ConversationRegistry:
         if seq == conv.seq:
             return
         if seq < conv.seq:  # the store lost the conversation (Redis restarted empty): put back what is held here
-            held = StoredState(conv.last_analysis, conv.last_customer, dict(conv.suggestions))
+            held = StoredState(conv.last_analysis, conv.last_customer, dict(conv.suggestions), conv.owner)
             await self.store.restore(conv.id, conv.seq, list(conv.messages), held)
             return
         window, stored = await self.store.messages(conv.id), await self.store.state(conv.id)
@@ -157,4 +176,4 @@ class ConversationRegistry:
         conv.last_customer, conv.last_analysis = stored.last_customer, stored.analysis
         conv.suggestions = stored.suggestions
         conv.updated_at = window[-1].t if window else conv.updated_at
-        conv.seq = seq
+        conv.seq, conv.owner = seq, await self.store.owner(conv.id)

@@ -6,6 +6,7 @@ know whether another instance took messages since; with the memory store that ne
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ class StoredState:
     analysis: Analysis | None = None
     last_customer: Message | None = None
     suggestions: dict[str | None, SuggestResult] = field(default_factory=dict)  # by team
+    owner: str | None = None
 
 
 class ConversationStore(Protocol):
@@ -38,8 +40,13 @@ class ConversationStore(Protocol):
 
     async def exists(self, cid: str) -> bool: ...
 
-    async def append(self, cid: str, build: Callable[[int], Message]) -> tuple[int, Message]:
-        """Store a new message, built from its number in the conversation (1, 2, …); both."""
+    async def append(self, cid: str, build: Callable[[int], Message], owner: str | None = None) -> tuple[int, Message]:
+        """Store a new message, built from its number in the conversation (1, 2, …); both. The first message's
+        `owner` (the team of the integration that fed it) owns the conversation."""
+        ...
+
+    async def owner(self, cid: str) -> str | None:
+        """The team the conversation belongs to (None: every team's)."""
         ...
 
     async def restore(self, cid: str, seq: int, messages: list[Message], state: StoredState) -> None:
@@ -77,6 +84,7 @@ class _Held:
     messages: deque[Message]
     state: StoredState = field(default_factory=StoredState)
     teams: set[str | None] = field(default_factory=set)
+    owner: str | None = None
 
 
 class MemoryConversations:
@@ -103,17 +111,24 @@ class MemoryConversations:
         return held.seq if held else 0
 
     async def exists(self, cid: str) -> bool:
-        return cid in self._items
+        held = self._items.get(cid)
+        return held is not None and held.seq > 0
 
-    async def append(self, cid: str, build: Callable[[int], Message]) -> tuple[int, Message]:
+    async def append(self, cid: str, build: Callable[[int], Message], owner: str | None = None) -> tuple[int, Message]:
         held = self._get(cid)
+        if held.seq == 0:
+            held.owner = owner
         held.seq += 1
         message = build(held.seq)
         held.messages.append(message)
         return held.seq, message
 
+    async def owner(self, cid: str) -> str | None:
+        held = self._items.get(cid)
+        return held.owner if held else None
+
     async def restore(self, cid: str, seq: int, messages: list[Message], state: StoredState) -> None:
-        self._items[cid] = _Held(seq, deque(messages, maxlen=self.window), state)
+        self._items[cid] = _Held(seq, deque(messages, maxlen=self.window), state, owner=state.owner)
 
     async def messages(self, cid: str) -> list[Message]:
         held = self._items.get(cid)
@@ -192,12 +207,14 @@ class RedisConversations:
         return bool(await self._redis.exists(self._key(cid, "seq")))
 
     @redis_errors
-    async def append(self, cid: str, build: Callable[[int], Message]) -> tuple[int, Message]:
+    async def append(self, cid: str, build: Callable[[int], Message], owner: str | None = None) -> tuple[int, Message]:
         """Store a new message, built from its number in the conversation (1, 2, …); both."""
         seq_key, messages = self._key(cid, "seq"), self._key(cid, "messages")
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(seq_key)
             pipe.expire(seq_key, self.ttl)
+            pipe.set(self._key(cid, "owner"), json.dumps(owner), nx=True, ex=self.ttl)
+            pipe.expire(self._key(cid, "owner"), self.ttl)
             seq = (await pipe.execute())[0]
         message = build(int(seq))
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -208,11 +225,18 @@ class RedisConversations:
         return int(seq), message
 
     @redis_errors
+    async def owner(self, cid: str) -> str | None:
+        raw = await self._redis.get(self._key(cid, "owner"))
+        owner: str | None = json.loads(raw) if raw else None
+        return owner
+
+    @redis_errors
     async def restore(self, cid: str, seq: int, messages: list[Message], state: StoredState) -> None:
         """Put back what this instance holds after Redis lost it (a restart without persistence)."""
         seq_key, window = self._key(cid, "seq"), self._key(cid, "messages")
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(seq_key, seq, ex=self.ttl)
+            pipe.set(self._key(cid, "owner"), json.dumps(state.owner), ex=self.ttl)
             pipe.delete(window)
             if messages:
                 pipe.rpush(window, *(m.model_dump_json() for m in messages[-self.window :]))
