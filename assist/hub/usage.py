@@ -21,19 +21,25 @@ class UsageCounter:
         self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()
 
     def shown(self, frame: ServerFrame) -> None:
-        """A frame reached at least one agent: its suggestions count as shown."""
+        """A frame reached at least one agent: its suggestions count as shown, once per message and phrase (a
+        message fed again under the same id does not count them again)."""
         if isinstance(frame, SuggestionsOut):
-            self._counts.update(item.phrase_id for item in frame.items)
+            once = (frame.conversation_id, frame.message_id, "shown")
+            self._counts.update(item.phrase_id for item in frame.items if self._first((*once, str(item.phrase_id))))
 
-    async def feedback(self, phrase_id: int, action: str, once_per: tuple[str, ...]) -> bool:
-        """Record an agent's `used`/`dismissed`, unless the same key (conversation, message, agent) already did;
-        whether it counted."""
-        key = (*once_per, str(phrase_id), action)
+    def _first(self, key: tuple[str, ...]) -> bool:
         if key in self._seen:
             return False
         self._seen[key] = None
         while len(self._seen) > REMEMBERED:
             self._seen.popitem(last=False)
+        return True
+
+    async def feedback(self, phrase_id: int, action: str, once_per: tuple[str, ...]) -> bool:
+        """Record an agent's `used`/`dismissed`, unless the same key (conversation, message, agent) already did;
+        whether it counted."""
+        if not self._first((*once_per, str(phrase_id), action)):
+            return False
         await to_thread.run_sync(self.usage.record, phrase_id, "dismissed" if action == "dismissed" else "used")
         return True
 
