@@ -51,6 +51,10 @@ class Broker:
     async def disconnect(self) -> None:
         return None
 
+    async def ping(self) -> None:
+        """Raise BrokerUnavailable when the broker does not answer (health checks)."""
+        return None
+
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._deliver(channel, message)
 
@@ -124,6 +128,10 @@ class RedisBroker(Broker):
                 await self._pubsub.aclose()
         if self._redis is not None:
             await self._redis.aclose()
+
+    @redis_errors
+    async def ping(self) -> None:
+        await asyncio.wait_for(self._redis.ping(), 2.0)
 
     @redis_errors
     async def publish(self, channel: str, message: dict[str, Any]) -> None:

@@ -175,6 +175,9 @@ class Connection:
             self.send(error("unauthorized", exc.detail, ref))
             self.close(status.WS_1008_POLICY_VIOLATION)
             return
+        except AssistError as exc:  # the store is down: the socket stays open, `auth` may be sent again
+            self.send(error(exc.code, exc.detail, ref))
+            return
         self.send(
             AuthenticatedOut(role=self.principal.role, team=self.principal.team, name=self.principal.name, ref=ref)
         )
@@ -217,7 +220,10 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     hub.connections.add(conn)
     conn.start()
     try:
-        is_open = await to_thread.run_sync(open_access, settings, tokens)
+        try:
+            is_open = await to_thread.run_sync(open_access, settings, tokens)
+        except AssistError:  # the store is down: say hello all the same; `auth` answers store_unavailable meanwhile
+            is_open = False
         header = bearer_token(websocket.headers.get("authorization"))
         conn.send(
             HelloOut(
