@@ -74,6 +74,9 @@ class RetrievalSettings(BaseModel):
 class HubSettings(BaseModel):
     ttl_seconds: float = Field(7200, description="forget a conversation idle this long that nobody watches")
     max_conversations: int = 10_000
+    max_memory_mb: int = Field(
+        1024, description="memory for held conversations (estimated from their texts); the oldest idle go first"
+    )
     window: int = Field(50, description="recent messages kept per conversation")
     max_text_chars: int = Field(20_000, description="longer messages are cut here and flagged `truncated`")
     max_frame_bytes: int = 256 * 1024

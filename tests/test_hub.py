@@ -141,3 +141,21 @@ async def test_conversations_belong_to_the_feeding_team(analyzer: Analyzer) -> N
         await h.feed("c", "customer", "hi", by=Principal("bank-widget", "integration", "bank", 5))
     with pytest.raises(Forbidden):
         await h.feedback("c", 1, "used", bank_agent)
+
+
+@pytest.mark.asyncio
+async def test_memory_budget_evicts_idle_conversations_then_refuses(analyzer: Analyzer) -> None:
+    h = hub(analyzer, max_memory_mb=1, window=50, max_text_chars=200_000)
+    big = "长" * 100_000  # about 0.26 MB held per message (text x 1.3)
+    for cid in ("a", "b", "c"):
+        await h.feed(cid, "agent", big)
+    assert len(h.registry.held) == 3 and h.registry.bytes <= 2**20
+    await h.feed("d", "agent", big)  # over budget: the oldest idle conversation goes
+    assert "a" not in h.registry.held and "d" in h.registry.held and h.registry.bytes <= 2**20
+    for cid in ("b", "c", "d"):
+        w = Watcher()
+        w.key = f"watcher-{cid}"
+        await h.subscribe(w, cid)
+    with pytest.raises(HubBusy):  # everything held is watched: nothing to evict
+        await h.feed("d", "agent", big)
+    assert h.registry.bytes <= 2**20

@@ -95,15 +95,15 @@ class Hub:
         answer: bool,
         by: Principal,
     ) -> FeedResult:
-        limit, now, cid = self.settings.max_text_chars, self.registry.clock(), conv.id
-        cut = text[:limit]
+        now, cid, cut = self.registry.clock(), conv.id, text[: self.settings.max_text_chars]
 
         def build(seq: int) -> Message:
             t_ = now if t is None else t
-            return Message(message_id=mid or f"m{seq}", role=role, text=cut, t=t_, truncated=len(text) > limit)
+            return Message(message_id=mid or f"m{seq}", role=role, text=cut, t=t_, truncated=len(text) > len(cut))
 
         await self.registry.catch_up(conv)
         check_access(by, conv)
+        self.registry.reserve(conv, cut)
         conv.seq, message = await self.store.append(cid, build, by.team)
         conv.owner = by.team if conv.seq == 1 else conv.owner
         conv.messages.append(message)

@@ -4,6 +4,7 @@ one evicted at the cap; and brought up to date from the conversation store when 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,6 +22,10 @@ from assist.protocol import ServerFrame
 from assist.schemas import Analysis, ConversationState, Message, SuggestResult
 
 RECENT_CUSTOMER = 10  # customer messages kept for topic carry-over and their vectors (feedback)
+# A held conversation's memory, estimated from its window's texts: measured 2.64 MB for 50 messages of 20,000
+# characters (2.0 MB of text) with the analysis state and results (2026-12-02, tracemalloc), so text x 1.3 plus
+# a fixed part for the analysis and results of a short conversation.
+TEXT_FACTOR, FIXED_BYTES = 1.3, 16_384
 
 
 class HubBusy(AssistError):
@@ -61,6 +66,7 @@ class HeldConversation:
     suggestions: dict[str | None, SuggestResult] = field(default_factory=dict)  # by team
     updated_at: float | None = None
     seq: int = 0
+    bytes: int = 0  # estimated memory (TEXT_FACTOR, FIXED_BYTES)
     owner: str | None = None  # the team it belongs to (assist.auth.may_see)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -79,6 +85,10 @@ class HeldConversation:
         self.vectors[message_id] = vector
         while len(self.vectors) > RECENT_CUSTOMER:
             del self.vectors[next(iter(self.vectors))]
+
+
+def _age(conv: HeldConversation) -> float:
+    return conv.updated_at or 0.0
 
 
 def check_access(viewer: Principal, conv: HeldConversation) -> None:
@@ -103,6 +113,23 @@ class ConversationRegistry:
         self.store = store
         self.clock = clock
         self.held: dict[str, HeldConversation] = {}
+        self.bytes = 0  # estimated memory of every held conversation
+
+    def reserve(self, conv: HeldConversation, text: str) -> None:
+        """Make room (evicting the oldest idle conversations) for `text` joining `conv`'s window, or refuse with
+        HubBusy when the memory budget (`max_memory_mb`) is spent on conversations in use."""
+        window = [m.text for m in conv.messages][-(self.settings.window - 1) :] if self.settings.window > 1 else []
+        estimate = int(sum(sys.getsizeof(t) for t in [*window, text]) * TEXT_FACTOR) + FIXED_BYTES
+        budget = self.settings.max_memory_mb * 2**20
+        if self.bytes - conv.bytes + estimate > budget:
+            for victim in sorted((c for c in self.held.values() if c is not conv and not self.busy(c)), key=_age):
+                self._forget(victim)
+                if self.bytes - conv.bytes + estimate <= budget:
+                    break
+            else:
+                raise HubBusy("the hub's memory for conversations is in use; try again later")
+        self.bytes += estimate - conv.bytes
+        conv.bytes = estimate
 
     def __contains__(self, cid: str) -> bool:
         return cid in self.held
@@ -122,7 +149,7 @@ class ConversationRegistry:
             idle = [c for c in self.held.values() if not self.busy(c)]
             if not idle:
                 raise HubBusy("the hub holds its maximum number of conversations; try again later")
-            self._forget(min(idle, key=lambda c: c.updated_at or 0.0))
+            self._forget(min(idle, key=_age))
         conv = self.held[cid] = HeldConversation(cid, self.new_analysis(), self.settings.window)
         return conv
 
@@ -143,6 +170,7 @@ class ConversationRegistry:
 
     def _forget(self, conv: HeldConversation) -> None:
         del self.held[conv.id]
+        self.bytes -= conv.bytes
         self.store.forget(conv.id)
 
     async def find(self, cid: str) -> HeldConversation:
