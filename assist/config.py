@@ -80,7 +80,15 @@ class HubSettings(BaseModel):
     window: int = Field(50, description="recent messages kept per conversation")
     max_text_chars: int = Field(20_000, description="longer messages are cut here and flagged `truncated`")
     max_frame_bytes: int = 256 * 1024
-    send_queue: int = Field(256, description="frames queued per connection before the oldest droppable go")
+    send_queue: int = Field(256, description="frames queued per connection before the oldest events go")
+    send_queue_max: int = Field(
+        1024, description="frames (replies are never dropped) queued per connection before it is closed with 1013"
+    )
+    max_pending: int = Field(
+        256, description="frames received per connection and not yet handled; more are refused with `busy`"
+    )
+    max_pending_bytes: int = Field(4 * 1024 * 1024, description="the same, in bytes of frame text")
+    auth_timeout_seconds: float = Field(10, description="an unauthenticated socket is closed (1008) after this")
     max_subscriptions: int = Field(1000, description="conversations one token may watch at once, over all its sockets")
     sweep_seconds: float = 60
     token_recheck_seconds: float = Field(15, description="how often open sockets' tokens are checked for revocation")

@@ -19,6 +19,7 @@ from assist.schemas import (
     SuggestResult,
 )
 from assist.schemas._base import omitted_when_empty
+from assist.text import valid_json
 
 PROTOCOL = 1
 CONVERSATION_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
@@ -97,6 +98,7 @@ class _Out(BaseModel):
 class Limits(BaseModel):
     max_frame_bytes: int
     max_text_chars: int
+    max_pending: int | None = omitted_when_empty(description="frames a client may have sent and not had answered")
 
 
 class HelloOut(_Out):
@@ -178,6 +180,7 @@ class ErrorOut(_Out):
     type: Literal["error"] = "error"
     code: str
     detail: str
+    retry_after: float | None = omitted_when_empty(description="seconds; send the frame again after this (`busy`)")
 
 
 ServerFrame = Annotated[
@@ -230,8 +233,8 @@ class FrameError(Exception):
         self.code, self.detail, self.ref = code, detail, ref
 
 
-def error(code: str, detail: str, ref: str | None = None) -> ErrorOut:
-    return ErrorOut(code=code, detail=detail, ref=ref)
+def error(code: str, detail: str, ref: str | None = None, retry_after: float | None = None) -> ErrorOut:
+    return ErrorOut(code=code, detail=detail, ref=ref, retry_after=retry_after)
 
 
 def decode(text: str, max_bytes: int) -> Any:
@@ -244,6 +247,7 @@ def decode(text: str, max_bytes: int) -> Any:
         raise FrameError("invalid_json", f"not JSON: {getattr(exc, 'msg', 'too deeply nested')}") from exc
     if not isinstance(raw, dict):
         raise FrameError("invalid_json", "a frame is a JSON object with a `type`")
+    raw = valid_json(raw)  # lone surrogates become U+FFFD here, before anything reads the frame (assist/text.py)
     ref = raw.get("id") if isinstance(raw.get("id"), str) and len(raw["id"]) <= 64 else None
     if raw.get("type") not in CLIENT_TYPES:
         raise FrameError("unknown_type", f"unknown frame type; expected one of {', '.join(CLIENT_TYPES)}", ref)

@@ -41,15 +41,20 @@ def frame(kind: str, n: int) -> Any:
 
 
 def test_outbox_drops_oldest_droppable_first() -> None:
-    box = Outbox(3)
+    box = Outbox(3, limit=4)
     for f in (frame("suggestions", 1), frame("ack", 2), frame("analysis", 3)):
         box.put(f)
-    box.put(frame("rewrite", 4))
+    box.put(frame("message", 4))  # an event over the soft cap: the oldest event goes
     assert [f.n for f in box._items] == [2, 3, 4] and box.dropped == 1
-    box.put(frame("error", 5))
-    assert [f.n for f in box._items] == [2, 4, 5]
-    box.put(frame("suggestions", 6))  # nothing droppable left: the new droppable frame goes
-    assert [f.n for f in box._items] == [2, 4, 5] and box.dropped == 3
+    box.put(frame("rewrite", 5))  # a reply is kept over the soft cap...
+    assert [f.n for f in box._items] == [2, 3, 4, 5]
+    box.put(frame("error", 6))  # ...and at the hard cap pushes out the oldest event
+    assert [f.n for f in box._items] == [2, 4, 5, 6] and box.dropped == 2
+    box.put(frame("suggestions", 7))  # a new event pushes out the oldest event still queued
+    assert [f.n for f in box._items] == [2, 5, 6, 7] and box.dropped == 3
+    box.put(frame("analysis", 8))
+    box.put(frame("suggestions", 9))
+    assert [f.n for f in box._items] == [2, 5, 6, 9] and box.dropped == 5
 
 
 @pytest.mark.asyncio

@@ -13,6 +13,7 @@ from assist.auth import bearer_token, principal_for
 from assist.deps import HubDep, SettingsDep, TokensDep
 from assist.schemas import Role
 from assist.schemas._base import omitted_when_empty
+from assist.text import valid_json
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
 
@@ -54,6 +55,7 @@ async def receive_chatwoot(
         principal_for, settings, tokens, secret, "pass an integration token as ?token=… in the webhook URL"
     )
     principal.require("integration", "lead")
+    payload = valid_json(payload)  # lone surrogates become U+FFFD, as on the websocket (assist/text.py)
     if payload.get("event") != "message_created":
         return ChatwootOut(accepted=False, reason=f"event {payload.get('event')!r} is not handled")
     role = ROLES.get(str(payload.get("message_type")))

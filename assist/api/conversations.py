@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assist.deps import HubDep, PrincipalDep
 from assist.errors import responses
 from assist.protocol import CONVERSATION_ID
 from assist.schemas import ConversationOut, FeedResult, Role
+from assist.text import valid_json
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
@@ -23,6 +24,11 @@ class MessageIn(BaseModel):
     text: str = Field(max_length=1_000_000)
     t: float | None = Field(None, description="seconds; default: arrival time")
     message_id: str | None = Field(None, max_length=64)
+
+    @field_validator("text", "message_id", mode="before")
+    @classmethod
+    def _valid_text(cls, value: object) -> object:
+        return valid_json(value)  # a lone surrogate becomes U+FFFD, as on the websocket (assist/text.py)
 
 
 @router.post("/{conversation_id}/messages", responses=responses(403, 429))
