@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from assist.config import HubSettings, Settings
 from tests.fakes import HashedEncoder
@@ -17,60 +17,80 @@ from tests.live import live_server
 
 pytestmark = pytest.mark.live
 
+N = 3000
+CONVERSATIONS = [f"burst-{k}" for k in range(10)]
+
+
+def message(i: int) -> str:
+    frame = {"type": "message", "conversation_id": CONVERSATIONS[i % 10], "role": "customer", "id": str(i)}
+    # `pad` is ignored by the server (frames ignore unknown fields): it makes the burst several of the server's
+    # 256 kB socket reads, each more work than the client's keepalive waits for, as 10,000 short messages do
+    return json.dumps(frame | {"text": f"where is my order number {i}?? it has been a week", "pad": "x" * 200})
+
 
 @pytest.mark.asyncio
 async def test_live_burst_is_acked_or_refused_busy_never_lost(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, hub=HubSettings(max_pending=32))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=tmp_path, seed_phrasebank=False, hub=HubSettings(max_pending=32))  # type: ignore[call-arg]
     with live_server(settings, encoder=HashedEncoder()) as server:
-        n = 1000
-        conversations = [f"burst-{k}" for k in range(10)]
-        # A client keepalive much shorter than the work queued: a server that stops reading while it works
-        # leaves the client's pings unanswered behind the burst, and the client gives up with 1011.
-        async with connect(server.ws, ping_interval=1, ping_timeout=3, max_queue=None) as feed:
-            assert json.loads(await feed.recv())["type"] == "hello"
-            acked: dict[str, str] = {}
-            refused: dict[str, float] = {}
-            busy_seen = 0
-            replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-
-            async def read() -> None:
-                async for raw in feed:
-                    await replies.put(json.loads(raw))
-
-            reader = asyncio.create_task(read())
-
-            async def burst(ids: list[int]) -> None:
-                for i in ids:
-                    text = f"where is my order number {i}?? it has been a week"
-                    frame = {"type": "message", "conversation_id": conversations[i % 10], "role": "customer"}
-                    # `pad` is ignored by the server (frames ignore unknown fields); it makes the burst several
-                    # of the server's 256 kB reads, as 10,000 short messages would
-                    pad = "x" * 2000
-                    await feed.send(json.dumps(frame | {"text": text, "id": str(i), "pad": pad}))
-
-            todo = list(range(n))
-            for _round in range(200):
-                await burst(todo)
-                waiting = {str(i) for i in todo}
-                while waiting:
-                    reply = await asyncio.wait_for(replies.get(), 60)
-                    ref = reply.get("ref")
-                    assert ref in waiting, reply
-                    waiting.discard(ref)
-                    if reply["type"] == "ack":
-                        assert ref not in acked
-                        acked[ref] = reply["message_id"]
-                    else:
-                        assert reply["type"] == "error" and reply["code"] == "busy", reply
-                        assert reply["retry_after"] > 0
-                        refused[ref] = reply["retry_after"]
-                        busy_seen += 1
-                todo = sorted(int(r) for r in refused)
-                if not todo:
-                    break
-                await asyncio.sleep(min(max(refused.values()), 2))
-                refused.clear()
-            reader.cancel()
-        assert len(acked) == n and busy_seen > 0
+        # A client keepalive much shorter than the work a burst queues: a server that stops reading while it
+        # works leaves the client's pings unanswered behind the burst, and the client gives up with 1011.
+        async with connect(server.ws, ping_interval=0.5, ping_timeout=2, max_queue=None) as feed:
+            hello = json.loads(await feed.recv())
+            window = hello["limits"]["max_pending"]
+            acked, busy = await _burst_then_retry(feed, window)
+        assert len(acked) == N and busy > 0
         held = server.hub.conversations
-        assert sum(held[c].seq for c in conversations) == n  # every acknowledged message was processed, once
+        assert sum(held[c].seq for c in CONVERSATIONS) == N  # every acknowledged message was processed, once
+
+
+async def _burst_then_retry(feed: ClientConnection, window: int) -> tuple[dict[str, str], int]:
+    """Send all N at once, then send the refused ones again keeping at most `window` unanswered."""
+    acked: dict[str, str] = {}
+    busy = 0
+    answered: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def read() -> None:
+        try:
+            async for raw in feed:
+                await answered.put(json.loads(raw))
+        finally:
+            await answered.put({"type": "closed", "code": feed.close_code, "reason": feed.close_reason})
+
+    async def reply(waiting: set[str], refused: list[int]) -> float:
+        nonlocal busy
+        frame = await asyncio.wait_for(answered.get(), 60)
+        assert frame["type"] != "closed", f"the connection closed: {frame}"
+        ref = frame.get("ref")
+        assert ref in waiting, frame
+        waiting.discard(ref)
+        if frame["type"] == "ack":
+            assert ref not in acked
+            acked[ref] = frame["message_id"]
+            return 0.0
+        assert frame["type"] == "error" and frame["code"] == "busy" and frame["retry_after"] > 0, frame
+        busy += 1
+        refused.append(int(ref))
+        return float(frame["retry_after"])
+
+    reader = asyncio.create_task(read())
+    try:
+        waiting = {str(i) for i in range(N)}
+        refused: list[int] = []
+        for i in range(N):
+            await feed.send(message(i))
+        wait = 0.0
+        while waiting:
+            wait = max(wait, await reply(waiting, refused))
+        await asyncio.sleep(min(wait, 2))
+        while refused:
+            todo, refused = sorted(refused), []
+            for i in todo:
+                while len(waiting) >= window:
+                    await reply(waiting, refused)
+                waiting.add(str(i))
+                await feed.send(message(i))
+            while waiting:
+                await reply(waiting, refused)
+    finally:
+        reader.cancel()
+    return acked, busy
