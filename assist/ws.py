@@ -251,10 +251,10 @@ class Connection:
             self.outbox.put(None)
             with contextlib.suppress(asyncio.TimeoutError, Exception):
                 await asyncio.wait_for(self._writer, 5)
-        for task in (self._worker, self._closing):
-            if task is not None:
+        for left in (self._worker, self._closing):
+            if left is not None:
                 with contextlib.suppress(asyncio.TimeoutError, Exception):
-                    await asyncio.wait_for(asyncio.shield(task), 30)
+                    await asyncio.wait_for(asyncio.shield(left), 30)
 
     # ---- frames ---------------------------------------------------------------------------------
 

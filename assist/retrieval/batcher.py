@@ -80,7 +80,7 @@ def _settle(
     """Answer a waiter that is still waiting (one that gave up is left alone)."""
     if future.done():
         return
-    if error is not None:
-        future.set_exception(error)
+    if error is not None or vector is None:
+        future.set_exception(error or RuntimeError("no vector"))
     else:
         future.set_result(vector)
