@@ -383,7 +383,7 @@ async def ws_endpoint(websocket: WebSocket) -> None:
             await conn.authenticate(header, None)
         elif is_open:
             conn.principal = OPEN_ACCESS
-        else:
+        if conn.principal is None and conn.close_code is None:
             conn.require_auth_within(hub_settings.auth_timeout_seconds)
         if hub.closing:
             conn.close(status.WS_1001_GOING_AWAY)

@@ -39,7 +39,7 @@ async def test_live_burst_is_acked_or_refused_busy_never_lost(tmp_path: Path) ->
             window = hello["limits"]["max_pending"]
             acked, busy = await _burst_then_retry(feed, window)
         assert len(acked) == N and busy > 0
-        held = server.hub.conversations
+        held = server.hub.registry.held
         assert sum(held[c].seq for c in CONVERSATIONS) == N  # every acknowledged message was processed, once
 
 

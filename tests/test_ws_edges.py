@@ -120,7 +120,7 @@ def test_writer_failure_closes_1011_and_leaves_the_hub(client: TestClient, monke
         assert agent.receive_json()["type"] == "subscribed"
         feed.send_json({"type": "message", "conversation_id": "w", "role": "agent", "text": "hi", "id": "m"})
         assert eventually(lambda: len(hub.connections) == 1)  # the agent's connection is gone from the hub
-        assert not hub.conversations["w"].subscribers
+        assert not hub.events.watched("w")  # and no longer watches the conversation
         with pytest.raises(WebSocketDisconnect) as info:
             agent.receive_json()
         assert info.value.code == 1011
