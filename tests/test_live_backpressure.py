@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from assist.config import HubSettings, Settings
 from tests.fakes import HashedEncoder
 from tests.live import live_server
+from tests.test_live import small_window_socket
 
 pytestmark = pytest.mark.live
 
@@ -94,3 +96,32 @@ async def _burst_then_retry(feed: ClientConnection, window: int) -> tuple[dict[s
     finally:
         reader.cancel()
     return acked, busy
+
+
+@pytest.mark.asyncio
+async def test_live_client_that_reads_nothing_is_closed_1013(tmp_path: Path) -> None:
+    """Replies to a client's own frames are never dropped; one that asks and never reads is closed with 1013."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, seed_phrasebank=False, hub=HubSettings(send_queue=4, send_queue_max=8)
+    )
+    with live_server(settings, encoder=HashedEncoder()) as server:
+        async with connect(server.ws) as feed:
+            await feed.recv()
+            big = {"type": "message", "conversation_id": "big", "role": "agent", "text": "消息" * 5_000, "id": "m"}
+            await feed.send(json.dumps(big, ensure_ascii=False))
+            assert json.loads(await feed.recv())["type"] == "ack"
+        async with connect(server.ws, sock=small_window_socket(server.port), max_queue=1, compression=None) as slow:
+            await slow.recv()
+            for i in range(200):  # each `subscribed` carries the 30 kB message: far more than the socket holds
+                await slow.send(json.dumps({"type": "subscribe", "conversation_id": "big", "id": str(i)}))
+            for _ in range(100):
+                if not server.hub.connections:
+                    break
+                await asyncio.sleep(0.1)
+            assert not server.hub.connections  # dropped from the hub at once, before the client reads again
+            kinds = []
+            with pytest.raises(ConnectionClosed) as info:
+                while True:
+                    kinds.append(json.loads(await asyncio.wait_for(slow.recv(), 30))["type"])
+            assert info.value.rcvd is not None and info.value.rcvd.code == 1013
+            assert kinds and set(kinds) == {"subscribed"} and len(kinds) < 200
