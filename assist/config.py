@@ -69,6 +69,27 @@ class RetrievalSettings(BaseModel):
     situation_emotion_weight: float = Field(
         0.5, description="how much a neutral-read message leans on the emotions its situations imply (0 turns it off)"
     )
+    w_learned: float = Field(
+        0.3,
+        ge=0,
+        description="weight of what agents chose for similar messages (assist/bank/feedback.py; "
+        "ASSIST_FEEDBACK__LEARN=false or 0 turns it off)",
+    )
+
+
+class FeedbackSettings(BaseModel):
+    """Agents' used / dismissed suggestions, kept as message vectors so the ranking learns from them."""
+
+    learn: bool = Field(True, description="rank with what agents chose for similar messages (off: record only)")
+    record: bool = Field(True, description="store each use or dismissal (the message's vector, phrase, team, time)")
+    keep_text: bool = Field(False, description="also store the customer message's text (off: vectors only)")
+    max_rows_per_team: int = Field(5_000, ge=1, description="events kept per team; the oldest go first")
+    half_life_days: float = Field(30.0, gt=0, description="an event counts half as much after this many days")
+    neighbours: int = Field(20, ge=1, description="past events (nearest messages) that vote on a new message")
+    min_similarity: float = Field(
+        0.88, description="cosine from which a past message counts as similar (for multilingual-e5-small)"
+    )
+    prior: float = Field(2.0, ge=0, description="pseudo-events that damp a phrase's score while it has few votes")
 
 
 class HubSettings(BaseModel):
@@ -121,6 +142,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     retrieval: RetrievalSettings = RetrievalSettings()
     hub: HubSettings = HubSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
     broker_url: str | None = Field(None, description="redis://host:port/db to link instances; default in-process")
     broker_prefix: str = Field("assist", description="prefix of this deployment's pub/sub channels")
     conversations_url: str | None = Field(

@@ -77,6 +77,9 @@ class FeedbackIn(_Frame):
     conversation_id: ConversationId
     phrase_id: int
     action: Literal["used", "dismissed", "edited"]
+    message_id: str | None = Field(
+        None, max_length=64, description="the customer message the suggestion answered; default: the latest"
+    )
 
 
 ClientFrame = Annotated[

@@ -16,6 +16,7 @@ from typing import Any
 from assist import languages
 from assist.analysis import Analyzer
 from assist.auth import TokenStore, open_access
+from assist.bank.feedback import FeedbackMemory, query_model
 from assist.bank.notices import BankChanges
 from assist.bank.store import PhraseStore
 from assist.bank.usage import UsageStore
@@ -148,7 +149,9 @@ def build_suggester(
     background: bool = False,
     encoder: Encoder | None = None,
 ) -> Suggester:
-    return Suggester(analyzer, build_searcher(settings, store, progress, background, encoder), settings.retrieval.top_k)
+    searcher = build_searcher(settings, store, progress, background, encoder)
+    memory = FeedbackMemory(store.db, settings.feedback, query_model(searcher.encoder), searcher.encoder.dim)
+    return Suggester(analyzer, searcher, settings.retrieval.top_k, memory=memory)
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,8 @@ async def build_services(
         notices = await changes.start()
         stack.push_async_callback(changes.stop)
         stack.callback(notices.cancel)
+        if suggester.memory is not None:  # agents' feedback: every instance's reaches this one's memory
+            stack.callback((await suggester.memory.follow(broker, settings.broker_prefix)).cancel)
         rewriter = rewriter or Rewriter.load(default_lang=settings.default_lang)
         conversations = create_conversation_store(
             settings.conversations_url or settings.broker_url,

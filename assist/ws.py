@@ -302,7 +302,9 @@ class Connection:
                 return
             case FeedbackIn():
                 viewer = self.require(AGENTS, ref)
-                await self.hub.feedback(frame.conversation_id, frame.phrase_id, frame.action, viewer)
+                await self.hub.feedback(
+                    frame.conversation_id, frame.phrase_id, frame.action, viewer, message_id=frame.message_id
+                )
                 reply = AckOut(ref=ref)
             case _:  # pragma: no cover - decode() only returns the frames above
                 raise FrameError("unknown_type", "unknown frame type", ref)

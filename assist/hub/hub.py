@@ -171,9 +171,30 @@ class Hub:
         return RewriteResult.model_validate(result.as_dict())
 
     async def feedback(
-        self, conversation_id: str, phrase_id: int, action: str, viewer: Principal = OPEN_ACCESS
+        self,
+        conversation_id: str,
+        phrase_id: int,
+        action: str,
+        viewer: Principal = OPEN_ACCESS,
+        message_id: str | None = None,
     ) -> None:
+        """Count a use or dismissal (once per message, phrase and agent), and keep it with the answered customer
+        message's vector (the latest one when `message_id` is not given) so the ranking of the agent's team
+        learns from it (assist.bank.feedback)."""
         conv = await self.registry.find(conversation_id)
         check_access(viewer, conv)
-        answered = conv.last_customer.message_id if conv.last_customer else ""
-        await self.usage.feedback(phrase_id, action, (conv.id, answered, viewer.key))
+        answered = message_id or (conv.last_customer.message_id if conv.last_customer else "")
+        if not await self.usage.feedback(phrase_id, action, (conv.id, answered, viewer.key)):
+            return  # a repeated frame: counted and learned from once
+        memory, batcher = getattr(self.pipeline.suggester, "memory", None), self.pipeline.batcher
+        if memory is None or not memory.recording or not answered:
+            return
+        text = next(
+            (m.text for m in reversed(conv.messages) if m.message_id == answered and m.role == "customer"), None
+        )
+        vector = conv.vectors.get(answered)
+        if vector is None and text is not None and batcher is not None and getattr(batcher.encoder, "ready", True):
+            vector = await batcher.encode(text)  # not encoded here (another instance took it, or lexical-only)
+        if vector is not None:  # else a message no longer in the window: only the count above is kept
+            event = "dismissed" if action == "dismissed" else "used"
+            await to_thread.run_sync(memory.record, viewer.team, phrase_id, event, vector, time.time(), text)

@@ -201,12 +201,25 @@ class HybridSearcher:
                 aspects = diversify.aspects(q.situations, scores)
             else:  # one channel alone ranks only what it scored
                 total = np.where(parts[channel] > 0, parts[channel], -np.inf)
-            return {
-                team: self._top(
-                    q, lang, np.where(rows.eligible(lang, team, n), total, -np.inf), parts, channel, aspects
-                )
-                for team in dict.fromkeys(teams)
-            }
+            out = {}
+            for team in dict.fromkeys(teams):
+                mine, mine_parts = total, parts
+                learned = q.learned.get(team) if channel == "rerank" and self.settings.w_learned > 0 else None
+                if learned:  # what this team's agents chose for similar messages (assist.bank.feedback)
+                    feature = self._learned(learned, n)
+                    mine, mine_parts = total + self.settings.w_learned * feature, {**parts, "learned": feature}
+                eligible = np.where(rows.eligible(lang, team, n), mine, -np.inf)
+                out[team] = self._top(q, lang, eligible, mine_parts, channel, aspects, learned or {})
+            return out
+
+    def _learned(self, stats: dict[int, Any], n: int) -> np.ndarray:
+        """Per row, the score of what agents chose for similar messages (assist.bank.feedback), in (-1, 1)."""
+        out = np.zeros(n, dtype=np.float32)
+        for pid, stat in stats.items():
+            row = self._rows.ids.get(pid)
+            if row is not None and row < n:
+                out[row] = stat.score
+        return out
 
     def _top(
         self,
@@ -216,6 +229,7 @@ class HybridSearcher:
         parts: dict[str, np.ndarray],
         channel: str,
         aspects: dict[tuple[int, int], float],
+        learned: dict[int, Any] | None = None,
     ) -> list[Hit]:
         pool = min(len(total), max(q.k * 8, 40))
         order = np.argpartition(-total, pool - 1)[:pool] if pool < len(total) else np.arange(len(total))
@@ -257,7 +271,7 @@ class HybridSearcher:
                     phrase=p,
                     text=text,
                     score=round(float(total[row]), 4),
-                    reasons=explain.reasons(q, p, text, row_parts, readings),
+                    reasons=explain.reasons(q, p, text, row_parts, readings, (learned or {}).get(p["id"])),
                     parts=row_parts,
                 )
             )
