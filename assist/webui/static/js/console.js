@@ -164,7 +164,7 @@ async function open(id, { focus = true } = {}) {
   const r = await api(`/api/phrases/${id}`);
   if (!r.ok) return;
   show(r.body);
-  await Promise.all([history(id), usage(id), load()]);
+  await Promise.all([history(id), usage(id), learnedFor(id), load()]);
   if (focus) $("editor-key").scrollIntoView({ block: "nearest" });
 }
 
@@ -290,6 +290,7 @@ $("new").addEventListener("click", () => {
   show(null);
   clear($("history"));
   clear($("usage"));
+  clear($("learned"));
   load();
   $("f-key").focus();
 });
@@ -406,6 +407,36 @@ async function usage(id) {
   const days = r.body.days;
   if (!days.length) { box.append(h("p", { class: "muted" }, "Not suggested to an agent in the last 30 days.")); return; }
   box.append(dayChart(days), legend(), dataTable(days));
+}
+
+/** What the ranking learned about a phrase from agents' uses and dismissals, per team, and a reset. */
+async function learnedFor(id) {
+  const r = await api(`/api/phrases/${id}/learned`);
+  const box = clear($("learned"));
+  if (!r.ok) { box.append(h("p", { class: "errors" }, detailText(r.body))); return; }
+  const b = r.body;
+  box.append(h("p", { class: "muted" }, b.learning
+    ? `Suggestions of this phrase rise for messages like those it was used for and sink where it was dismissed (each event counts half after ${b.half_life_days} days).`
+    : "Recorded only: learning is off in this service's settings (ASSIST_FEEDBACK__LEARN)."));
+  if (!b.teams.length) { box.append(h("p", { class: "muted" }, "No agent has used or dismissed it since the last reset.")); return; }
+  box.append(h("table", {},
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "team"), h("th", { scope: "col", class: "num" }, "used"),
+      h("th", { scope: "col", class: "num" }, "dismissed"), h("th", { scope: "col" }, "latest"))),
+    h("tbody", {}, b.teams.map((e) => h("tr", {}, h("td", {}, e.team ?? "(no team)"), h("td", { class: "num" }, e.used),
+      h("td", { class: "num" }, e.dismissed), h("td", {}, e.last_at ? new Date(e.last_at * 1000).toLocaleString() : "—"))))));
+  const status = h("p", { role: "status" });
+  let armed = false;  // two clicks: the first says what will be forgotten
+  box.append(h("p", {}, h("button", { type: "button", class: "secondary", id: "reset-learned", onclick: async (event) => {
+    if (!armed) {
+      armed = true;
+      event.target.textContent = `Click again to forget ${b.used} use(s) and ${b.dismissed} dismissal(s), every team`;
+      return;
+    }
+    const x = await api(`/api/phrases/${id}/learned`, { method: "DELETE" });
+    if (!x.ok) { status.textContent = `${x.status}: ${detailText(x.body)}`; status.className = "errors"; return; }
+    await learnedFor(id);
+    $("learned").append(h("p", { class: "saved", role: "status" }, `Reset: ${x.body.removed} event(s) forgotten.`));
+  } }, "Reset what was learned")), status);
 }
 
 /** The whole bank: totals and the most used phrases, as bars of acceptance. */
