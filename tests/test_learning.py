@@ -68,11 +68,17 @@ def test_used_phrases_rise_for_similar_messages_and_say_so(client: TestClient) -
         )  # fmt: skip
         frames_until(ws, "ack", ref="x")  # a message no longer held: counted, not learned from
         again = _suggest(ws, "c1", MESSAGE + "啊")["items"]
-    assert again[0]["phrase_id"] == last
+    assert again[0]["phrase_id"] == last, [(i["phrase_id"], i["score"], i["reasons"].get("learned")) for i in again]
     assert again[0]["reasons"]["learned"] == {"used": 3, "dismissed": 0}
     assert "used 3x for similar messages" in again[0]["why"]
     sunk = next(i for i in again if i["phrase_id"] == top)
     assert sunk["reasons"]["learned"] == {"used": 0, "dismissed": 1}
+    # one ranking for several teams (the hub's): only the team whose agents chose it learns from it
+    suggester = client.app.state.hub.pipeline.suggester  # type: ignore[attr-defined]
+    analysis = suggester.analyzer.message_analysis(MESSAGE)
+    both = suggester.for_teams(MESSAGE, analysis, [], [None, "sales"])
+    assert both[None].items[0].phrase_id == last and both[None].items[0].reasons.learned.used == 3
+    assert all(i.reasons.learned is None for i in both["sales"].items)
     seen = client.get(f"/api/phrases/{last}/learned").json()
     assert seen["used"] == 3 and seen["dismissed"] == 0 and seen["teams"][0]["team"] is None and seen["learning"]
     assert client.get(f"/api/phrases/{top}/learned").json()["dismissed"] == 1

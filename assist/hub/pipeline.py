@@ -21,7 +21,7 @@ class MessagePipeline:
         self.suggester = suggester
         searcher: Any = suggester.searcher if suggester is not None else None
         self.searcher = searcher
-        self.batcher = EncodeBatcher(searcher.encoder, searcher.settings.encode_batch) if searcher else None
+        self.batcher = EncodeBatcher(searcher.encoder, searcher.settings.encode_batch) if searcher is not None else None
         # Analysis and search are pure Python: threads only share the GIL. One at a time, in arrival order,
         # keeps dozens of workers from fighting over it (and the encoder's thread from waiting on them).
         self.cpu = CapacityLimiter(1)

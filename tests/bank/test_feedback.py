@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from assist.bank.feedback import FeedbackMemory, RecentVectors, team_key
+from assist.bank.feedback import FeedbackMemory, team_key
 from assist.bank.models import FeedbackEvent
 from assist.bank.schema import PhraseIn
 from assist.bank.store import PhraseStore
@@ -180,11 +180,4 @@ def test_recording_off_keeps_nothing(store: PhraseStore) -> None:
     mem = memory(store, record=False)
     mem.record("t", a, "used", vec("x"))
     assert not mem.has("t")
-
-
-def test_recent_vectors_keep_the_latest_by_message_id() -> None:
-    recent = RecentVectors(size=2)
-    for i in range(3):
-        recent.put(f"m{i}", np.full(2, i, dtype=np.float32))
-    assert recent.get("m0") is None and recent.get("m2") is not None and recent.get(None) is None
     assert team_key(None) == "" and team_key("x") == "x"
