@@ -70,7 +70,7 @@ class RetrievalSettings(BaseModel):
         0.5, description="how much a neutral-read message leans on the emotions its situations imply (0 turns it off)"
     )
     w_learned: float = Field(
-        0.3,
+        0.5,
         ge=0,
         description="weight of what agents chose for similar messages (assist/bank/feedback.py; "
         "ASSIST_FEEDBACK__LEARN=false or 0 turns it off)",
@@ -87,7 +87,7 @@ class FeedbackSettings(BaseModel):
     half_life_days: float = Field(30.0, gt=0, description="an event counts half as much after this many days")
     neighbours: int = Field(20, ge=1, description="past events (nearest messages) that vote on a new message")
     min_similarity: float = Field(
-        0.88, description="cosine from which a past message counts as similar (for multilingual-e5-small)"
+        0.85, description="cosine from which a past message counts as similar (for multilingual-e5-small)"
     )
     prior: float = Field(2.0, ge=0, description="pseudo-events that damp a phrase's score while it has few votes")
 

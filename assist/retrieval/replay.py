@@ -50,13 +50,14 @@ def load_messages(path: Path) -> list[EvalItem]:
 
 
 def load_any(path: Path) -> list[EvalItem]:
-    """eval/retrieval*.yml or eval/customer_messages/*.yml, told apart by their keys."""
+    """eval/retrieval*.yml (messages without earlier turns) or eval/customer_messages/*.yml, told apart by
+    their keys."""
     from assist.retrieval.evaluate import load_set
 
     rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     if rows and isinstance(rows, list) and isinstance(rows[0], dict) and "emotion" in rows[0]:
         return load_messages(path)
-    return load_set(path)
+    return [item for item in load_set(path) if not item.context]  # the replay ranks single messages
 
 
 def _ranks(item: EvalItem, items: Sequence[Mapping[str, Any]]) -> list[int]:
