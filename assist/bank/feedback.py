@@ -282,8 +282,15 @@ class FeedbackMemory:
 
     def _changed(self, notice: dict[str, Any]) -> None:
         self.apply(notice)
+        self.top_up(notice)  # on the writer's thread, not the next search's
         if self._announce is not None:
             self._announce({**notice, "origin": self.origin})
+
+    def top_up(self, notice: dict[str, Any]) -> None:
+        """Read a loaded team's new rows now (after `apply`), so the next search does not wait for them."""
+        key = notice.get("team")
+        if key is not None and str(key) in self._rows:
+            self._team(str(key))
 
     def apply(self, notice: dict[str, Any]) -> None:
         """Take in a change (this instance's or another's): rows to read again on the next search."""
@@ -329,6 +336,7 @@ class FeedbackMemory:
                 async for notice in notices:
                     if notice.get("origin") != self.origin:
                         self.apply(notice)
+                        await asyncio.to_thread(self.top_up, notice)
 
         task = loop.create_task(listen())
         await ready.wait()
