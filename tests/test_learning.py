@@ -54,12 +54,20 @@ def test_used_phrases_rise_for_similar_messages_and_say_so(client: TestClient) -
         assert all("learned" not in i["reasons"] for i in items)
         last = items[-1]["phrase_id"]  # the agent prefers the lowest-ranked one
         top = items[0]["phrase_id"]
-        for n in range(3):
+        answered = [first["message_id"]]
+        for tail in ("！", "？"):  # two more messages like it, each answered with the same phrase
+            answered.append(_suggest(ws, "c1", MESSAGE + tail)["message_id"])
+        for n, mid in enumerate(answered):
             ws.send_json(
                 {"type": "feedback", "conversation_id": "c1", "phrase_id": last, "action": "used", "id": f"u{n}",
-                 "message_id": first["message_id"]}
+                 "message_id": mid}
             )  # fmt: skip
             frames_until(ws, "ack", ref=f"u{n}")
+        ws.send_json(
+            {"type": "feedback", "conversation_id": "c1", "phrase_id": last, "action": "used", "id": "again",
+             "message_id": answered[0]}
+        )  # fmt: skip
+        frames_until(ws, "ack", ref="again")  # a repeated frame counts and teaches once
         ws.send_json({"type": "feedback", "conversation_id": "c1", "phrase_id": top, "action": "dismissed", "id": "d"})
         frames_until(ws, "ack", ref="d")  # no message_id (an older client): the latest customer message
         ws.send_json(
@@ -121,7 +129,9 @@ def test_learning_off_by_setting_records_but_does_not_rank(learning_off: TestCli
         ws.receive_json()
         items = _suggest(ws, "c1", MESSAGE)["items"]
         last = items[-1]["phrase_id"]
-        for n in range(3):
+        for n, tail in enumerate(("", "！", "？")):
+            if n:  # each use answers another message (a repeated frame would count once)
+                _suggest(ws, "c1", MESSAGE + tail)
             ws.send_json(
                 {"type": "feedback", "conversation_id": "c1", "phrase_id": last, "action": "used", "id": f"{n}"}
             )
