@@ -4,6 +4,7 @@ instances through the store and the broker (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from assist.bank.feedback import FeedbackMemory, team_key
 from assist.bank.models import FeedbackEvent
 from assist.bank.schema import PhraseIn
 from assist.bank.store import PhraseStore
-from assist.broker import Broker
+from assist.broker import Broker, RedisBroker
 from assist.config import FeedbackSettings
 from assist.errors import InvalidInput, PhraseNotFound
 from tests.fakes import HashedEncoder
@@ -150,11 +151,24 @@ def test_reset_forgets_a_phrase_in_every_team_and_the_console_counts(store: Phra
 
 
 @pytest.mark.asyncio
-async def test_another_instances_events_reach_this_ones_memory_through_the_broker(store: PhraseStore) -> None:
+@pytest.mark.parametrize("kind", ["memory", pytest.param("redis", marks=pytest.mark.live)])
+async def test_another_instances_events_reach_this_ones_memory_through_the_broker(
+    store: PhraseStore, kind: str
+) -> None:
     a, b, _ = phrases(store)
-    broker = Broker()
+    prefix = f"test-{secrets.token_hex(4)}"
+    if kind == "redis":  # two instances, each with its own connection to the machine's Redis
+        from tests.test_broker import REDIS_URL, redis_or_skip
+
+        redis_or_skip()
+        brokers: list[Broker] = [RedisBroker(REDIS_URL), RedisBroker(REDIS_URL)]
+    else:
+        brokers = [Broker(), Broker()]
+        brokers[1] = brokers[0]  # the in-process broker links the memories of one process
+    for broker in brokers:
+        await broker.connect()
     mine, theirs = memory(store), memory(store)
-    tasks = [await mine.follow(broker, "test"), await theirs.follow(broker, "test")]
+    tasks = [await mine.follow(brokers[0], prefix), await theirs.follow(brokers[1], prefix)]
     try:
         mine.record("t", a, "used", vec("late parcel"))
         assert theirs.neighbours("t", vec("late parcel"))[a].used == 1  # loaded from the store
@@ -173,6 +187,8 @@ async def test_another_instances_events_reach_this_ones_memory_through_the_broke
     finally:
         for task in tasks:
             task.cancel()
+        for broker in set(brokers):
+            await broker.disconnect()
 
 
 def test_recording_off_keeps_nothing(store: PhraseStore) -> None:
