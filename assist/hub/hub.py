@@ -8,8 +8,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from anyio import to_thread
-
 from assist.auth import OPEN_ACCESS, Principal
 from assist.broker import Broker
 from assist.config import HubSettings
@@ -21,7 +19,7 @@ from assist.hub.registry import ConversationRegistry, HeldConversation, Subscrib
 from assist.hub.store import ConversationStore, MemoryConversations
 from assist.hub.usage import UsageCounter
 from assist.protocol import AnalysisOut, Envelope, MessageOut
-from assist.schemas import ConversationState, FeedResult, Message, RewriteResult, Role
+from assist.schemas import ConversationState, FeedResult, Message, Role
 
 
 class HubClosing(AssistError):
@@ -41,12 +39,13 @@ class Hub:
         prefix: str = "assist",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings, self.rewriter = settings, rewriter
+        self.settings = settings
         self.store, self.broker = store or MemoryConversations(settings.window), broker or Broker()
         self.usage = UsageCounter(usage)
         self.events = Events(self.broker, prefix, self.usage, settings.max_subscriptions)
         self.registry = ConversationRegistry(settings, analyzer.conversation, self.store, clock, self.events.watched)
-        self.pipeline = MessagePipeline(analyzer, suggester)
+        self.pipeline = MessagePipeline(analyzer, suggester, rewriter, settings.max_text_chars)
+        self.rewrite = self.pipeline.rewrite  # an agent's draft: rewritten, nothing kept
         self.connections, self.inflight, self.closing = Connections(), InFlight(), False
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -114,17 +113,13 @@ class Hub:
         analysis = await self.pipeline.analyse(conv, message)
         if analysis is None:
             return out
-        earlier = list(reversed(conv.customer_texts))
-        conv.customer_texts.append(message.text)
-        conv.last_analysis, conv.last_customer, conv.suggestions = analysis, message, {}
+        earlier = conv.took(message, analysis)
         await self.store.save(cid, analysis=analysis, last_customer=message, clear_suggestions=True)
         frame = AnalysisOut(conversation_id=cid, message_id=message.message_id, analysis=analysis)
         await self.events.publish(Envelope(conversation_id=cid, owner=conv.owner, frame=frame))
         asking = {by.team} if answer else set()
         teams = asking | self.events.teams(cid) | await self.store.teams(cid)
-        vector = await self.pipeline.vector(message.text, analysis.lang) if teams else None
-        if vector is not None:
-            conv.remember_vector(message.message_id, vector)
+        vector = await self.pipeline.vector(conv, message, analysis.lang) if teams else None
         conv.suggestions = await self.pipeline.suggest(message.text, analysis, earlier, teams, vector)
         await self.store.save(cid, suggestions=conv.suggestions)
         await self.events.publish_suggestions(conv.id, conv.owner, message.message_id, conv.suggestions)
@@ -166,10 +161,6 @@ class Hub:
         for cid in await self.events.remove_everywhere(sub):
             self.registry.release(cid)
 
-    async def rewrite(self, text: str) -> RewriteResult:
-        result = await to_thread.run_sync(self.rewriter.rewrite, text[: self.settings.max_text_chars])
-        return RewriteResult.model_validate(result.as_dict())
-
     async def feedback(
         self,
         conversation_id: str,
@@ -178,23 +169,9 @@ class Hub:
         viewer: Principal = OPEN_ACCESS,
         message_id: str | None = None,
     ) -> None:
-        """Count a use or dismissal (once per message, phrase and agent), and keep it with the answered customer
-        message's vector (the latest one when `message_id` is not given) so the ranking of the agent's team
-        learns from it (assist.bank.feedback)."""
+        """Count a use or dismissal for `message_id` (default: the latest customer message); learn from it."""
         conv = await self.registry.find(conversation_id)
         check_access(viewer, conv)
         answered = message_id or (conv.last_customer.message_id if conv.last_customer else "")
-        if not await self.usage.feedback(phrase_id, action, (conv.id, answered, viewer.key)):
-            return  # a repeated frame: counted and learned from once
-        memory, batcher = getattr(self.pipeline.suggester, "memory", None), self.pipeline.batcher
-        if memory is None or not memory.recording or not answered:
-            return
-        text = next(
-            (m.text for m in reversed(conv.messages) if m.message_id == answered and m.role == "customer"), None
-        )
-        vector = conv.vectors.get(answered)
-        if vector is None and text is not None and batcher is not None and getattr(batcher.encoder, "ready", True):
-            vector = await batcher.encode(text)  # not encoded here (another instance took it, or lexical-only)
-        if vector is not None:  # else a message no longer in the window: only the count above is kept
-            event = "dismissed" if action == "dismissed" else "used"
-            await to_thread.run_sync(memory.record, viewer.team, phrase_id, event, vector, time.time(), text)
+        if await self.usage.feedback(phrase_id, action, (conv.id, answered, viewer.key)):  # repeats count once
+            await self.pipeline.learn(conv, answered, phrase_id, action, viewer.team)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -12,13 +13,12 @@ from anyio import CapacityLimiter, to_thread
 
 from assist.hub.registry import HeldConversation
 from assist.retrieval.batcher import EncodeBatcher
-from assist.schemas import Analysis, Message, SuggestResult
+from assist.schemas import Analysis, Message, RewriteResult, SuggestResult
 
 
 class MessagePipeline:
-    def __init__(self, analyzer: Any, suggester: Any) -> None:
-        self.analyzer = analyzer
-        self.suggester = suggester
+    def __init__(self, analyzer: Any, suggester: Any, rewriter: Any = None, max_chars: int = 20_000) -> None:
+        self.analyzer, self.suggester, self.rewriter, self.max_chars = analyzer, suggester, rewriter, max_chars
         searcher: Any = suggester.searcher if suggester is not None else None
         self.searcher = searcher
         self.batcher = EncodeBatcher(searcher.encoder, searcher.settings.encode_batch) if searcher is not None else None
@@ -35,11 +35,19 @@ class MessagePipeline:
 
         return await to_thread.run_sync(add, limiter=self.cpu)
 
-    async def vector(self, text: str, lang: str | None) -> np.ndarray | None:
-        """The message's query vector, when the search reads the dense channel in its language."""
+    async def vector(self, conv: HeldConversation, message: Message, lang: str | None) -> np.ndarray | None:
+        """The message's query vector, when the search reads the dense channel in its language; the conversation
+        keeps it (feedback on this message learns from it)."""
         if self.batcher is None or self.searcher is None or not self.searcher.uses_dense(lang or "en"):
             return None
-        return await self.batcher.encode(text)
+        vector = await self.batcher.encode(message.text)
+        conv.remember_vector(message.message_id, vector)
+        return vector
+
+    async def rewrite(self, text: str) -> RewriteResult:
+        """An agent's draft, rewritten (nothing of it is kept)."""
+        result = await to_thread.run_sync(self.rewriter.rewrite, text[: self.max_chars])
+        return RewriteResult.model_validate(result.as_dict())
 
     async def suggest(
         self,
@@ -69,3 +77,19 @@ class MessagePipeline:
         found = await self.suggest(text, conv.last_analysis, earlier, [team], vector)
         conv.suggestions.update(found)
         return found
+
+    async def learn(self, conv: HeldConversation, answered: str, phrase_id: int, action: str, team: str | None) -> None:
+        """Keep an agent's use or dismissal with the answered customer message's vector, so the ranking of the
+        agent's team learns from it (assist.bank.feedback)."""
+        memory, batcher = getattr(self.suggester, "memory", None), self.batcher
+        if memory is None or not memory.recording or not answered:
+            return
+        text = next(
+            (m.text for m in reversed(conv.messages) if m.message_id == answered and m.role == "customer"), None
+        )
+        vector = conv.vectors.get(answered)
+        if vector is None and text is not None and batcher is not None and getattr(batcher.encoder, "ready", True):
+            vector = await batcher.encode(text)  # not encoded here (another instance took it, or lexical-only)
+        if vector is not None:  # else a message no longer in the window: only the count is kept
+            event = "dismissed" if action == "dismissed" else "used"
+            await to_thread.run_sync(memory.record, team, phrase_id, event, vector, time.time(), text)

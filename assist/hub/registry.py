@@ -81,6 +81,13 @@ class HeldConversation:
             updated_at=self.updated_at,
         )
 
+    def took(self, message: Message, analysis: Analysis) -> list[str]:
+        """A customer message was analysed: it is the latest now; the earlier customer texts, newest first."""
+        earlier = list(reversed(self.customer_texts))
+        self.customer_texts.append(message.text)
+        self.last_analysis, self.last_customer, self.suggestions = analysis, message, {}
+        return earlier
+
     def remember_vector(self, message_id: str, vector: np.ndarray) -> None:
         self.vectors[message_id] = vector
         while len(self.vectors) > RECENT_CUSTOMER:
