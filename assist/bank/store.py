@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from assist.bank.content import load_shipped
 from assist.bank.db import Database
-from assist.bank.models import History, Phrase, PhraseTag, PhraseText, utcnow
+from assist.bank.models import History, Phrase, PhraseExample, PhraseTag, PhraseText, utcnow
 from assist.bank.records import TAG_KINDS, derive_texts, entry_of, jsonable, public_of, same, snapshot, validate
 from assist.bank.schema import PhraseIn, check_texts, placeholders
 from assist.errors import Conflict, PhraseNotFound, VersionConflict
@@ -194,6 +194,10 @@ class PhraseStore:
             if (kind, value) not in have:
                 p.tags.append(PhraseTag(kind=kind, value=value))
         p.tags.sort(key=lambda t: wanted.index((t.kind, t.value)))
+        examples = [(lang, text) for lang, texts in data.examples.items() for text in texts]
+        if [(e.lang, e.text) for e in p.examples] != examples:
+            p.examples.clear()
+            p.examples.extend(PhraseExample(lang=lang, text=t, position=i) for i, (lang, t) in enumerate(examples))
         p.technique = data.technique
         p.placeholders = placeholders(next(iter(data.text.values())))
         p.status = data.status
@@ -243,7 +247,11 @@ class PhraseStore:
                 text = dict(merged["text"])
                 text.update(changes["text"] or {})
                 merged["text"] = {lang: t for lang, t in text.items() if t}
-            merged.update({k: v for k, v in changes.items() if k != "text"})
+            if "examples" in changes:  # per language, like text: a language's list replaces it, [] removes it
+                examples = dict(merged["examples"])
+                examples.update(changes["examples"] or {})
+                merged["examples"] = {lang: e for lang, e in examples.items() if e}
+            merged.update({k: v for k, v in changes.items() if k not in ("text", "examples")})
             data = validate(merged)
             action = "status" if set(changes) == {"status"} else "update"
             out = self._commit_change(s, p, data, actor, action, before)
