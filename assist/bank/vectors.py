@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import zipfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -41,7 +42,7 @@ class ShippedVectors:
                 if self.path.is_file():
                     try:
                         self._by_model = _read(self.path)
-                    except (OSError, ValueError, KeyError) as exc:
+                    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
                         logger.warning("shipped vectors: %s unreadable (%s); texts are encoded instead", self.path, exc)
             return self._by_model
 

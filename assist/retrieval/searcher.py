@@ -218,6 +218,17 @@ class HybridSearcher:
             total = np.where(eligible, total, -np.inf)
             return self._top(q, lang, total, parts, channel, aspects)
 
+    def _founded_first(self, q: Query, picked: list[int], ranked: list[int]) -> list[int]:
+        """The suggestions with a phrase that presumes a customer type the profile has no evidence of moved off
+        the first place: the best-ranked phrase without that problem leads (rerank.yml `presuming_types`)."""
+        unfounded = self._reranker.unfounded(q, self._rows.type[np.array(ranked, dtype=np.int64)])
+        if not unfounded[ranked.index(picked[0])]:
+            return picked
+        lead = next((row for row, bad in zip(ranked, unfounded, strict=True) if not bad), None)
+        if lead is None:
+            return picked
+        return [lead, *(row for row in picked if row != lead)][: len(picked)]
+
     def _top(
         self,
         q: Query,
@@ -257,6 +268,8 @@ class HybridSearcher:
             q.k,
             diverse=channel == "rerank",
         )
+        if channel == "rerank" and picked:
+            picked = self._founded_first(q, picked, ranked)
         hits: list[Hit] = []
         for row in picked:
             p = phrase(row)
