@@ -39,8 +39,9 @@ class PhraseUpdate(BaseModel):
     status: Status | None = None
     source: Source | None = None
     examples: dict[Lang, list[str]] | None = Field(
-        None, description="customer messages the phrase answers; merges per language, a language's list "
-        "replaces its examples and [] removes them"
+        None,
+        description="customer messages the phrase answers; merges per language, a language's list "
+        "replaces its examples and [] removes them",
     )
 
 

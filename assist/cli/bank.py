@@ -152,7 +152,9 @@ def vectors(out: Path, phrasebank: Path | None, fresh: bool) -> None:
         kept = old.lookup(model, hashes)
         todo = [t for t, h in zip(texts, hashes, strict=True) if h not in kept]
         click.echo(f"{model}: {len(texts)} texts, {len(kept)} kept, {len(todo)} to encode", err=True)
-        vecs = (encode_queries(encoder, todo) if queries_ else encoder.encode(todo)) if todo else []
+        vecs = np.zeros((0, encoder.dim), dtype=np.float32)
+        if todo:
+            vecs = encode_queries(encoder, todo) if queries_ else encoder.encode(todo)
         made.setdefault(model, {}).update(kept)
         made[model].update((text_hash(t), v) for t, v in zip(todo, vecs, strict=True))
     ShippedVectors.write(out, made)

@@ -53,7 +53,9 @@ def test_create_phrase_rejects_oversize_text(client: TestClient) -> None:
 
 
 def test_phrase_examples_create_read_update_and_history(client: TestClient) -> None:
-    p = _create(client, "x.1", examples={"en": ["  where is my parcel??  ", "where is my parcel??", ""], "zh-Hant": ["仲未到"]})
+    p = _create(
+        client, "x.1", examples={"en": ["  where is my parcel??  ", "where is my parcel??", ""], "zh-Hant": ["仲未到"]}
+    )
     # stripped, repeats and empties dropped, languages in registry order
     assert p["examples"] == {"zh-Hant": ["仲未到"], "en": ["where is my parcel??"]}
     assert client.get(f"/api/phrases/{p['id']}").json()["examples"] == p["examples"]

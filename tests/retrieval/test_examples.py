@@ -27,14 +27,20 @@ BANK = [
     ),
     phrase(
         "refund.when",
-        text={"zh-Hans": "退款会在三个工作日内原路退回。", "en": "The refund goes back to your card within three days."},
+        text={
+            "zh-Hans": "退款会在三个工作日内原路退回。",
+            "en": "The refund goes back to your card within three days.",
+        },
         situations=["refund_return"],
         emotions=["anxiety"],
         customer_types=[],
     ),
     phrase(
         "praise.expert",
-        text={"zh-Hans": "您真是行家，一眼就看出了问题。", "en": "You clearly know your stuff; you spotted it at once."},
+        text={
+            "zh-Hans": "您真是行家，一眼就看出了问题。",
+            "en": "You clearly know your stuff; you spotted it at once.",
+        },
         situations=["defect"],
         emotions=["frustration"],
         customer_types=["knowledge:expert"],
@@ -142,14 +148,15 @@ def test_a_phrase_presuming_a_customer_type_without_evidence_does_not_lead(searc
     # Tilted towards the praise: its text is the message's wording. Without evidence that the customer is an
     # expert it still is not offered first; with that evidence it may be.
     text = "You clearly know your stuff? it broke at once"
-    base = dict(lang="en", situations={"defect": 1.0}, emotion="frustration", k=3)
-    hits = searcher.search(Query(text, **base))  # type: ignore[arg-type]
+
+    def query(**profile: float) -> Query:
+        return Query(text, lang="en", situations={"defect": 1.0}, emotion="frustration", customer_types=profile, k=3)
+
+    hits = searcher.search(query())
     assert keys(hits)[0] == "defect.replace" and "praise.expert" in keys(hits)
-    hits = searcher.search(Query(text, customer_types={"knowledge:expert": 0.8}, **base))  # type: ignore[arg-type]
-    assert keys(hits)[0] == "praise.expert"
+    assert keys(searcher.search(query(**{"knowledge:expert": 0.8})))[0] == "praise.expert"
     # Evidence of another label of the same dimension is not evidence of this one.
-    hits = searcher.search(Query(text, customer_types={"knowledge:novice": 0.8}, **base))  # type: ignore[arg-type]
-    assert keys(hits)[0] == "defect.replace"
+    assert keys(searcher.search(query(**{"knowledge:novice": 0.8})))[0] == "defect.replace"
 
 
 def test_a_presuming_phrase_still_leads_when_nothing_else_is_eligible(store: PhraseStore) -> None:
