@@ -149,16 +149,17 @@ class VectorCache:
             if found:
                 shipped = {h: v.tobytes() for h, v in found.items()}
                 dim = next(iter(found.values())).shape[0]
-                self.save_vectors(model, dim, shipped)
+                self.save_vectors(model, dim, shipped, checked=True)
                 out.update(shipped)
                 logger.info("vector cache: %d vectors of %s taken from the shipped file", len(shipped), model)
         return out
 
-    def save_vectors(self, model: str, dim: int, vectors: dict[str, bytes]) -> None:
-        """Add embeddings to the cache; hashes already there (another instance wrote them) are skipped."""
+    def save_vectors(self, model: str, dim: int, vectors: dict[str, bytes], checked: bool = False) -> None:
+        """Add embeddings to the cache; hashes already there (another instance wrote them) are skipped.
+        `checked`: the caller has just found them missing (a writer racing it makes the insert fail, logged)."""
         if not vectors:
             return
-        have = self._stored(model, list(vectors))
+        have = {} if checked else self._stored(model, list(vectors))
         new = [Embedding(model=model, text_hash=h, dim=dim, vector=v) for h, v in vectors.items() if h not in have]
         try:
             with self.db.session() as s:
