@@ -89,10 +89,7 @@ def test_content_examples_are_not_copied_from_the_eval_sets() -> None:
     sets = sorted((ROOT / "eval").glob("retrieval*.yml"))
     assert len(sets) >= 2
     messages = [
-        text
-        for path in sets
-        for item in load_set(path)
-        for text in [item.text, *(turn.text for turn in item.context)]
+        text for path in sets for item in load_set(path) for text in [item.text, *(turn.text for turn in item.context)]
     ]
     grams = [_bigrams(m) for m in messages]
     close = []
