@@ -56,7 +56,11 @@ class RetrievalSettings(BaseModel):
         description="`assist serve` answers as soon as the index is built and loads the model "
         "beside it (the dense channel joins when it is ready); `start` waits for the model first",
     )
-    w_text: float = 0.3
+    w_text: float = Field(
+        0.45,
+        description="weight of the fused text score in the rerank (0.3 before phrases had example messages; "
+        "0.45 chosen on eval/retrieval.yml once examples made the text channels stronger, docs/retrieval.md)",
+    )
     w_situation: float = 0.35
     w_emotion: float = 0.2
     w_customer: float = 0.1

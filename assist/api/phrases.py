@@ -36,7 +36,8 @@ class PhraseCreate(PhraseIn):
 
 
 class PhraseUpdate(BaseModel):
-    """A partial change. `text` merges per language; an empty string removes that language."""
+    """A partial change. `text` merges per language; an empty string removes that language. `examples` merges
+    per language too."""
 
     model_config = ConfigDict(extra="forbid")
     version: int = Field(description="the version you read; a stale one gets 409 with the current version")
@@ -48,6 +49,11 @@ class PhraseUpdate(BaseModel):
     teams: list[str] | None = None
     status: Status | None = None
     source: Source | None = None
+    examples: dict[Lang, list[str]] | None = Field(
+        None,
+        description="customer messages the phrase answers; merges per language, a language's list "
+        "replaces its examples and [] removes them",
+    )
 
 
 class StatusChange(BaseModel):

@@ -70,6 +70,9 @@ class Phrase(Base):
     tags: Mapped[list[PhraseTag]] = relationship(
         back_populates="phrase", cascade="all, delete-orphan", lazy="selectin", order_by="PhraseTag.id"
     )
+    examples: Mapped[list[PhraseExample]] = relationship(
+        back_populates="phrase", cascade="all, delete-orphan", lazy="selectin", order_by="PhraseExample.position"
+    )
 
     # Optimistic concurrency: every UPDATE carries "WHERE version = <the version read>".
     __mapper_args__ = {"version_id_col": version}
@@ -103,6 +106,20 @@ class PhraseTag(Base):
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(64))
     phrase: Mapped[Phrase] = relationship(back_populates="tags")
+
+
+class PhraseExample(Base):
+    """A customer message the phrase answers, in one language (its own table: stores made before examples
+    existed gain it on start, as every table is created when missing)."""
+
+    __tablename__ = "phrase_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase_id: Mapped[int] = mapped_column(ForeignKey("phrases.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column(Integer)  # order within the phrase, all languages together
+    text: Mapped[str] = mapped_column(Text)
+    phrase: Mapped[Phrase] = relationship(back_populates="examples")
 
 
 class History(Base):

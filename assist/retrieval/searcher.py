@@ -16,7 +16,7 @@ import numpy as np
 from assist.config import RetrievalSettings
 from assist.languages import registry
 from assist.retrieval import diversify, explain
-from assist.retrieval.embedder import Encoder, Progress, cache_name, encode_queries, text_hash
+from assist.retrieval.embedder import Encoder, Progress, cache_name, encode_queries, query_cache_name, text_hash
 from assist.retrieval.hybrid import convex, normalize, rrf
 from assist.retrieval.index import DenseIndex
 from assist.retrieval.query import Hit, Query
@@ -46,7 +46,7 @@ class HybridSearcher:
         self._dense = DenseIndex(encoder.dim, settings.ivf_threshold, settings.nprobe)
         # Only texts in languages the model knows get a vector; the others would only add noise and time.
         self._dense_langs = [lang for lang in self._rows.lang if lang in settings.model_langs]
-        self._bm25 = BM25()
+        self._bm25 = BM25(stride=self._rows.stride)
         self.model_loader: Any = None  # the thread loading the model beside a running service (assist.services)
         self.cache: Any = None  # where `refresh` finds and keeps vectors (set by `build`)
 
@@ -55,51 +55,71 @@ class HybridSearcher:
     def __len__(self) -> int:
         return int(self._rows.active.sum())
 
-    def vectors_for(self, texts: Sequence[str], cache: Any = None, progress: Progress | None = None) -> np.ndarray:
-        """Embeddings of texts, from the store's cache where present; new ones are encoded and cached."""
+    def vectors_for(
+        self, texts: Sequence[str], cache: Any = None, progress: Progress | None = None, queries: bool = False
+    ) -> np.ndarray:
+        """Embeddings of texts, from the store's cache where present; new ones are encoded and cached.
+        `queries` embeds them as customer messages (a phrase's examples), cached under the encoder's query key."""
         if not texts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)
         hashes = [text_hash(t) for t in texts]
-        cached = cache.cached_vectors(cache_name(self.encoder), hashes) if cache is not None else {}
+        model = query_cache_name(self.encoder) if queries else cache_name(self.encoder)
+        cached = cache.cached_vectors(model, hashes) if cache is not None else {}
         missing = [i for i, h in enumerate(hashes) if h not in cached]
         out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
         for i, h in enumerate(hashes):
             if h in cached:
                 out[i] = np.frombuffer(cached[h], dtype=np.float32)
         if missing:
-            encoded = self.encoder.encode([texts[i] for i in missing], progress=progress)
+            todo = [texts[i] for i in missing]
+            if queries:
+                encoded = _encode_queries(self.encoder, todo, progress)
+            else:
+                encoded = self.encoder.encode(todo, progress=progress)
             out[missing] = encoded
             if cache is not None:
                 cache.save_vectors(
-                    cache_name(self.encoder),
+                    model,
                     self.encoder.dim,
                     {hashes[i]: encoded[j].tobytes() for j, i in enumerate(missing)},
                 )
         return out
 
     def upsert(self, phrases: Sequence[dict[str, Any]], cache: Any = None, progress: Progress | None = None) -> None:
-        """Add or replace phrases (as the store returns them). Only approved ones stay searchable."""
+        """Add or replace phrases (as the store returns them). Only approved ones stay searchable.
+
+        A phrase is found by its texts and by its examples (customer messages it answers): each is its own
+        vector and its own lexical document, and the phrase scores by the best of them."""
         todo: list[tuple[int, str]] = []  # (dense id, text)
+        todo_examples: list[tuple[int, str]] = []
         with self._lock:
             for p in phrases:
                 row = self._rows.row_for(p["id"])
                 self._dense.remove(self._rows.dense_ids(row))
                 if p["status"] != "approved":
                     self._rows.clear(row)
-                    self._bm25.remove(row)
+                    self._bm25.remove_row(row)
                     continue
                 self._rows.set(row, p)
                 # Both Chinese scripts normalize to one Simplified text: index it once.
                 texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
-                self._bm25.set(row, [t for text in texts for t in tokens(text)])
+                examples = [(lang, e) for lang, es in (p.get("examples") or {}).items() for e in es]
+                documents = [[t for text in texts for t in tokens(text)]]
+                documents += [tokens(self._languages.normalize(e)) for _, e in examples]
+                self._bm25.set_row(row, documents)
                 todo.extend(
-                    (row * self._rows.slots + self._rows.lang[lang], p["text"][lang])
-                    for lang in self._dense_langs
-                    if lang in p["text"]
+                    (self._rows.text_id(row, lang), p["text"][lang]) for lang in self._dense_langs if lang in p["text"]
+                )
+                todo_examples.extend(
+                    (self._rows.example_id(row, place), e)
+                    for place, (lang, e) in enumerate(examples)
+                    if lang in self._dense_langs
                 )
         vectors = self.vectors_for([t for _, t in todo], cache, progress)
+        example_vectors = self.vectors_for([t for _, t in todo_examples], cache, progress, queries=True)
         with self._lock:
             self._dense.add(np.array([i for i, _ in todo], dtype=np.int64), vectors)
+            self._dense.add(np.array([i for i, _ in todo_examples], dtype=np.int64), example_vectors)
 
     def remove(self, phrase_ids: Sequence[int]) -> None:
         with self._lock:
@@ -107,7 +127,7 @@ class HybridSearcher:
                 row = self._rows.ids.get(pid)
                 if row is not None:
                     self._dense.remove(self._rows.dense_ids(row))
-                    self._bm25.remove(row)
+                    self._bm25.remove_row(row)
                     self._rows.clear(row)
 
     @classmethod
@@ -184,7 +204,7 @@ class HybridSearcher:
             dense = np.zeros(n, dtype=np.float32)
             if use_dense and vector is not None:
                 ids, sims = self._dense.search(vector, self.settings.dense_depth)
-                np.maximum.at(dense, ids // self._rows.slots, np.clip(sims, 0.0, 1.0))
+                np.maximum.at(dense, ids // self._rows.stride, np.clip(sims, 0.0, 1.0))
             lexical = normalize(self._bm25.scores(tokens(q.text), n)) if channel != "dense" else np.zeros(n)
             parts = {"dense": dense, "lexical": lexical}
             if self.settings.fusion == "rrf":
@@ -220,6 +240,17 @@ class HybridSearcher:
             if row is not None and row < n:
                 out[row] = stat.score
         return out
+
+    def _founded_first(self, q: Query, picked: list[int], ranked: list[int]) -> list[int]:
+        """The suggestions with a phrase that presumes a customer type the profile has no evidence of moved off
+        the first place: the best-ranked phrase without that problem leads (rerank.yml `presuming_types`)."""
+        unfounded = self._reranker.unfounded(q, self._rows.type[np.array(ranked, dtype=np.int64)])
+        if not unfounded[ranked.index(picked[0])]:
+            return picked
+        lead = next((row for row, bad in zip(ranked, unfounded, strict=True) if not bad), None)
+        if lead is None:
+            return picked
+        return [lead, *(row for row in picked if row != lead)][: len(picked)]
 
     def _top(
         self,
@@ -261,6 +292,8 @@ class HybridSearcher:
             q.k,
             diverse=channel == "rerank",
         )
+        if channel == "rerank" and picked:
+            picked = self._founded_first(q, picked, ranked)
         hits: list[Hit] = []
         for row in picked:
             p = phrase(row)
@@ -276,3 +309,14 @@ class HybridSearcher:
                 )
             )
         return hits
+
+
+def _encode_queries(encoder: Encoder, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
+    """Customer messages' vectors in batches, reporting progress (encode_queries itself reports none)."""
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    step = 64
+    for start in range(0, len(texts), step):
+        out[start : start + step] = encode_queries(encoder, texts[start : start + step])
+        if progress is not None:
+            progress(min(start + step, len(texts)), len(texts))
+    return out

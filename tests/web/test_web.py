@@ -209,8 +209,12 @@ def test_console_create_edit_approve_and_bad_import(page, server: LiveServer, tm
     assert page.get_attribute("#f-zh-Hans", "aria-invalid") is None
     page.fill("#f-en", "I'll check order {order_id} now and update you within {hours} hours.")
     page.fill("#f-zh-Hans", "我现在为您查询订单{order_id}，{hours}小时内回复您。")
+    page.fill("#f-ex-en", "where's my order??\n  \nstill no tracking, it's been 4 days")  # one per line, blanks dropped
+    page.fill("#f-ex-zh-Hant", "我張單去咗邊")
     page.click("#save")
     page.locator("#editor-key", has_text="version 2").wait_for()
+    assert "3 examples" in page.locator("#editor-key").inner_text()
+    assert page.input_value("#f-ex-en") == "where's my order??\nstill no tracking, it's been 4 days"
     page.click("#approve")
     page.locator("#editor-key", has_text="approved").wait_for()
     page.locator("#history li", has_text="v3 status").wait_for()  # history loads after the header
@@ -218,6 +222,7 @@ def test_console_create_edit_approve_and_bad_import(page, server: LiveServer, tm
     edit = page.locator("#history > li", has_text="v2 update")
     assert "hours" in " ".join(edit.locator("ins").all_inner_texts())  # the edit as a character diff
     assert "right away" in " ".join(edit.locator("del").all_inner_texts())
+    assert "我張單去咗邊" in edit.locator(".field", has_text="examples zh-Hant").inner_text()  # examples diffed too
     page.fill("#f-emotions", "rage")  # validation errors are shown by their field, nothing saved
     page.click("#save")
     page.locator("#editor-errors", has_text="unknown emotion").wait_for()

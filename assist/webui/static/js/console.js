@@ -143,13 +143,14 @@ function show(p) {
   setErrors({});
   $("editor-errors").textContent = "";
   $("editor-errors").className = "errors";
-  $("editor-key").textContent = p ? `${p.key} · version ${p.version} · ${p.status}${p.derived.length ? ` · derived: ${p.derived.join(", ")}` : ""} · last change by ${p.updated_by}` : "New phrase (saved as a draft unless you pick another status)";
+  $("editor-key").textContent = p ? `${p.key} · version ${p.version} · ${p.status}${p.derived.length ? ` · derived: ${p.derived.join(", ")}` : ""} · ${Object.values(p.examples || {}).flat().length} examples · last change by ${p.updated_by}` : "New phrase (saved as a draft unless you pick another status)";
   f.elements.key.value = p ? p.key : "";
   f.elements.key.disabled = Boolean(p);
   for (const lang of LANGS) {
     f.elements[lang].value = p && !p.derived.includes(lang) ? (p.text[lang] || "") : "";
     f.elements[lang].placeholder = p && p.derived.includes(lang) ? p.text[lang] || "" : "";
   }
+  for (const lang of LANGS) f.elements[`ex-${lang}`].value = p ? ((p.examples || {})[lang] || []).join("\n") : "";
   f.elements.situations.value = p ? p.situations.join(", ") : "";
   f.elements.emotions.value = p ? p.emotions.join(", ") : "";
   f.elements.customer_types.value = p ? p.customer_types.join(", ") : "";
@@ -171,8 +172,10 @@ async function open(id, { focus = true } = {}) {
 function formBody(f) {
   const text = {};
   for (const lang of LANGS) text[lang] = f.elements[lang].value.trim();
+  const examples = {};
+  for (const lang of LANGS) examples[lang] = f.elements[`ex-${lang}`].value.split("\n").map((x) => x.trim()).filter(Boolean);
   return {
-    text, situations: list(f.elements.situations.value), emotions: list(f.elements.emotions.value),
+    text, examples, situations: list(f.elements.situations.value), emotions: list(f.elements.emotions.value),
     customer_types: list(f.elements.customer_types.value), technique: f.elements.technique.value || null,
     teams: list(f.elements.teams.value), status: f.elements.status.value,
   };
@@ -192,10 +195,20 @@ function langFields(languages) {
       h("textarea", { id: `f-${l.code}`, name: l.code, rows: 2, lang: l.code, "aria-describedby": `e-${l.code}` }),
       h("p", { class: "field-error", id: `e-${l.code}` }));
   }
+  const examples = $("example-fields");
+  for (const old of examples.querySelectorAll(".example-lang")) old.remove();
+  for (const l of languages) {
+    examples.append(h("div", { class: "example-lang" },
+      h("label", { for: `f-ex-${l.code}` }, `Examples ${l.code}${l.label === l.code ? "" : ` (${l.label})`}`),
+      h("textarea", { id: `f-ex-${l.code}`, name: `ex-${l.code}`, rows: 3, lang: l.code, "aria-describedby": `h-examples e-ex-${l.code}` }),
+      h("p", { class: "field-error", id: `e-ex-${l.code}` })));
+  }
 }
 
+const exampleNames = () => LANGS.map((lang) => `ex-${lang}`);
+
 function setErrors(errors) {
-  for (const name of [...FIELDS, ...LANGS]) {
+  for (const name of [...FIELDS, ...LANGS, ...exampleNames()]) {
     const input = $(`f-${name}`);
     const message = errors[name] || "";
     $(`e-${name}`).textContent = message;
@@ -218,6 +231,12 @@ function validate(f, body) {
     if ([...body.text[lang]].length > 1000) errors[lang] = "at most 1,000 characters";
     else if (missing.length) errors[lang] = `placeholders differ between languages: this text lacks ${missing.join(" ")}`;
   }
+  let count = 0;
+  for (const lang of LANGS) {
+    count += body.examples[lang].length;
+    if (body.examples[lang].some((x) => [...x].length > 500)) errors[`ex-${lang}`] = "each example at most 500 characters";
+  }
+  if (count > 40) errors[`ex-${LANGS[LANGS.length - 1]}`] = `${count} examples; at most 40 in all`;
   const unknown = (values, allowed, what) => {
     const bad = values.filter((x) => !allowed.includes(x));
     return bad.length ? `unknown ${what} ${bad.map((x) => `'${x}'`).join(", ")}` : "";
@@ -237,8 +256,8 @@ function serverErrors(body) {
   if (body && Array.isArray(body.detail)) {
     for (const e of body.detail) {
       const loc = (e.loc || []).slice(1);
-      const name = loc[0] === "text" ? loc[1] : loc[0];
-      if (FIELDS.includes(name) || LANGS.includes(name)) errors[name] = String(e.msg).replace(/^Value error, /, "");
+      const name = loc[0] === "text" ? loc[1] : loc[0] === "examples" ? (loc[1] ? `ex-${loc[1]}` : `ex-${LANGS[LANGS.length - 1]}`) : loc[0];
+      if (FIELDS.includes(name) || LANGS.includes(name) || exampleNames().includes(name)) errors[name] = String(e.msg).replace(/^Value error, /, "");
     }
   }
   return errors;
@@ -262,6 +281,7 @@ $("editor").addEventListener("submit", async (event) => {
     r = await api(`/api/phrases/${current.id}`, { method: "PATCH", json: { ...body, version: current.version } });
   } else {
     body.text = Object.fromEntries(Object.entries(body.text).filter(([, v]) => v));
+    body.examples = Object.fromEntries(Object.entries(body.examples).filter(([, v]) => v.length));
     if (f.elements.key.value.trim()) body.key = f.elements.key.value.trim();
     r = await api("/api/phrases", { method: "POST", json: body });
   }
@@ -323,8 +343,13 @@ function changes(before, after) {
     const y = (a.text || {})[lang] || "";
     if (x !== y) out.push(h("div", { class: "field" }, h("strong", {}, `text ${lang}`), " ", x && y ? inlineDiff(x, y) : x ? h("del", {}, x) : h("ins", {}, y)));
   }
+  for (const lang of LANGS) {
+    const x = (b.examples || {})[lang] || [];
+    const y = (a.examples || {})[lang] || [];
+    if (JSON.stringify(x) !== JSON.stringify(y)) out.push(h("div", { class: "field" }, h("strong", {}, `examples ${lang}`), " ", listDiff(x, y)));
+  }
   for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
-    if (["version", "text"].includes(key)) continue;
+    if (["version", "text", "examples"].includes(key)) continue;
     const x = b[key];
     const y = a[key];
     if (JSON.stringify(x) === JSON.stringify(y)) continue;
