@@ -164,3 +164,11 @@ async def test_memory_budget_evicts_idle_conversations_then_refuses(analyzer: An
     with pytest.raises(HubBusy):  # everything held is watched: nothing to evict
         await h.feed("d", "agent", big)
     assert h.registry.bytes <= 2**20
+
+
+@pytest.mark.asyncio
+async def test_a_resent_message_id_is_acknowledged_not_stored_twice(analyzer: Analyzer) -> None:
+    h = hub(analyzer)
+    first = await h.feed("r", "customer", "where is my order", message_id="wx-1")
+    again = await h.feed("r", "customer", "where is my order", message_id="wx-1")  # the ack was lost: resent
+    assert again.message == first.message and [m.message_id for m in h.registry.held["r"].messages] == ["wx-1"]

@@ -85,14 +85,7 @@ class Hub:
                 return await self._feed(conv, role, text, t, message_id, answer, by or OPEN_ACCESS)
 
     async def _feed(
-        self,
-        conv: HeldConversation,
-        role: Role,
-        text: str,
-        t: float | None,
-        mid: str | None,
-        answer: bool,
-        by: Principal,
+        self, conv: HeldConversation, role: Role, text: str, t: float | None, mid: str | None, ask: bool, by: Principal
     ) -> FeedResult:
         now, cid, cut = self.registry.clock(), conv.id, text[: self.settings.max_text_chars]
 
@@ -102,6 +95,8 @@ class Hub:
 
         await self.registry.catch_up(conv)
         check_access(by, conv)
+        if mid is not None and (known := conv.find(mid)) is not None:
+            return FeedResult(conversation_id=cid, message=known)  # a resend: acknowledged again, not stored twice
         self.registry.reserve(conv, cut)
         conv.seq, message = await self.store.append(cid, build, by.team)
         conv.owner = by.team if conv.seq == 1 else conv.owner
@@ -117,7 +112,7 @@ class Hub:
         await self.store.save(cid, analysis=analysis, last_customer=message, clear_suggestions=True)
         frame = AnalysisOut(conversation_id=cid, message_id=message.message_id, analysis=analysis)
         await self.events.publish(Envelope(conversation_id=cid, owner=conv.owner, frame=frame))
-        asking = {by.team} if answer else set()
+        asking = {by.team} if ask else set()
         teams = asking | self.events.teams(cid) | await self.store.teams(cid)
         vector = await self.pipeline.vector(conv, message, analysis.lang) if teams else None
         conv.suggestions = await self.pipeline.suggest(message.text, analysis, earlier, teams, vector)

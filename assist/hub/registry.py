@@ -81,6 +81,10 @@ class HeldConversation:
             updated_at=self.updated_at,
         )
 
+    def find(self, message_id: str) -> Message | None:
+        """A message of the window by id (a feeder resending after a lost ack)."""
+        return next((m for m in reversed(self.messages) if m.message_id == message_id), None)
+
     def took(self, message: Message, analysis: Analysis) -> list[str]:
         """A customer message was analysed: it is the latest now; the earlier customer texts, newest first."""
         earlier = list(reversed(self.customer_texts))
