@@ -125,8 +125,9 @@ class Analyzer:
 
         return np.asarray(encode_queries(self.encoder, [text])[0], dtype=np.float32)
 
-    def conversation(self, default_lang: str = "en") -> Conversation:
-        return Conversation(self, default_lang)
+    def conversation(self, default_lang: str = "en", encode: bool = True) -> Conversation:
+        """A conversation's state. `encode=False`: never encode (messages without a vector: rules only)."""
+        return Conversation(self, default_lang, encode)
 
     def analyze_message(self, text: str, vector: np.ndarray | None = None) -> dict[str, Any]:
         """One customer message, read without context (`vector`: its query embedding, when the caller has it)."""

@@ -77,8 +77,9 @@ class Analysis:
 class Conversation:
     """Call `add(role, text, t)` once per message; bounded windows keep each call about O(1)."""
 
-    def __init__(self, analyzer: Analyzer, default_lang: str = "en") -> None:
+    def __init__(self, analyzer: Analyzer, default_lang: str = "en", encode: bool = True) -> None:
         self.analyzer = analyzer
+        self.encode = encode  # False: a message given no vector is read by the rules alone (replays)
         self.detector = analyzer.detector
         self.conf = analyzer.data.conversation
         self.th = self.conf.thresholds
@@ -119,7 +120,7 @@ class Conversation:
             self._last = self._snapshot(message, role, r.truncated, self._last.emotion if self._last else None)
             return self._last
         if self.analyzer.wants_vector:
-            if vector is None:
+            if vector is None and self.encode:
                 vector = self.analyzer.encode(r.text)
         else:
             vector = None

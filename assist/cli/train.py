@@ -58,7 +58,9 @@ def default_encoder() -> str:
     show_default=True,
     help="GoEmotions train examples per mapped label (0: none; on dev it lowered the customer figures)",
 )
-@click.option("--cped-per-label", type=int, default=0, show_default=True, help="CPED examples per mapped label (0: none)")
+@click.option(
+    "--cped-per-label", type=int, default=0, show_default=True, help="CPED examples per mapped label (0: none)"
+)
 @click.option("--goemotions-dev/--no-goemotions-dev", default=True, show_default=True, help="score GoEmotions dev")
 @click.option(
     "--augment/--no-augment",

@@ -159,3 +159,21 @@ def test_eval_command_runs(tiny_model: Path, tmp_path: Path, monkeypatch: pytest
         assert f"{lang}: per-label P/R" in result.output
     mismatch = CliRunner().invoke(main, ["eval", "analysis", "--customer", "dev", "--encoder", "other-model"])
     assert mismatch.exit_code == 0 and "rules only" in mismatch.output
+
+
+def test_replay_conversation_does_not_encode(tiny_model: Path) -> None:
+    encoder = HashedEncoder()
+    analyzer = Analyzer(load_data(), learned.LearnedModels.load(tiny_model), encoder)
+    calls = encoder.calls
+    out = analyzer.conversation(encode=False).add("customer", "气死了", 0.0).to_dict()
+    assert encoder.calls == calls and out["emotion"]["source"] == "rules"
+
+
+def test_corpus_mapping_is_valid() -> None:
+    from assist.analysis import corpora
+
+    table = corpora.mapping()
+    assert corpora.map_goemotions([2, 3], ["admiration", "amusement", "anger", "annoyance"]) is None  # two homes
+    assert corpora.map_goemotions([0, 1], ["anger", "disgust"]) == "anger"  # both map to anger
+    assert corpora.map_goemotions([0, 1], ["anger", "surprise"]) == "anger"  # surprise is dropped
+    assert set(table) == {"goemotions", "cped"}
