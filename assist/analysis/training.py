@@ -405,6 +405,20 @@ def model_card(
         " plus the rules' reading (7 normalised rule scores, 9 cue indicators)" if models.emotion.rules else ""
     )
     situation_cues = " plus the 14 cue-pattern scores" if models.situation.rules else ""
+    if report.counts["external"]:
+        external_line = (
+            "- GoEmotions train (Google Research, Apache-2.0; English Reddit comments) and/or CPED validation (SCUT, "
+            "Apache-2.0; Chinese TV-drama dialogue), read from `../shared/data/`, mapped as below and **subsampled**: "
+            "at most N examples per mapped label (fixed seed), to keep encoding time bounded "
+            "(`--goemotions-per-label`, `--cped-per-label`)."
+        )
+    else:
+        external_line = (
+            "- GoEmotions (Google Research, Apache-2.0) and CPED (SCUT, Apache-2.0): **not used for this file**. "
+            "Measured on dev (docs/analysis.md § Learned models), adding them (900 / 700 per mapped label) lowered "
+            "the customer figures at every weight tried; the mapping below is what `--goemotions-per-label` / "
+            "`--cped-per-label` use, and GoEmotions dev is still scored with it."
+        )
     lines = [
         "# Learned emotion and situation models (`learned.npz`)",
         "",
@@ -429,10 +443,10 @@ def model_card(
         "",
         "- The project's customer-message corpus (eval/customer_messages/, the project's own): `train.yml` to fit, "
         "`dev.yml` to choose settings; `blind.yml` never used here.",
-        "- GoEmotions train (Google Research, Apache-2.0; English Reddit comments) and CPED validation (SCUT, "
-        "Apache-2.0; Chinese TV-drama dialogue), read from `../shared/data/`, mapped as below and **subsampled**: at "
-        "most N examples per mapped label (fixed seed), to keep encoding time bounded (the command's "
-        "`--goemotions-per-label`, `--cped-per-label`).",
+        "- In-domain additions: the Chinese train messages written in the other script (OpenCC), "
+        "eval/analysis_messages.yml (emotion only) and the situation cue files' examples (situation only), "
+        "unless the command says --no-augment / --no-extras.",
+        external_line,
         "",
         "Training examples per source and label:",
         "",
