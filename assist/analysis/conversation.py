@@ -6,6 +6,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from assist.analysis import learned as learned_models
 from assist.analysis._text import similarity
 from assist.analysis.customer_type import CustomerTypeClassifier
 from assist.analysis.emotion import Cue, Emotion, Reading
@@ -42,10 +45,14 @@ class Analysis:
     trend: str
     customer: dict[str, dict[str, Any]]
     hints: list[dict[str, Any]] = field(default_factory=list)
+    situations: list[dict[str, Any]] = field(default_factory=list)
+    model: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         emotion = (
-            self.emotion.as_dict() if self.emotion else {"label": "neutral", "intensity": 0.0, "scores": {}, "cues": []}
+            self.emotion.as_dict()
+            if self.emotion
+            else {"label": "neutral", "intensity": 0.0, "scores": {}, "cues": [], "source": "rules"}
         )
         return {
             "lang": self.lang,
@@ -58,6 +65,8 @@ class Analysis:
             "trend": self.trend,
             "customer": self.customer,
             "hints": self.hints,
+            "situations": self.situations,
+            "model": self.model,
         }
 
     def to_model(self) -> schemas.Analysis:
@@ -68,7 +77,9 @@ class Analysis:
 class Conversation:
     """Call `add(role, text, t)` once per message; bounded windows keep each call about O(1)."""
 
-    def __init__(self, analyzer: Analyzer, default_lang: str = "en") -> None:
+    def __init__(self, analyzer: Analyzer, default_lang: str = "en", encode: bool = True) -> None:
+        self.analyzer = analyzer
+        self.encode = encode  # False: a message given no vector is read by the rules alone (replays)
         self.detector = analyzer.detector
         self.conf = analyzer.data.conversation
         self.th = self.conf.thresholds
@@ -84,8 +95,11 @@ class Conversation:
         self._run: deque[float] = deque(maxlen=self.th.burst_messages)  # customer times since the agent spoke
         self._trajectory: deque[dict[str, Any]] = deque(maxlen=self.th.trajectory_max)
         self._last: Analysis | None = None
+        self._situations: list[dict[str, Any]] = []
 
-    def add(self, role: str, text: str, t: float | None = None) -> Analysis:
+    def add(self, role: str, text: str, t: float | None = None, vector: np.ndarray | None = None) -> Analysis:
+        """Read one message. `vector`: the configured encoder's query embedding of a customer message (the hub
+        encodes once for retrieval and analysis); without it an analyzer that `wants_vector` encodes itself."""
         if role not in ROLES:
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         t = self._last_t if t is None else float(t)
@@ -105,12 +119,18 @@ class Conversation:
             self._last_role, self._last_t = role, t
             self._last = self._snapshot(message, role, r.truncated, self._last.emotion if self._last else None)
             return self._last
-        emotion = self._customer(r, t)
+        if self.analyzer.wants_vector:
+            if vector is None and self.encode:
+                vector = self.analyzer.encode(r.text)
+        else:
+            vector = None
+        emotion = self._customer(r, t, vector)
+        self._situations = self.analyzer.situations(r.text, self.lang, vector)
         self._last_role, self._last_t = role, t
         self._last = self._snapshot(message, role, r.truncated, emotion)
         return self._last
 
-    def _customer(self, r: Reading, t: float) -> Emotion:
+    def _customer(self, r: Reading, t: float, vector: np.ndarray | None = None) -> Emotion:
         prev = self._customers[-1] if self._customers else None
         cues = list(r.cues)
         cues.extend(self._sarcasm(r, prev))
@@ -133,12 +153,31 @@ class Conversation:
             for label, w in self.conf.after_refusal.items():
                 carry[label] = carry.get(label, 0.0) + w
         emotion = self.detector.score(r, cues, carry)
+        learned = self.analyzer.learned
+        if vector is not None and learned is not None:
+            emotion = self._fuse(learned, emotion, vector)
         self.profile.update(r, cues)
         self._customers.append(
             _Turn(r.message, t, g if len(g) >= self.th.repetition_min_grams else frozenset(), emotion)
         )
         self._trajectory.append({"message": r.message, "t": t, "label": emotion.label, "intensity": emotion.intensity})
         return emotion
+
+    @staticmethod
+    def _fuse(learned: learned_models.LearnedModels, rules: Emotion, vector: np.ndarray) -> Emotion:
+        """The learned model's reading, given the rules' scores and cues (docs/analysis.md § Learned models).
+        `raw` stays the rules' weights: what carries to the next message."""
+        probs = learned.emotion_proba(vector, rules.scores, {c.kind for c in rules.cues})
+        label = max(probs, key=lambda e: (probs[e], e == "neutral"))
+        return Emotion(
+            label,
+            learned_models.intensity(probs, label, rules.boost),
+            {e: round(p, 3) for e, p in probs.items()},
+            rules.cues,
+            rules.raw,
+            rules.boost,
+            "model+rules",
+        )
 
     def _after_refusal(self) -> bool:
         return self._last_role == "agent" and self._last_agent is not None and self._last_agent[2]
@@ -211,7 +250,17 @@ class Conversation:
     def _snapshot(self, message: int, role: str, truncated: bool, emotion: Emotion | None) -> Analysis:
         customer = self.profile.to_dict()
         a = Analysis(
-            message, role, self.lang, self.mixed, truncated, emotion, list(self._trajectory), self.trend(), customer
+            message,
+            role,
+            self.lang,
+            self.mixed,
+            truncated,
+            emotion,
+            list(self._trajectory),
+            self.trend(),
+            customer,
+            situations=self._situations,
+            model=self.analyzer.model_brief(),
         )
         if emotion is not None:
             a.hints = self.hints.select(emotion.as_dict(), customer, self.lang)

@@ -48,6 +48,8 @@ class Emotion:
     scores: dict[str, float]
     cues: list[Cue]
     raw: dict[str, float]
+    boost: float = 0.0  # the cues' intensity boost
+    source: str = "rules"  # "rules" or "model+rules"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +57,7 @@ class Emotion:
             "intensity": self.intensity,
             "scores": self.scores,
             "cues": [c.as_dict() for c in self.cues],
+            "source": self.source,
         }
 
 
@@ -197,7 +200,7 @@ class EmotionDetector:
             intensity = 0.0
         else:
             intensity = 1 - math.exp(-self.th.intensity_rate * raw[label]) + boost
-        return Emotion(label, round(min(max(intensity, 0.0), 1.0), 3), scores, cues, raw)
+        return Emotion(label, round(min(max(intensity, 0.0), 1.0), 3), scores, cues, raw, boost)
 
     def _add_valence(self, r: Reading, raw: dict[str, float], negative: float, sarcastic: bool) -> None:
         if r.valence is None:

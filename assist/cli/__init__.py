@@ -55,5 +55,5 @@ def read_conversation(path: Path) -> list[dict[str, Any]]:
 
 
 # Each module registers its commands on `main` or `eval_group` when imported.
-for _name in ("serve", "bank", "token", "suggest", "bench", "analyze", "rewrite"):
+for _name in ("serve", "bank", "token", "suggest", "bench", "analyze", "rewrite", "train"):
     import_module(f"assist.cli.{_name}")

