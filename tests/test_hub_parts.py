@@ -138,3 +138,23 @@ async def test_a_message_is_ranked_once_for_every_watching_team(tmp_path: Path) 
         for w in watchers:
             suggestions = [f for f in w.frames if f.type == "suggestions"]
             assert len(suggestions) == 1 and suggestions[0].items
+
+
+@pytest.mark.asyncio
+async def test_one_encode_feeds_the_learned_analysis_and_the_search(tmp_path: Path) -> None:
+    """With the learned models active for the encoder, a customer message is encoded once for both."""
+    from assist.analysis import Analyzer
+
+    analyzer = Analyzer.load()
+    assert analyzer.learned is not None
+    encoder = HashedEncoder(dim=analyzer.learned.dim, name=analyzer.learned.encoder)  # the model's shape and name
+    async with build_services(
+        Settings(data_dir=tmp_path), encoder=encoder, analyzer=analyzer, rewriter=shared_rewriter("en")
+    ) as services:
+        assert analyzer.wants_vector
+        hub = services.hub
+        await hub.subscribe(Watcher(None), "v1")
+        encodes = encoder.calls
+        result = await hub.feed("v1", "customer", "为什么不能退?我才买了三天!", answer=True)
+        assert encoder.calls == encodes + 1
+        assert result.analysis is not None and result.analysis.emotion.source == "model+rules"

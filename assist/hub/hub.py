@@ -4,6 +4,7 @@ found on the broker, which delivers it to the watchers on every instance (this o
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +44,8 @@ class Hub:
         self.store, self.broker = store or MemoryConversations(settings.window), broker or Broker()
         self.usage = UsageCounter(usage)
         self.events = Events(self.broker, prefix, self.usage, settings.max_subscriptions)
-        self.registry = ConversationRegistry(settings, analyzer.conversation, self.store, clock, self.events.watched)
+        new = functools.partial(analyzer.conversation, encode=False)  # the hub passes each customer message's vector
+        self.registry = ConversationRegistry(settings, new, self.store, clock, self.events.watched)
         self.pipeline = MessagePipeline(analyzer, suggester, rewriter, settings.max_text_chars)
         self.rewrite = self.pipeline.rewrite  # an agent's draft: rewritten, nothing kept
         self.connections, self.inflight, self.closing = Connections(), InFlight(), False

@@ -27,21 +27,34 @@ class MessagePipeline:
         self.cpu = CapacityLimiter(1)
 
     async def analyse(self, conv: HeldConversation, message: Message) -> Analysis | None:
-        """Add the message to the conversation's analysis; what it found, for a customer's message."""
+        """Add the message to the conversation's analysis; what it found, for a customer's message. When the
+        learned emotion and situation models run (`Analyzer.wants_vector`), the customer message is encoded
+        first, once: the same vector then serves the search (`vector`) and feedback."""
+        vector = None
+        if message.role == "customer" and getattr(self.analyzer, "wants_vector", False) and self._encoder_ready():
+            vector = await self._encode(conv, message)
 
         def add() -> Analysis | None:
-            state = conv.analysis.add(message.role, message.text, message.t)
+            state = conv.analysis.add(message.role, message.text, message.t, vector=vector)
             return state.to_model() if message.role == "customer" else None
 
         return await to_thread.run_sync(add, limiter=self.cpu)
 
     async def vector(self, conv: HeldConversation, message: Message, lang: str | None) -> np.ndarray | None:
-        """The message's query vector, when the search reads the dense channel in its language; the conversation
-        keeps it (feedback on this message learns from it)."""
+        """The message's query vector, when the search reads the dense channel in its language (encoded once: the
+        analysis may have asked for it already)."""
         if self.batcher is None or self.searcher is None or not self.searcher.uses_dense(lang or "en"):
             return None
+        known = conv.vectors.get(message.message_id)
+        return known if known is not None else await self._encode(conv, message)
+
+    def _encoder_ready(self) -> bool:
+        return self.batcher is not None and bool(getattr(self.batcher.encoder, "ready", True))
+
+    async def _encode(self, conv: HeldConversation, message: Message) -> np.ndarray:
+        assert self.batcher is not None
         vector = await self.batcher.encode(message.text)
-        conv.remember_vector(message.message_id, vector)
+        conv.remember_vector(message.message_id, vector)  # feedback on this message learns from it
         return vector
 
     async def rewrite(self, text: str) -> RewriteResult:
