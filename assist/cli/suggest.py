@@ -94,7 +94,8 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
         bank.seed(settings.phrasebank_dir)
         searcher = HybridSearcher(settings_embedder(settings.retrieval), settings.retrieval)
         searcher.upsert(bank.records(statuses=["approved"]), cache=cache)
-        report = evaluate(Suggester(Analyzer.load(), searcher, settings.retrieval.top_k), items)
+        analyzer = Analyzer.load(encoder=searcher.encoder)  # as in service: the learned models read the message
+        report = evaluate(Suggester(analyzer, searcher, settings.retrieval.top_k), items)
         bank.close()
     if as_json:
         echo_json(report)
