@@ -105,5 +105,8 @@ def test_console_creates_edits_and_retires_a_guard_rule(page, server: LiveServer
     page.select_option("#g-when", "closing")
     page.click("#g-editor button[type=submit]")  # no triggers: the server's reason is shown
     page.wait_for_function("() => document.getElementById('g-errors').textContent.includes('triggers')")
+    page.fill('#g-filters input[name="q"]', "en.")  # the English rules for the screenshot
+    page.click("#g-filters button[type=submit]")
+    page.locator('#g-rows tr[data-key="zh.rude.insult"]').wait_for(state="detached")
     page.locator("#guard-title").scroll_into_view_if_needed()
     shot(page, "console-guard", tmp_path, full_page=False)
