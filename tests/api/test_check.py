@@ -136,6 +136,8 @@ def secured(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
         "agent_finance": tokens.create("ann", "agent", "finance")[1],
         "agent": tokens.create("bob", "agent")[1],
         "integration": tokens.create("hook", "integration")[1],
+        "hook_sales": tokens.create("hook-sales", "integration", "sales")[1],
+        "agent_sales": tokens.create("sam", "agent", "sales")[1],
     }
     store.close()
     with TestClient(fake_app(settings)) as c:
@@ -171,3 +173,18 @@ def test_roles_leads_manage_rules_every_role_checks_with_its_team(
     as_team = client.post("/api/check", json={**draft, "team": "finance"}, headers=_auth(s["integration"]))
     assert as_team.json()["allowed"] is False
     assert client.post("/api/check", json=draft).status_code == 401
+
+
+def test_check_reads_only_conversations_the_caller_may_see(secured: tuple[TestClient, dict[str, str]]) -> None:
+    client, s = secured
+    fed = client.post(
+        "/api/conversations/own-1/messages",
+        json={"role": "customer", "text": "我的快递呢？"},
+        headers=_auth(s["hook_sales"]),
+    )
+    assert fed.status_code == 200
+    draft = {"text": "订单已经发出了。", "conversation_id": "own-1"}
+    mine = client.post("/api/check", json=draft, headers=_auth(s["agent_sales"]))
+    assert [h["rule"] for h in mine.json()["hits"]] == ["zh.must.greeting"]
+    other = client.post("/api/check", json=draft, headers=_auth(s["agent_finance"]))
+    assert other.status_code == 403 and other.json()["code"] == "forbidden"
