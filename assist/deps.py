@@ -12,6 +12,8 @@ from assist.auth import Principal, TokenStore, principal_for
 from assist.bank.store import PhraseStore
 from assist.bank.usage import UsageStore
 from assist.config import Settings
+from assist.errors import StoreUnavailable
+from assist.guard.service import GuardService
 from assist.hub import Hub
 from assist.rewrite import Rewriter
 from assist.suggest import Suggester
@@ -90,3 +92,13 @@ def get_hub(request: Request) -> Hub:
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+def get_guard(request: Request) -> GuardService:
+    guard: GuardService | None = getattr(request.state, "guard", None)
+    if guard is None:  # services built without a guard
+        raise StoreUnavailable("the pre-send guard is not running in this service")
+    return guard
+
+
+GuardDep = Annotated[GuardService, Depends(get_guard)]

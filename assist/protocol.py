@@ -19,6 +19,7 @@ from assist.schemas import (
     SuggestResult,
 )
 from assist.schemas._base import omitted_when_empty
+from assist.schemas.guard import GuardHit
 from assist.text import valid_json
 
 PROTOCOL = 1
@@ -177,6 +178,8 @@ class RewriteOut(_Out):
     conversation_id: str
     seq: int
     result: RewriteResult
+    allowed: bool = Field(True, description="false when a `block` guard rule hits: the send should be stopped")
+    hits: list[GuardHit] = Field(default_factory=list, description="pre-send guard hits, as POST /api/check")
 
 
 class ErrorOut(_Out):

@@ -23,6 +23,8 @@ from assist.bank.usage import UsageStore
 from assist.broker import Broker, create_broker
 from assist.config import RetrievalSettings, Settings
 from assist.demo import play_demo
+from assist.guard.service import GuardService, guard_service
+from assist.guard.store import GuardStore
 from assist.hub import Hub, create_conversation_store
 from assist.hub.events import every
 from assist.languages import registry
@@ -168,6 +170,7 @@ class Services:
     rewriter: Rewriter
     hub: Hub
     bank_changes: BankChanges
+    guard: GuardService | None = None  # the pre-send guard (assist.guard)
 
     def state(self) -> dict[str, Any]:
         """What the lifespan hands to every request (`request.state.<name>`, read by assist.deps)."""
@@ -180,6 +183,7 @@ class Services:
             "suggester": self.suggester,
             "rewriter": self.rewriter,
             "hub": self.hub,
+            "guard": self.guard,
         }
 
 
@@ -258,6 +262,9 @@ async def build_services(
         stack.push_async_callback(hub.shutdown)
         recheck = every(settings.hub.token_recheck_seconds, lambda: hub.connections.recheck(tokens))
         stack.callback(asyncio.create_task(recheck).cancel)  # revoked tokens: their open sockets close (1008)
+        guard = await stack.enter_async_context(
+            guard_service(GuardStore(store.db), rewriter, suggester.searcher, broker, settings.broker_prefix)
+        )
         if settings.demo:
             stack.callback(asyncio.create_task(play_demo(hub)).cancel)
-        yield Services(settings, store, usage, tokens, broker, analyzer, suggester, rewriter, hub, changes)
+        yield Services(settings, store, usage, tokens, broker, analyzer, suggester, rewriter, hub, changes, guard)

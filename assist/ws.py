@@ -18,6 +18,7 @@ from assist import __version__
 from assist.auth import OPEN_ACCESS, Principal, TokenStore, bearer_token, open_access, principal_for
 from assist.config import Settings
 from assist.errors import AssistError, Unauthorized
+from assist.guard.service import check_draft
 from assist.hub import Hub, Outbox
 from assist.protocol import (
     PROTOCOL,
@@ -339,7 +340,9 @@ class Connection:
         while cid in self._drafts:
             seq, text = self._drafts.pop(cid)
             try:
-                result = await self.hub.rewrite(text)
+                result, allowed, hits = await check_draft(
+                    getattr(self.websocket.state, "guard", None), self.hub, cid, text, self.principal
+                )
             except Exception:
                 logger.exception("rewrite failed")
                 self.send(error("internal_error", "the rewrite failed"))
@@ -349,7 +352,7 @@ class Connection:
             if seq < self._sent_seq.get(cid, -1):
                 continue
             self._sent_seq[cid] = seq
-            self.send(RewriteOut(conversation_id=cid, seq=seq, result=result))
+            self.send(RewriteOut(conversation_id=cid, seq=seq, result=result, allowed=allowed, hits=hits))
 
 
 @router.websocket("/ws")

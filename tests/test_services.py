@@ -55,6 +55,7 @@ async def test_build_services_builds_once_and_tears_down(settings: Settings) -> 
             "suggester",
             "rewriter",
             "hub",
+            "guard",
         }
         hub = services.hub
     assert hub.closing  # the exit stack shut the hub down

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assist.api import analyze, chatwoot, conversations, health, languages, phrases, rewrite, suggest
+from assist.api import analyze, chatwoot, conversations, guard, health, languages, phrases, rewrite, suggest
 from assist.errors import responses
 
 # Any route may answer these (no token, wrong role, bad input, store or Redis down); routes add their own.
@@ -17,3 +17,4 @@ api_router.include_router(suggest.router)
 api_router.include_router(conversations.router)
 api_router.include_router(chatwoot.router)
 api_router.include_router(rewrite.router)
+api_router.include_router(guard.router)

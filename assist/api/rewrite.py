@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.bank.schema import Lang
@@ -23,6 +23,10 @@ class RewriteIn(BaseModel):
 
 
 @router.post("")
-def create_rewrite(body: RewriteIn, rewriter: RewriterDep, _: PrincipalDep) -> RewriteResult:
-    """Rewrite a draft from negative to positive phrasing; `changes` and `flags` point into the original."""
+def create_rewrite(body: RewriteIn, rewriter: RewriterDep, principal: PrincipalDep, request: Request) -> RewriteResult:
+    """Rewrite a draft from negative to positive phrasing; `changes` and `flags` point into the original, and
+    flags carry 2-3 bank phrases for the flagged sentence's situation."""
+    guard = getattr(request.state, "guard", None)  # assist.guard.service.GuardService: adds bank phrases to flags
+    if guard is not None:
+        return RewriteResult.model_validate(guard.rewrite(body.text, body.lang, principal.team))
     return RewriteResult.model_validate(rewriter.rewrite(body.text, body.lang).as_dict())

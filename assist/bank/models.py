@@ -189,3 +189,46 @@ class FeedbackEvent(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
     text: Mapped[str | None] = mapped_column(Text)
+
+
+class GuardRule(Base):
+    """A pre-send guard rule (assist.guard): a forbidden expression (禁语) or a must-say check (必达话术)."""
+
+    __tablename__ = "guard_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # forbidden | must_say
+    category: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(8))  # warn | block
+    phrases: Mapped[list[str]] = mapped_column(default=list)
+    exceptions: Mapped[list[str]] = mapped_column(default=list)
+    when: Mapped[str | None] = mapped_column(String(16))  # must_say: first_reply | closing | by_reply
+    triggers: Mapped[list[str]] = mapped_column(default=list)
+    reply: Mapped[int | None] = mapped_column(Integer)
+    teams: Mapped[list[str]] = mapped_column(default=list)
+    langs: Mapped[list[str]] = mapped_column(default=list)
+    why: Mapped[str] = mapped_column(Text)
+    source_seed: Mapped[str | None] = mapped_column(String(120))
+    source_principle: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | retired
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class GuardHistory(Base):
+    __tablename__ = "guard_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("guard_rules.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # create | update | status | delete
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

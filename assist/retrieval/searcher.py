@@ -252,6 +252,44 @@ class HybridSearcher:
             return picked
         return [lead, *(row for row in picked if row != lead)][: len(picked)]
 
+    def for_situation(
+        self, text: str, lang: str, situation: str | None, team: str | None = None, k: int = 3
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Up to `k` approved phrases tagged with `situation` (any, when None) in `lang` that `team` may see,
+        best lexical match to `text` first (no model: this runs on every draft): (phrase, its text in `lang`).
+        Used for the rewriter's flags (assist.guard.service)."""
+        from assist.retrieval.rows import SIT
+
+        with self._lock:
+            rows = self._rows
+            n = len(rows)
+            if n == 0:
+                return []
+            eligible = rows.eligible(lang, team, n)
+            if situation is not None:
+                bit = SIT.get(situation)
+                if bit is None:
+                    return []
+                eligible &= ((rows.sit[:n] >> bit) & 1).astype(bool)
+            lexical = self._bm25.scores(tokens(text), n)
+            if situation is None:
+                eligible &= lexical > 0  # no situation: only phrases that share words with the sentence
+            total = np.where(eligible, lexical, -np.inf)
+            order = [int(r) for r in np.argsort(-total, kind="stable")[: max(k * 4, k)] if np.isfinite(total[r])]
+            hits: list[tuple[dict[str, Any], str]] = []
+            seen: set[str] = set()
+            for row in order:
+                p = rows.phrases[row]
+                assert p is not None
+                phrase_text = p["text"][lang]
+                if phrase_text in seen:
+                    continue
+                seen.add(phrase_text)
+                hits.append((p, phrase_text))
+                if len(hits) == k:
+                    break
+            return hits
+
     def _top(
         self,
         q: Query,

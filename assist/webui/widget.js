@@ -3,7 +3,10 @@
 // Options (data-*): conversation, token, lang (zh|en), position (right|left|inline), width (px), height (px),
 // open ("false" starts collapsed), mode="chatwoot" to follow the conversation a Chatwoot dashboard app is
 // opened on. The agent's choices come back to the host page as DOM events on window:
-// "agentassist:insert", "agentassist:accept", "agentassist:copy" with detail {text, conversation}.
+// "agentassist:insert", "agentassist:accept", "agentassist:copy" with detail {text, conversation}, and the
+// pre-send guard's verdict on every draft as "agentassist:guard" with detail {allowed, hits, text, conversation}
+// (allowed false: a `block` rule hit, stop the send). AgentAssist.check(text) has the sidebar check the host's
+// own reply box; AgentAssist.lastCheck holds the latest verdict. docs/integrations.md, "Stopping a send".
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -88,9 +91,17 @@
   }
 
   // What the agent picks in the sidebar, handed to the host page (to put into its reply box, say).
+  var api = null;
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (event.source !== frame.contentWindow || event.origin !== origin || !data || data.source !== "agent-assist") return;
+    if (data.type === "guard" && typeof data.text === "string") {
+      var verdict = { allowed: data.allowed !== false, hits: Array.isArray(data.hits) ? data.hits : [],
+        text: data.text, conversation: data.conversation };
+      if (api) api.lastCheck = verdict;
+      window.dispatchEvent(new CustomEvent("agentassist:guard", { detail: verdict }));
+      return;
+    }
     if (["insert", "accept", "copy"].indexOf(data.type) < 0 || typeof data.text !== "string") return;
     window.dispatchEvent(new CustomEvent("agentassist:" + data.type, { detail: { text: data.text, conversation: data.conversation } }));
   });
@@ -106,8 +117,14 @@
   if (!fixed) script.parentNode.insertBefore(frame, script.nextSibling);
   else if (document.body) document.body.appendChild(box);
   else document.addEventListener("DOMContentLoaded", function () { document.body.appendChild(box); });
-  window.AgentAssist = {
-    frame: frame, bind: bind,
+  api = window.AgentAssist = {
+    frame: frame, bind: bind, lastCheck: null,
     open: function () { show(true); }, close: function () { show(false); },
+    // Check the host's own reply box: the verdict comes back as an "agentassist:guard" event.
+    check: function (text) {
+      if (typeof text !== "string" || !loaded || !frame.contentWindow) return false;
+      frame.contentWindow.postMessage({ source: "agent-assist-host", type: "draft", text: text }, origin);
+      return true;
+    },
   };
 })();

@@ -48,6 +48,8 @@ def test_main_outputs_are_named_models(client: TestClient) -> None:
     assert model("/api/analyze") == "Analysis"
     assert model("/api/suggest") == "SuggestResult"
     assert model("/api/rewrite") == "RewriteResult"
+    assert model("/api/check") == "CheckResult"
+    assert model("/api/guard/rules/{rule_id}", "get") == "GuardRuleRecord"
     assert model("/api/conversations/{conversation_id}", "get") == "ConversationOut"
     schemas = spec["components"]["schemas"]
     assert {"emotions", "other_reading", "situations", "profile_fits", "technique", "shared_terms"} <= set(

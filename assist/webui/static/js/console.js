@@ -48,6 +48,7 @@ function fill(select, values, names = {}) {
 function signInAgain() {
   $("signin").hidden = false;
   $("app").hidden = true;
+  $("guard-app").hidden = true;
   $("signout").hidden = true;
 }
 
@@ -81,6 +82,7 @@ async function start() {
   }
   renderOverview(probe.body);
   await load();
+  document.dispatchEvent(new CustomEvent("console:ready"));  // the guard rules section (guard-console.js)
 }
 
 $("signin").addEventListener("submit", (event) => {

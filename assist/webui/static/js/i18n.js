@@ -24,6 +24,9 @@ const STRINGS = {
     token: "Agent token", signIn: "Sign in", tokenHelp: "This service needs an agent token.",
     tokenRefused: "The token was refused (unknown, revoked, or not an agent's).", error: "Error",
     truncated: "(cut: too long)", joinHelp: "Type a conversation id and press Join.",
+    blocked: "Blocked: do not send this draft", blockedHelp: "Remove what is marked below, then send.",
+    warnings: "Before you send", missing: "Missing", say: "e.g.", tryPhrases: "Say instead", use: "Use",
+    "guard:forbidden": "forbidden", "guard:must_say": "required",
   },
   zh: {
     sidebar: "坐席助手", conversation: "会话", join: "加入", connected: "已连接", connecting: "连接中…",
@@ -45,6 +48,9 @@ const STRINGS = {
     token: "坐席令牌", signIn: "登录", tokenHelp: "此服务需要坐席令牌。",
     tokenRefused: "令牌被拒绝（未知、已吊销或不是坐席令牌）。", error: "错误",
     truncated: "（过长，已截断）", joinHelp: "输入会话编号后点击“加入”。",
+    blocked: "已拦截：此草稿不能发送", blockedHelp: "请删掉下面标出的内容后再发送。",
+    warnings: "发送前请注意", missing: "缺少", say: "例如", tryPhrases: "可以这样说", use: "使用",
+    "guard:forbidden": "禁语", "guard:must_say": "必达话术",
   },
 };
 

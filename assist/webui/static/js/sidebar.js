@@ -10,7 +10,7 @@ const EMOTION_ICON = { anger: "▲▲", frustration: "▲", anxiety: "◆", disa
 const TREND_ICON = { escalating: "↑", calming: "↓", steady: "→" };
 const SHOWN = 5;
 const state = {
-  messages: [], analysis: null, analysedId: null, suggestions: null, rewrite: null,
+  messages: [], analysis: null, analysedId: null, suggestions: null, rewrite: null, guard: null,
   dismissed: new Set(), slots: new Map(), sent: new Set(), pendingSeq: 0, status: "connecting",
 };
 const q = params();
@@ -41,9 +41,9 @@ function takeToken() {
 }
 
 /** Tell the page that embeds the sidebar (widget host, demo) what the agent chose, on its origin only. */
-function tellHost(type, text) {
+function tellHost(type, text, extra = {}) {
   if (host && window.parent !== window) {
-    window.parent.postMessage({ source: "agent-assist", type, text, conversation: socket && socket.conversation }, host);
+    window.parent.postMessage({ source: "agent-assist", type, text, conversation: socket && socket.conversation, ...extra }, host);
   }
 }
 
@@ -330,12 +330,48 @@ function sendDraft(wait = 150) {
   $("accept").disabled = true;
   draftTimer = setTimeout(() => {
     const text = $("draft").value;
-    if (!text.trim()) { state.rewrite = null; renderRewrite(); return; }
+    if (!text.trim()) { state.rewrite = null; state.guard = null; renderRewrite(); return; }
     if (socket) state.pendingSeq = socket.draft(text);
   }, wait);
 }
 
+/** The pre-send guard's verdict on the current draft: a block stated plainly, warnings and missing must-says. */
+function renderGuard() {
+  const box = clear($("guard"));
+  const g = state.guard;
+  const text = $("draft").value;
+  const hits = g && g.text === text && text.trim() ? g.hits : [];
+  box.hidden = !hits.length;
+  box.dataset.blocked = String(Boolean(g && g.text === text && !g.allowed));
+  if (!hits.length) return;
+  if (!g.allowed) {
+    box.append(h("p", { class: "guard-title" }, h("span", { "aria-hidden": "true" }, "⊘ "), t("blocked")),
+      h("p", { class: "guard-help" }, t("blockedHelp")));
+  } else {
+    box.append(h("p", { class: "guard-title" }, h("span", { "aria-hidden": "true" }, "⚠ "), t("warnings")));
+  }
+  const list = h("ul", { class: "guard-hits" });
+  const order = [...hits].sort((a, b) => (a.severity === "block" ? 0 : 1) - (b.severity === "block" ? 0 : 1));
+  for (const hit of order) {
+    const what = hit.kind === "must_say" ? `${t("missing")}: ${hit.why}` : `“${hit.text}” ${hit.why}`;
+    const item = h("li", { "data-severity": hit.severity, "data-kind": hit.kind },
+      h("span", { class: "sev" }, hit.severity === "block" ? "⊘" : "⚠"), " ",
+      h("span", { class: "cat" }, `${t(`guard:${hit.kind}`)} · ${hit.category}`), " ", what);
+    if (hit.phrases && hit.phrases.length) item.append(h("span", { class: "muted" }, ` ${t("say")} ${hit.phrases.slice(0, 3).join(" / ")}`));
+    list.append(item);
+  }
+  box.append(list);
+}
+
+function usePhrase(text) {
+  $("draft").value = text;
+  tellHost("insert", text);
+  $("draft").focus();
+  sendDraft(0);
+}
+
 function renderRewrite() {
+  renderGuard();
   const box = clear($("rewrite"));
   const text = $("draft").value;
   $("draft-help").hidden = Boolean(text.trim());
@@ -346,7 +382,12 @@ function renderRewrite() {
   box.classList.toggle("stale", !current);  // while the draft changes, the last result stays, dimmed
   if (!text.trim()) return;
   if (!r) { box.append(h("p", { class: "muted" }, t("updating"))); return; }
-  if (!r.changed && !(r.flags || []).length) { box.append(h("p", { class: "ok" }, h("span", { "aria-hidden": "true" }, "✓ "), t("noChange"))); return; }
+  const guarded = Boolean(state.guard && state.guard.text === text && state.guard.hits.length);
+  if (!r.changed && !(r.flags || []).length) {
+    if (guarded) return;  // the guard's panel says what to change: "reads well" would contradict it
+    box.append(h("p", { class: "ok" }, h("span", { "aria-hidden": "true" }, "✓ "), t("noChange")));
+    return;
+  }
   box.append(h("h3", {}, t("rewrite"), current ? null : h("span", { class: "muted" }, ` · ${t("updating")}`)));
   const spans = [...r.changes.map((c, i) => ({ ...c, n: i + 1 })), ...(r.flags || []).map((f) => ({ ...f, flag: true }))];
   const diff = h("p", { class: "diff", lang: r.lang || undefined });
@@ -362,7 +403,19 @@ function renderRewrite() {
   const notes = h("ol", { class: "notes" });
   r.changes.forEach((c) => notes.append(h("li", {}, h("span", { class: "pair" }, `${c.before} → ${c.after}`), ` ${c.why}`)));
   box.append(diff, notes);
-  for (const f of r.flags || []) box.append(h("p", { class: "flag" }, h("span", { "aria-hidden": "true" }, "⚑ "), `${t("flags")}: “${f.text || ""}” ${f.why || ""}`));
+  const phrased = new Set();
+  for (const f of r.flags || []) {
+    box.append(h("p", { class: "flag" }, h("span", { "aria-hidden": "true" }, "⚑ "), `${t("flags")}: “${f.text || ""}” ${f.why || ""}`));
+    const key = (f.phrases || []).map((p) => p.id).join(",");
+    if (!key || phrased.has(key)) continue;  // flags of one sentence share its phrases: list them once
+    phrased.add(key);
+    const list = h("ul", { class: "flag-phrases", "aria-label": t("tryPhrases") });
+    for (const p of f.phrases) {
+      list.append(h("li", { lang: r.lang || undefined }, h("span", {}, p.text), " ",
+        h("button", { type: "button", class: "link", onclick: () => usePhrase(p.text) }, t("use"))));
+    }
+    box.append(h("p", { class: "muted" }, t("tryPhrases")), list);
+  }
 }
 
 function accept() {
@@ -407,7 +460,13 @@ function onFrame(frame) {
       toast(t("newSuggestions", { n: visibleItems().length }));
       break;
     case "rewrite":
-      if (frame.seq === state.pendingSeq) { state.rewrite = frame.result; renderRewrite(); }
+      if (frame.seq === state.pendingSeq) {
+        state.rewrite = frame.result;
+        state.guard = { allowed: frame.allowed !== false, hits: frame.hits || [], text: frame.result.original };
+        renderRewrite();
+        // The host page (widget) learns the verdict on every draft, so it can stop its own send button.
+        tellHost("guard", frame.result.original, { allowed: state.guard.allowed, hits: state.guard.hits });
+      }
       break;
     case "error":
       showAlert(`${t("error")}: ${frame.detail || frame.code}`);
@@ -472,6 +531,10 @@ window.addEventListener("message", (event) => {  // the widget moves an open sid
   const data = event.data;
   if (event.source !== window.parent || event.origin !== host || !data || data.source !== "agent-assist-host") return;
   if (data.type === "bind" && typeof data.conversation === "string") join(data.conversation);
+  if (data.type === "draft" && typeof data.text === "string") {  // the host's reply box, checked before sending
+    $("draft").value = data.text;
+    sendDraft(0);
+  }
 });
 
 if (q.get("lang")) setLang(q.get("lang"));
