@@ -62,8 +62,9 @@ def evaluate(suggester: Suggester, items: Sequence[EvalItem], channels: Sequence
     """Score every channel on every item.
 
     Returns:
-        {"channels": {channel: {lang | "all": {"n", "hit@1", "hit@3", "mrr"}}}, "misses": [...]} where
-        misses lists the items the full pipeline (rerank) gets wrong at 3.
+        {"channels": {channel: {lang | "all": {"n", "hit@1", "hit@3", "mrr", "sit@1"}}}, "misses": [...]} where
+        hit@k counts a suggestion that fits a situation and an emotion of the message, sit@1 a first suggestion
+        that fits a situation alone, and misses lists the items the full pipeline (rerank) gets wrong at 3.
     """
     sums: dict[str, dict[str, dict[str, float]]] = {c: defaultdict(lambda: defaultdict(float)) for c in channels}
     misses = []
@@ -73,12 +74,14 @@ def evaluate(suggester: Suggester, items: Sequence[EvalItem], channels: Sequence
             result = suggester.suggest(conversation=turns, k=DEPTH, channel=channel).model_dump()
             ranks = [i for i, s in enumerate(result["items"], 1) if relevant(item, s)]
             first = ranks[0] if ranks else None
+            on_topic = [bool(set(item.situations) & set(s["situations"])) for s in result["items"][:1]]
             for group in (item.lang, "all"):
                 row = sums[channel][group]
                 row["n"] += 1
                 row["hit@1"] += first == 1
                 row["hit@3"] += first is not None and first <= 3
                 row["mrr"] += 1.0 / first if first else 0.0
+                row["sit@1"] += bool(on_topic[:1] and on_topic[0])  # top-1 fits a situation (issue 14's target)
             if channel == "rerank" and (first is None or first > 3):
                 top = result["items"][:3]
                 misses.append(
@@ -97,7 +100,7 @@ def evaluate(suggester: Suggester, items: Sequence[EvalItem], channels: Sequence
     report: dict[str, Any] = {"channels": {}, "misses": misses, "n": len(items)}
     for channel, groups in sums.items():
         report["channels"][channel] = {
-            group: {"n": int(r["n"]), **{m: round(r[m] / r["n"], 3) for m in ("hit@1", "hit@3", "mrr")}}
+            group: {"n": int(r["n"]), **{m: round(r[m] / r["n"], 3) for m in ("hit@1", "hit@3", "mrr", "sit@1")}}
             for group, r in sorted(groups.items())
         }
     return report
@@ -105,9 +108,12 @@ def evaluate(suggester: Suggester, items: Sequence[EvalItem], channels: Sequence
 
 def render(report: Mapping[str, Any]) -> str:
     """The report as a plain-text table."""
-    lines = [f"{'channel':<9} {'lang':<8} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'MRR':>6}"]
+    lines = [f"{'channel':<9} {'lang':<8} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'sit@1':>6}"]
     for channel, groups in report["channels"].items():
         for group, r in groups.items():
-            lines.append(f"{channel:<9} {group:<8} {r['n']:>4} {r['hit@1']:>6.3f} {r['hit@3']:>6.3f} {r['mrr']:>6.3f}")
+            lines.append(
+                f"{channel:<9} {group:<8} {r['n']:>4} {r['hit@1']:>6.3f} {r['hit@3']:>6.3f} {r['mrr']:>6.3f}"
+                f" {r.get('sit@1', 0.0):>6.3f}"
+            )
     lines.append(f"misses at 3 (rerank): {len(report['misses'])} of {report['n']}")
     return "\n".join(lines)
