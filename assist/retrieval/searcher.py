@@ -49,6 +49,7 @@ class HybridSearcher:
         self._bm25 = BM25()
         self.model_loader: Any = None  # the thread loading the model beside a running service (assist.services)
         self.cache: Any = None  # where `refresh` finds and keeps vectors (set by `build`)
+        self.skipped: dict[int, dict[str, Any]] = {}  # phrase id -> why it is not indexed (shown by /api/health)
 
     # ---- building and updating ------------------------------------------------------------------
 
@@ -88,10 +89,19 @@ class HybridSearcher:
                     self._rows.clear(row)
                     self._bm25.remove(row)
                     continue
-                self._rows.set(row, p)
-                # Both Chinese scripts normalize to one Simplified text: index it once.
-                texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
-                self._bm25.set(row, [t for text in texts for t in tokens(text)])
+                try:
+                    self._rows.set(row, p)
+                    # Both Chinese scripts normalize to one Simplified text: index it once.
+                    texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
+                    self._bm25.set(row, [t for text in texts for t in tokens(text)])
+                except Exception as exc:  # noqa: BLE001 - one bad phrase must not stop the index (or start-up)
+                    self._rows.clear(row)
+                    self._bm25.remove(row)
+                    reason = f"{type(exc).__name__}: {exc}"[:200]
+                    logger.warning("search index: phrase %s (%s) skipped: %s", p.get("id"), p.get("key"), reason)
+                    self.skipped[p["id"]] = {"id": p["id"], "key": p.get("key"), "reason": reason}
+                    continue
+                self.skipped.pop(p["id"], None)
                 todo.extend(
                     (row * self._rows.slots + self._rows.lang[lang], p["text"][lang])
                     for lang in self._dense_langs
