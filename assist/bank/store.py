@@ -81,7 +81,7 @@ class PhraseStore:
         for p in rows:
             try:
                 out.append(public_of(p))
-            except Exception as exc:  # noqa: BLE001 - one bad stored row must not fail the others
+            except Exception as exc:  # one bad stored row must not fail the others
                 self._skip(p, exc)
         return out
 

@@ -94,7 +94,7 @@ class HybridSearcher:
                     # Both Chinese scripts normalize to one Simplified text: index it once.
                     texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
                     self._bm25.set(row, [t for text in texts for t in tokens(text)])
-                except Exception as exc:  # noqa: BLE001 - one bad phrase must not stop the index (or start-up)
+                except Exception as exc:  # one bad phrase must not stop the index (or start-up)
                     self._rows.clear(row)
                     self._bm25.remove(row)
                     reason = f"{type(exc).__name__}: {exc}"[:200]
