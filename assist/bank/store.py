@@ -348,11 +348,22 @@ class PhraseStore:
             logger.warning("phrase bank: %s is not a directory; no shipped phrases loaded", directory)
             return 0
         shipped = [e for _, e in load_shipped(directory)]
-        with self.session() as s:
-            have = set(s.scalars(select(Phrase.key)))
-        new = [e for e in shipped if e.key not in have]
-        if new:
-            self.import_entries(new, SHIPPED_ACTOR)
+        for attempt in range(5):
+            with self.session() as s:
+                have = set(s.scalars(select(Phrase.key)))
+            new = [e for e in shipped if e.key not in have]
+            if not new:
+                break
+            try:
+                self.import_entries(new, SHIPPED_ACTOR)
+                break
+            except Conflict:
+                # Another process is seeding the same empty store (two instances starting at once): its
+                # transaction took some keys first. Look again; what is left is still ours to add.
+                if attempt == 4:
+                    raise
+                logger.info("phrase bank: another process is loading the shipped phrases; looking again")
+                new = []
         logger.info("phrase bank: %d shipped phrases in %s, %d new loaded", len(shipped), directory, len(new))
         return len(new)
 
