@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assist.deps import AnalyzerDep, PrincipalDep
 from assist.schemas import Analysis, Role
+from assist.schemas._base import Seconds
 
 router = APIRouter(prefix="/analyze", tags=["analyze"])
 
@@ -17,7 +18,7 @@ class TurnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
     text: str = Field(max_length=200_000)
-    t: float | None = None
+    t: Seconds | None = None
 
 
 class AnalyzeIn(BaseModel):

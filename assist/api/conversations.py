@@ -11,6 +11,7 @@ from assist.deps import HubDep, PrincipalDep
 from assist.errors import responses
 from assist.protocol import CONVERSATION_ID
 from assist.schemas import ConversationOut, FeedResult, Role
+from assist.schemas._base import Seconds
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
@@ -21,7 +22,7 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
     text: str = Field(max_length=1_000_000)
-    t: float | None = Field(None, description="seconds; default: arrival time")
+    t: Seconds | None = Field(None, description="seconds; default: arrival time")
     message_id: str | None = Field(None, max_length=64)
 
 

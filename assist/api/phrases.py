@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.auth import Principal
@@ -13,11 +13,13 @@ from assist.bank.schema import Lang, PhraseIn, Source, Status
 from assist.bank.store import PhraseFilter
 from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep, UsageDep
 from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound, responses
+from assist.schemas._base import MAX_ROW_ID, CleanStr, Version
 from assist.schemas.phrase import BankStats, HistoryEntry, ImportReport, PhrasePage, PhraseRecord, PhraseUsage
 
 router = APIRouter(prefix="/phrases", tags=["phrases"])
 
 Format = Literal["yaml", "csv", "jsonl"]
+PhraseId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the phrase's id")]
 
 
 class PhraseCreate(PhraseIn):
@@ -28,7 +30,7 @@ class PhraseUpdate(BaseModel):
     """A partial change. `text` merges per language; an empty string removes that language."""
 
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(description="the version you read; a stale one gets 409 with the current version")
+    version: Version = Field(description="the version you read; a stale one gets 409 with the current version")
     text: dict[Lang, str] | None = None
     situations: list[str] | None = None
     emotions: list[str] | None = None
@@ -42,7 +44,7 @@ class PhraseUpdate(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Status
-    version: int | None = None
+    version: Version | None = None
 
 
 class UsageEvent(BaseModel):
@@ -75,9 +77,9 @@ def read_phrases(
     emotion: Annotated[list[str] | None, Query()] = None,
     customer_type: Annotated[list[str] | None, Query(description="dimension:label, e.g. trust:skeptical")] = None,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
-    team: str | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="text or key contains")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    team: Annotated[CleanStr | None, Query(max_length=64)] = None,
+    q: Annotated[CleanStr | None, Query(max_length=200, description="text or key contains")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """List phrases with filters and pagination."""
@@ -161,7 +163,7 @@ def read_stats(usage: UsageDep, lead: LeadDep) -> dict[str, Any]:
 
 
 @router.get("/{phrase_id}", response_model=PhraseRecord, responses=responses(404))
-def read_phrase(phrase_id: int, store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
+def read_phrase(phrase_id: PhraseId, store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
     """One phrase."""
     phrase = store.get(phrase_id)
     _check_visible(principal, phrase)
@@ -169,33 +171,38 @@ def read_phrase(phrase_id: int, store: StoreDep, principal: PrincipalDep) -> dic
 
 
 @router.patch("/{phrase_id}", response_model=PhraseRecord, responses=responses(404, 409))
-def update_phrase(phrase_id: int, body: PhraseUpdate, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+def update_phrase(phrase_id: PhraseId, body: PhraseUpdate, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
     """Change fields of a phrase; `version` must be the one you read."""
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     return store.update(phrase_id, changes, body.version, lead.name)
 
 
 @router.post("/{phrase_id}/status", response_model=PhraseRecord, responses=responses(404, 409))
-def update_phrase_status(phrase_id: int, body: StatusChange, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+def update_phrase_status(phrase_id: PhraseId, body: StatusChange, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
     """Approve, retire or send back to draft."""
     return store.set_status(phrase_id, body.status, body.version, lead.name)
 
 
 @router.delete("/{phrase_id}", response_model=PhraseRecord, responses=responses(404, 409))
-def delete_phrase(phrase_id: int, store: StoreDep, lead: LeadDep, version: int | None = None) -> dict[str, Any]:
+def delete_phrase(
+    phrase_id: PhraseId,
+    store: StoreDep,
+    lead: LeadDep,
+    version: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)] = None,
+) -> dict[str, Any]:
     """Retire a phrase (soft delete: it stays, with its history)."""
     return store.retire(phrase_id, version, lead.name)
 
 
 @router.get("/{phrase_id}/history", response_model=list[HistoryEntry], responses=responses(404))
-def read_phrase_history(phrase_id: int, store: StoreDep, lead: LeadDep) -> list[dict[str, Any]]:
+def read_phrase_history(phrase_id: PhraseId, store: StoreDep, lead: LeadDep) -> list[dict[str, Any]]:
     """Every change of a phrase, oldest first, with who, when, before and after."""
     return store.history(phrase_id)
 
 
 @router.get("/{phrase_id}/usage", response_model=PhraseUsage, responses=responses(404))
 def read_phrase_usage(
-    phrase_id: int,
+    phrase_id: PhraseId,
     store: StoreDep,
     usage: UsageDep,
     principal: PrincipalDep,
@@ -208,7 +215,7 @@ def read_phrase_usage(
 
 @router.post("/{phrase_id}/usage", status_code=status.HTTP_204_NO_CONTENT, responses=responses(404))
 def record_phrase_usage(
-    phrase_id: int, body: UsageEvent, store: StoreDep, usage: UsageDep, principal: PrincipalDep
+    phrase_id: PhraseId, body: UsageEvent, store: StoreDep, usage: UsageDep, principal: PrincipalDep
 ) -> None:
     """Count a suggestion shown, used or dismissed today."""
     _check_visible(principal, store.get(phrase_id))

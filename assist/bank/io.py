@@ -216,6 +216,11 @@ def parse(data: bytes, fmt: str) -> Parsed:
         return Parsed(errors=[RowError(1 if fmt == "csv" else None, str(exc))], encoding=encoding)
     except csv.Error as exc:
         return Parsed(errors=[RowError(None, f"invalid CSV: {exc}")], encoding=encoding)
+    except RecursionError:
+        return Parsed(
+            errors=[RowError(None, f"the {fmt.upper()} file is nested too deeply to be a phrase list")],
+            encoding=encoding,
+        )
     return _validate_rows(rows, parsed)
 
 
