@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     hub: HubSettings = HubSettings()
     broker_url: str | None = Field(None, description="redis://host:port/db to link instances; default in-process")
     broker_prefix: str = Field("assist", description="prefix of this deployment's pub/sub channels")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="in open access, Host names (besides localhost and loopback addresses) that may reach the "
+        "service, e.g. a name in /etc/hosts; other Hosts and cross-site Origins get 403 (DNS rebinding, CSRF)",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins allowed to call the API from a browser, e.g. the helpdesk that embeds the widget",

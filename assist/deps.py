@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assist.analysis import Analyzer
-from assist.auth import Principal, TokenStore, principal_for
+from assist.auth import OPEN_ACCESS, Principal, TokenStore, check_open_request, principal_for
 from assist.bank.store import PhraseStore
 from assist.bank.usage import UsageStore
 from assist.config import Settings
@@ -58,11 +58,15 @@ TokensDep = Annotated[TokenStore, Depends(get_tokens)]
 
 
 def get_principal(
+    request: Request,
     settings: SettingsDep,
     tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return principal_for(settings, tokens, credentials.credentials if credentials is not None else None)
+    principal = principal_for(settings, tokens, credentials.credentials if credentials is not None else None)
+    if principal is OPEN_ACCESS:
+        check_open_request(settings, request.headers.get("host"), request.headers.get("origin"))
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -13,7 +13,7 @@ from starlette import status
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from assist import __version__
-from assist.auth import OPEN_ACCESS, Principal, TokenStore, bearer_token, open_access, principal_for
+from assist.auth import OPEN_ACCESS, Principal, TokenStore, bearer_token, open_access, open_refusal, principal_for
 from assist.config import Settings
 from assist.errors import AssistError, Unauthorized
 from assist.hub import Hub, Outbox
@@ -210,19 +210,23 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     conn.start()
     try:
         is_open = await to_thread.run_sync(open_access, settings, tokens)
+        refused = open_refusal(settings, websocket.headers) if is_open else None  # issue 17 item 12
         header = bearer_token(websocket.headers.get("authorization"))
         conn.send(
             HelloOut(
                 version=__version__,
-                auth="open" if is_open and header is None else "required",
+                auth="open" if is_open and header is None and refused is None else "required",
                 session=conn.session,
                 limits=Limits(max_frame_bytes=settings.hub.max_frame_bytes, max_text_chars=settings.hub.max_text_chars),
             )
         )
         if header is not None:
             await conn.authenticate(header, None)
-        elif is_open:
+        elif is_open and refused is None:
             conn.principal = OPEN_ACCESS
+        elif is_open:  # open access, but from another site or to a non-local Host: refused (issue 17 item 12)
+            conn.send(error("forbidden", refused))
+            conn.close(status.WS_1008_POLICY_VIOLATION)
         if hub.closing:
             conn.close(status.WS_1001_GOING_AWAY)
         while conn.close_code is None:

@@ -11,7 +11,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 
-from assist.auth import bearer_token, principal_for
+from assist.auth import OPEN_ACCESS, bearer_token, check_open_request, principal_for
 from assist.deps import HubDep, SettingsDep, TokensDep
 from assist.errors import InvalidInput, responses
 from assist.protocol import CONVERSATION_ID
@@ -62,6 +62,8 @@ async def receive_chatwoot(
     principal = await to_thread.run_sync(
         principal_for, settings, tokens, secret, "pass an integration token as ?token=… in the webhook URL"
     )
+    if principal is OPEN_ACCESS:
+        check_open_request(settings, request.headers.get("host"), request.headers.get("origin"))
     principal.require("integration", "lead")
     if payload.get("event") != "message_created":
         return ChatwootOut(accepted=False, reason=f"event {payload.get('event')!r} is not handled")

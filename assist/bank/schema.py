@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from assist.datafile import check_labels
-from assist.schemas._base import refuse_bad_chars
 from assist.languages import registry
+from assist.schemas._base import refuse_bad_chars
 from assist.vocab import EMOTIONS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 MAX_PHRASE_CHARS = 1000

@@ -49,7 +49,7 @@ def test_nul_bytes_are_refused_in_every_format() -> None:
     for fmt, data in (
         ("csv", (HEADER + "n.1,Hel\x00lo,你好,greeting\n").encode()),
         ("jsonl", b'{"key": "n.1", "text": {"en": "Hel\\u0000lo"}}\n'),
-        ("yaml", '- key: n.1\n  text: {en: "Hel\\0lo"}\n'.encode()),
+        ("yaml", b'- key: n.1\n  text: {en: "Hel\\0lo"}\n'),
     ):
         parsed = io.parse(data, fmt)
         assert not parsed.entries and parsed.errors, fmt

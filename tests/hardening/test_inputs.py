@@ -42,7 +42,7 @@ def _post_json(c: TestClient, url: str, body: object) -> object:
 
 @pytest.mark.parametrize("t", ["Infinity", "-Infinity", "NaN", "1e300", "-5"])
 def test_rest_message_refuses_absurd_timestamps(client: TestClient, t: str) -> None:
-    body = '{"role": "customer", "text": "hello", "t": %s}' % t
+    body = '{"role": "customer", "text": "hello", "t": ' + t + "}"
     r = client.post("/api/conversations/c1/messages", content=body, headers={"content-type": "application/json"})
     _is_4xx(r)
     assert "Infinity" not in r.text and "NaN" not in r.text.replace("nan", "")
@@ -50,7 +50,7 @@ def test_rest_message_refuses_absurd_timestamps(client: TestClient, t: str) -> N
 
 @pytest.mark.parametrize("t", ["Infinity", "NaN", "1e300"])
 def test_rest_analyze_refuses_absurd_timestamps(client: TestClient, t: str) -> None:
-    body = '{"conversation": [{"role": "customer", "text": "hello", "t": %s}]}' % t
+    body = '{"conversation": [{"role": "customer", "text": "hello", "t": ' + t + "}]}"
     r = client.post("/api/analyze", content=body, headers={"content-type": "application/json"})
     _is_4xx(r)
 
@@ -60,7 +60,9 @@ def test_ws_message_refuses_absurd_timestamps(client: TestClient, t: str) -> Non
     with client.websocket_connect("/ws") as ws:
         ws.receive_json()
         ws.send_text(
-            '{"type": "message", "id": "m1", "conversation_id": "c1", "role": "customer", "text": "hello", "t": %s}' % t
+            '{"type": "message", "id": "m1", "conversation_id": "c1", "role": "customer", "text": "hello", "t": '
+            + t
+            + "}"
         )
         err = ws.receive_json()
         assert err["type"] == "error" and err["code"] == "invalid_frame" and err["ref"] == "m1"
