@@ -14,6 +14,7 @@ from assist import __version__
 from assist.api import api_router
 from assist.config import Settings, get_settings
 from assist.errors import install_handlers
+from assist.gate import RequestGate
 from assist.services import Services, build_services
 from assist.web import mount_web
 from assist.ws import router as ws_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, services: Services | ServicesFa
     app.state.settings = settings or (services.settings if isinstance(services, Services) else get_settings())
     app.state.given_services = services
     install_handlers(app)
+    app.add_middleware(RequestGate)  # auth and size before any body is read (issue 17, item 10); CORS outside it
     if app.state.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         "language.yml, or a folder of such folders) beside the shipped ones",
     )
     max_import_bytes: int = 10 * 1024 * 1024
+    max_request_bytes: int = Field(
+        11 * 1024 * 1024,
+        description="largest request body under /api/ (an import file and its form wrapping); larger ones get "
+        "413 before they are read, as do unauthenticated ones 401",
+    )
     log_level: str = "INFO"
     retrieval: RetrievalSettings = RetrievalSettings()
     hub: HubSettings = HubSettings()
