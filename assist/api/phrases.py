@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -144,7 +146,9 @@ async def import_phrases(
     fmt = format or io.guess_format(file.filename)
     if fmt is None:
         raise InvalidInput("cannot tell the format from the file name; pass ?format=yaml|csv|jsonl")
-    parsed = io.parse(data, fmt)
+    # Parsing and writing are CPU and database work: on a worker thread, so sockets and other requests go on
+    # meanwhile (issue 17, item 9); store.import_entries logs progress every 1,000 rows.
+    parsed = await to_thread.run_sync(io.parse, data, fmt)
     if parsed.errors:
         raise ImportInvalid(
             f"{len(parsed.errors)} bad row(s); nothing was imported",
@@ -152,7 +156,7 @@ async def import_phrases(
             format=fmt,
             encoding=parsed.encoding,
         )
-    report = store.import_entries(parsed.entries, lead.name, dry_run=dry_run)
+    report = await to_thread.run_sync(partial(store.import_entries, parsed.entries, lead.name, dry_run=dry_run))
     return {**report.as_dict(), "format": fmt, "encoding": parsed.encoding}
 
 

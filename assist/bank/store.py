@@ -28,6 +28,7 @@ from assist.languages import registry
 logger = logging.getLogger(__name__)
 
 SHIPPED_ACTOR = "system:phrasebank"
+IMPORT_PROGRESS_ROWS = 1000  # an import logs its progress every this many rows
 
 
 @dataclass(slots=True)
@@ -306,7 +307,9 @@ class PhraseStore:
             with self.session() as s:
                 keys = [e.key for e in entries if e.key]
                 existing = {p.key: p for p in s.scalars(select(Phrase).where(Phrase.key.in_(keys)))} if keys else {}
-                for data in entries:
+                for n, data in enumerate(entries, start=1):
+                    if n % IMPORT_PROGRESS_ROWS == 0 or (n == len(entries) and n >= IMPORT_PROGRESS_ROWS):
+                        logger.info("phrase import: %d/%d rows%s", n, len(entries), " (dry run)" if dry_run else "")
                     p = existing.get(data.key) if data.key else None
                     if p is None:
                         created = self._create(s, data, actor)
