@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
+from assist.bounds import RowId, Seconds
 from assist.schemas import Analysis, ConversationState, Message, RewriteResult, Role, Situation, Suggestion
-from assist.schemas._base import RowId, Seconds, omitted_when_empty
+from assist.schemas._base import omitted_when_empty
 
 PROTOCOL = 1
 CONVERSATION_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"

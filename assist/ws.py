@@ -224,7 +224,7 @@ async def ws_endpoint(websocket: WebSocket) -> None:
             await conn.authenticate(header, None)
         elif is_open and refused is None:
             conn.principal = OPEN_ACCESS
-        elif is_open:  # open access, but from another site or to a non-local Host: refused (issue 17 item 12)
+        elif refused is not None:  # open access, but from another site or to a non-local Host (issue 17 item 12)
             conn.send(error("forbidden", refused))
             conn.close(status.WS_1008_POLICY_VIOLATION)
         if hub.closing:

@@ -18,7 +18,7 @@ def _document_gate(routes: list[Any]) -> None:
     """The request gate (assist.gate) may answer any /api request with a body 401, 403 or 413 before a route
     runs: say so in each such route's OpenAPI responses."""
     for route in routes:
-        if isinstance(route, APIRoute) and route.methods & {"POST", "PUT", "PATCH"}:
+        if isinstance(route, APIRoute) and (route.methods or set()) & {"POST", "PUT", "PATCH"}:
             for status, doc in responses(401, 403, 413).items():
                 route.responses.setdefault(status, doc)
 

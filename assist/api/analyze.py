@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from assist.bounds import Seconds
 from assist.deps import AnalyzerDep, PrincipalDep
 from assist.schemas import Analysis, Role
-from assist.schemas._base import Seconds
 
 router = APIRouter(prefix="/analyze", tags=["analyze"])
 

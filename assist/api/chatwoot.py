@@ -12,11 +12,12 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 
 from assist.auth import OPEN_ACCESS, bearer_token, check_open_request, principal_for
+from assist.bounds import MAX_SECONDS
 from assist.deps import HubDep, SettingsDep, TokensDep
 from assist.errors import InvalidInput, responses
 from assist.protocol import CONVERSATION_ID
 from assist.schemas import Role
-from assist.schemas._base import MAX_SECONDS, omitted_when_empty
+from assist.schemas._base import omitted_when_empty
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
 

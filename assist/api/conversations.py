@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from assist.bounds import Seconds
 from assist.deps import HubDep, PrincipalDep
 from assist.errors import responses
 from assist.protocol import CONVERSATION_ID
 from assist.schemas import ConversationOut, FeedResult, Role
-from assist.schemas._base import Seconds
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 

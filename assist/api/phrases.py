@@ -13,9 +13,9 @@ from assist.auth import Principal
 from assist.bank import io
 from assist.bank.schema import Lang, PhraseIn, Source, Status
 from assist.bank.store import PhraseFilter
+from assist.bounds import MAX_ROW_ID, CleanStr, Version
 from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep, UsageDep
 from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound, responses
-from assist.schemas._base import MAX_ROW_ID, CleanStr, Version
 from assist.schemas.phrase import BankStats, HistoryEntry, ImportReport, PhrasePage, PhraseRecord, PhraseUsage
 
 router = APIRouter(prefix="/phrases", tags=["phrases"])

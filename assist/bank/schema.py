@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from assist.bounds import refuse_bad_chars
 from assist.datafile import check_labels
 from assist.languages import registry
-from assist.schemas._base import refuse_bad_chars
 from assist.vocab import EMOTIONS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 MAX_PHRASE_CHARS = 1000
