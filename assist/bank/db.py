@@ -47,7 +47,15 @@ class Database:
         _create_tables(engine)
         return cls(engine)
 
-    def close(self) -> None:
+    def close(self, wait: float = 5.0) -> None:
+        """Close the pool's connections, after waiting (up to `wait` seconds) for transactions still running on
+        other threads: a connection checked out during dispose() would be returned to a dropped pool and never
+        closed (PostgreSQL then sees it vanish)."""
+        pool = self.engine.pool
+        checked_out = getattr(pool, "checkedout", None)
+        deadline = time.monotonic() + wait
+        while checked_out is not None and checked_out() and time.monotonic() < deadline:
+            time.sleep(0.01)
         self.engine.dispose()
 
     @contextmanager
