@@ -61,7 +61,9 @@ def test_a_bad_stored_row_is_skipped_with_a_warning(settings: Settings, caplog: 
         assert len(searcher) == 1
         assert c.get(f"/api/phrases/{good['id']}").status_code == 200
         listed = c.get("/api/phrases").json()
-        assert listed["count"] == 2
+        assert listed["count"] == 2 and [p["id"] for p in listed["data"]] == [good["id"]]
+        assert 'id="skipped"' in c.get("/console").text  # the console names them (static/js/console.js)
+        assert "skipped_phrases" in c.get("/static/js/console.js").text
     assert any(f"phrase {bad['id']}" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
 
 
