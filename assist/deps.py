@@ -12,6 +12,7 @@ from assist.auth import OPEN_ACCESS, Principal, TokenStore, check_open_request, 
 from assist.bank.store import PhraseStore
 from assist.bank.usage import UsageStore
 from assist.config import Settings
+from assist.gate import GATE_PRINCIPAL
 from assist.hub import Hub
 from assist.rewrite import Rewriter
 from assist.suggest import Suggester
@@ -63,7 +64,12 @@ def get_principal(
     tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    principal = principal_for(settings, tokens, credentials.credentials if credentials is not None else None)
+    secret = credentials.credentials if credentials is not None else None
+    checked = getattr(request.state, GATE_PRINCIPAL, None)
+    if checked is not None and checked[0] == secret:  # assist.gate verified this very secret for this request
+        principal: Principal = checked[1]
+        return principal
+    principal = principal_for(settings, tokens, secret)
     if principal is OPEN_ACCESS:
         check_open_request(settings, request.headers.get("host"), request.headers.get("origin"))
     return principal

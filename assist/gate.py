@@ -18,6 +18,7 @@ from assist.auth import OPEN_ACCESS, bearer_token, check_open_request, principal
 from assist.errors import AssistError, PayloadTooLarge, error_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+GATE_PRINCIPAL = "gate_principal"  # request state: (the secret checked, its principal)
 
 
 async def _answer(send: Send, exc: AssistError) -> None:
@@ -54,6 +55,8 @@ class RequestGate:
             principal = await to_thread.run_sync(principal_for, settings, tokens, secret)
             if principal is OPEN_ACCESS:
                 check_open_request(settings, headers.get("host"), headers.get("origin"))
+            # The route's PrincipalDep takes it from here instead of asking the database again (assist.deps).
+            state[GATE_PRINCIPAL] = (secret, principal)
             if length is not None and (not length.isdigit() or int(length) > limit):
                 raise PayloadTooLarge(f"request bodies are limited to {limit} bytes")
         except AssistError as exc:
