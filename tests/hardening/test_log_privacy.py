@@ -76,3 +76,27 @@ def test_request_lines_with_a_token_are_redacted(caplog: pytest.LogCaptureFixtur
     )
     assert secret not in _all_text(caplog)
     assert "token=<redacted>" in caplog.records[0].getMessage()
+
+
+def test_serve_logging_redacts_the_websocket_request_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """uvicorn logs every websocket upgrade at INFO with its query string: `?token=` must not reach stderr."""
+    import logging.config
+
+    from assist.cli.serve import log_config
+    from assist.logsafe import QUIET_LOGGERS
+
+    names = ["assist", "uvicorn", "uvicorn.error", "uvicorn.access", *QUIET_LOGGERS]
+    saved = {n: (lg.handlers[:], lg.level, lg.propagate, lg.filters[:]) for n in names for lg in [logging.getLogger(n)]}
+    secret = "aa_" + "Q" * 43
+    try:
+        logging.config.dictConfig(log_config("DEBUG"))
+        logging.getLogger("uvicorn.error").info('%s - "WebSocket %s" [accepted]', "127.0.0.1:5", f"/ws?token={secret}")
+        logging.getLogger("websockets.server").debug("< TEXT '%s'", CHAT)
+        logging.getLogger("sqlalchemy.engine.Engine").debug("[generated] ('%s',)", PHRASE)
+    finally:
+        for n, (handlers, level, propagate, filters) in saved.items():
+            lg = logging.getLogger(n)
+            lg.handlers, lg.level, lg.propagate, lg.filters = handlers, level, propagate, filters
+    err = capsys.readouterr().err
+    assert "WebSocket /ws?token=<redacted>" in err
+    assert secret not in err and CHAT not in err and PHRASE not in err
