@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,16 @@ class Principal:
     name: str
     role: str  # agent | lead | integration
     team: str | None = None
+    token_id: int | None = None  # None: open access
+
+    @property
+    def key(self) -> str:
+        """Who this is for per-principal limits: the token, or open access."""
+        return f"token:{self.token_id}" if self.token_id is not None else "open"
+
+    def may_see(self, owner: str | None) -> bool:
+        """Whether this principal may read or feed a conversation that belongs to team `owner` (docs/api.md)."""
+        return may_see(self.role, self.team, owner)
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
@@ -33,6 +43,12 @@ class Principal:
 
 
 OPEN_ACCESS = Principal(name="local", role="lead")
+
+
+def may_see(role: str, team: str | None, owner: str | None) -> bool:
+    """A conversation belongs to the team of the integration that fed its first message: its agents and
+    integrations see it, leads see every one; a conversation fed without a team is everyone's."""
+    return role == "lead" or owner is None or team == owner
 
 
 def hash_token(secret: str) -> str:
@@ -162,6 +178,15 @@ class TokenStore:
         with self.db.session() as s:
             _set_mode(s, mode)
 
+    def revoked_among(self, token_ids: Iterable[int]) -> set[int]:
+        """Which of these tokens are revoked (or gone) now: open connections re-check theirs with it."""
+        wanted = set(token_ids)
+        if not wanted:
+            return set()
+        with self.db.session() as s:
+            live = s.scalars(select(Token.id).where(Token.id.in_(wanted), Token.revoked_at.is_(None)))
+            return wanted - set(live)
+
     def active_count(self) -> int:
         with self.db.session() as s:
             return s.scalar(select(func.count()).select_from(Token).where(Token.revoked_at.is_(None))) or 0
@@ -171,7 +196,7 @@ class TokenStore:
             token = s.scalar(select(Token).where(Token.token_hash == hash_token(secret)))
             if token is None or token.revoked_at is not None:
                 raise Unauthorized("unknown or revoked token")
-            return Principal(name=token.name, role=token.role, team=token.team)
+            return Principal(name=token.name, role=token.role, team=token.team, token_id=token.id)
 
 
 def _set_mode(s: Any, mode: str) -> None:

@@ -6,21 +6,31 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from assist.shared import redis_client, redis_errors
+from assist.redis_client import redis_client, redis_errors
 
 logger = logging.getLogger(__name__)
 
 
 class Subscription:
-    """Messages of one channel, in order, as an async iterator."""
+    """Messages of one channel, in order: as an async iterator, or handed to a callback as they arrive."""
 
-    def __init__(self, channel: str) -> None:
+    def __init__(self, channel: str, callback: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.channel = channel
+        self.callback = callback
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def put(self, message: dict[str, Any]) -> None:
+        if self.callback is None:
+            self.queue.put_nowait(message)
+            return
+        try:
+            self.callback(message)
+        except Exception:  # one watcher's failure must not stop the others
+            logger.exception("broker: a watcher of a channel failed")
 
     def __aiter__(self) -> Subscription:
         return self
@@ -41,12 +51,16 @@ class Broker:
     async def disconnect(self) -> None:
         return None
 
+    async def ping(self) -> None:
+        """Raise BrokerUnavailable when the broker does not answer (health checks)."""
+        return None
+
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._deliver(channel, message)
 
     def _deliver(self, channel: str, message: dict[str, Any]) -> None:
         for sub in list(self._subs.get(channel, ())):
-            sub.queue.put_nowait(message)
+            sub.put(message)
 
     async def _listen(self, channel: str) -> None:
         return None
@@ -56,19 +70,36 @@ class Broker:
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
-        sub = Subscription(channel)
-        first = channel not in self._subs
-        self._subs.setdefault(channel, set()).add(sub)
-        if first:
-            await self._listen(channel)
+        sub = await self._add(Subscription(channel))
         try:
             yield sub
         finally:
-            subs = self._subs.get(channel, set())
-            subs.discard(sub)
-            if not subs:
-                self._subs.pop(channel, None)
-                await self._unlisten(channel)
+            await self.unwatch(sub)
+
+    async def watch(self, channel: str, callback: Callable[[dict[str, Any]], None]) -> Subscription:
+        """Call `callback` with each message of the channel (in this process: as it is published) until
+        `unwatch`."""
+        return await self._add(Subscription(channel, callback))
+
+    async def _add(self, sub: Subscription) -> Subscription:
+        first = sub.channel not in self._subs
+        self._subs.setdefault(sub.channel, set()).add(sub)
+        if first:
+            try:
+                await self._listen(sub.channel)
+            except BaseException:
+                await self.unwatch(sub)
+                raise
+        return sub
+
+    async def unwatch(self, sub: Subscription) -> None:
+        subs = self._subs.get(sub.channel)
+        if subs is None or sub not in subs:
+            return
+        subs.discard(sub)
+        if not subs:
+            self._subs.pop(sub.channel, None)
+            await self._unlisten(sub.channel)
 
 
 class RedisBroker(Broker):
@@ -97,6 +128,10 @@ class RedisBroker(Broker):
                 await self._pubsub.aclose()
         if self._redis is not None:
             await self._redis.aclose()
+
+    @redis_errors
+    async def ping(self) -> None:
+        await asyncio.wait_for(self._redis.ping(), 2.0)
 
     @redis_errors
     async def publish(self, channel: str, message: dict[str, Any]) -> None:

@@ -56,7 +56,11 @@ class RetrievalSettings(BaseModel):
         description="`assist serve` answers as soon as the index is built and loads the model "
         "beside it (the dense channel joins when it is ready); `start` waits for the model first",
     )
-    w_text: float = 0.3
+    w_text: float = Field(
+        0.45,
+        description="weight of the fused text score in the rerank (0.3 before phrases had example messages; "
+        "0.45 chosen on eval/retrieval.yml once examples made the text channels stronger, docs/retrieval.md)",
+    )
     w_situation: float = 0.35
     w_emotion: float = 0.2
     w_customer: float = 0.1
@@ -69,16 +73,50 @@ class RetrievalSettings(BaseModel):
     situation_emotion_weight: float = Field(
         0.5, description="how much a neutral-read message leans on the emotions its situations imply (0 turns it off)"
     )
+    w_learned: float = Field(
+        0.5,
+        ge=0,
+        description="weight of what agents chose for similar messages (assist/bank/feedback.py; "
+        "ASSIST_FEEDBACK__LEARN=false or 0 turns it off)",
+    )
+
+
+class FeedbackSettings(BaseModel):
+    """Agents' used / dismissed suggestions, kept as message vectors so the ranking learns from them."""
+
+    learn: bool = Field(True, description="rank with what agents chose for similar messages (off: record only)")
+    record: bool = Field(True, description="store each use or dismissal (the message's vector, phrase, team, time)")
+    keep_text: bool = Field(False, description="also store the customer message's text (off: vectors only)")
+    max_rows_per_team: int = Field(5_000, ge=1, description="events kept per team; the oldest go first")
+    half_life_days: float = Field(30.0, gt=0, description="an event counts half as much after this many days")
+    neighbours: int = Field(20, ge=1, description="past events (nearest messages) that vote on a new message")
+    min_similarity: float = Field(
+        0.85, description="cosine from which a past message counts as similar (for multilingual-e5-small)"
+    )
+    prior: float = Field(2.0, ge=0, description="pseudo-events that damp a phrase's score while it has few votes")
 
 
 class HubSettings(BaseModel):
     ttl_seconds: float = Field(7200, description="forget a conversation idle this long that nobody watches")
     max_conversations: int = 10_000
+    max_memory_mb: int = Field(
+        1024, description="memory for held conversations (estimated from their texts); the oldest idle go first"
+    )
     window: int = Field(50, description="recent messages kept per conversation")
     max_text_chars: int = Field(20_000, description="longer messages are cut here and flagged `truncated`")
     max_frame_bytes: int = 256 * 1024
-    send_queue: int = Field(256, description="frames queued per connection before the oldest droppable go")
+    send_queue: int = Field(256, description="frames queued per connection before the oldest events go")
+    send_queue_max: int = Field(
+        1024, description="frames (replies are never dropped) queued per connection before it is closed with 1013"
+    )
+    max_pending: int = Field(
+        256, description="frames received per connection and not yet handled; more are refused with `busy`"
+    )
+    max_pending_bytes: int = Field(4 * 1024 * 1024, description="the same, in bytes of frame text")
+    auth_timeout_seconds: float = Field(10, description="an unauthenticated socket is closed (1008) after this")
+    max_subscriptions: int = Field(1000, description="conversations one token may watch at once, over all its sockets")
     sweep_seconds: float = 60
+    token_recheck_seconds: float = Field(15, description="how often open sockets' tokens are checked for revocation")
     usage_flush_seconds: float = 5
 
 
@@ -113,12 +151,18 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     retrieval: RetrievalSettings = RetrievalSettings()
     hub: HubSettings = HubSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
     broker_url: str | None = Field(None, description="redis://host:port/db to link instances; default in-process")
     broker_prefix: str = Field("assist", description="prefix of this deployment's pub/sub channels")
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description="in open access, Host names (besides localhost and loopback addresses) that may reach the "
         "service, e.g. a name in /etc/hosts; other Hosts and cross-site Origins get 403 (DNS rebinding, CSRF)",
+    )
+    conversations_url: str | None = Field(
+        None,
+        description="where conversations live: memory:// (one instance) or redis://host:port/db (shared by "
+        "linked instances); default: the broker URL",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -9,8 +9,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from assist.bounds import RowId, Seconds
-from assist.schemas import Analysis, ConversationState, Message, RewriteResult, Role, Situation, Suggestion
+from assist.schemas import (
+    Analysis,
+    ConversationState,
+    Message,
+    RewriteResult,
+    Role,
+    Situation,
+    Suggestion,
+    SuggestResult,
+)
 from assist.schemas._base import omitted_when_empty
+from assist.text import valid_json
 
 PROTOCOL = 1
 CONVERSATION_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
@@ -68,6 +78,9 @@ class FeedbackIn(_Frame):
     conversation_id: ConversationId
     phrase_id: RowId
     action: Literal["used", "dismissed", "edited"]
+    message_id: str | None = Field(
+        None, max_length=64, description="the customer message the suggestion answered; default: the latest"
+    )
 
 
 ClientFrame = Annotated[
@@ -89,6 +102,7 @@ class _Out(BaseModel):
 class Limits(BaseModel):
     max_frame_bytes: int
     max_text_chars: int
+    max_pending: int | None = omitted_when_empty(description="frames a client may have sent and not had answered")
 
 
 class HelloOut(_Out):
@@ -148,6 +162,16 @@ class SuggestionsOut(_Out):
     situations: list[Situation]
     items: list[Suggestion]
 
+    @classmethod
+    def of(cls, conversation_id: str, message_id: str, result: SuggestResult) -> SuggestionsOut:
+        return cls(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            lang=result.lang,
+            situations=result.situations,
+            items=result.items,
+        )
+
 
 class RewriteOut(_Out):
     type: Literal["rewrite"] = "rewrite"
@@ -160,6 +184,7 @@ class ErrorOut(_Out):
     type: Literal["error"] = "error"
     code: str
     detail: str
+    retry_after: float | None = omitted_when_empty(description="seconds; send the frame again after this (`busy`)")
 
 
 ServerFrame = Annotated[
@@ -198,6 +223,7 @@ class Envelope(BaseModel):
     frame: ServerFrame
     everyone: bool = True
     team: str | None = None
+    owner: str | None = None  # the conversation's team (assist.auth.may_see)
 
     def reaches(self, team: str | None) -> bool:
         return self.everyone or self.team == team
@@ -211,8 +237,8 @@ class FrameError(Exception):
         self.code, self.detail, self.ref = code, detail, ref
 
 
-def error(code: str, detail: str, ref: str | None = None) -> ErrorOut:
-    return ErrorOut(code=code, detail=detail, ref=ref)
+def error(code: str, detail: str, ref: str | None = None, retry_after: float | None = None) -> ErrorOut:
+    return ErrorOut(code=code, detail=detail, ref=ref, retry_after=retry_after)
 
 
 def decode(text: str, max_bytes: int) -> Any:
@@ -225,6 +251,7 @@ def decode(text: str, max_bytes: int) -> Any:
         raise FrameError("invalid_json", f"not JSON: {getattr(exc, 'msg', 'too deeply nested')}") from exc
     if not isinstance(raw, dict):
         raise FrameError("invalid_json", "a frame is a JSON object with a `type`")
+    raw = valid_json(raw)  # lone surrogates become U+FFFD here, before anything reads the frame (assist/text.py)
     ref = raw.get("id") if isinstance(raw.get("id"), str) and len(raw["id"]) <= 64 else None
     if raw.get("type") not in CLIENT_TYPES:
         raise FrameError("unknown_type", f"unknown frame type; expected one of {', '.join(CLIENT_TYPES)}", ref)

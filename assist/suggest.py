@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from assist.bank.feedback import FeedbackMemory
 from assist.lang import CACHED_CHARS
 from assist.retrieval.searcher import HybridSearcher, Query
 from assist.retrieval.situation import detect_situations
@@ -67,10 +68,30 @@ def situations_in_context(text: str, lang: str, earlier: Sequence[str]) -> list[
 
 
 class Suggester:
-    def __init__(self, analyzer: AnalyzerLike, searcher: HybridSearcher, top_k: int = 5) -> None:
+    def __init__(
+        self, analyzer: AnalyzerLike, searcher: HybridSearcher, top_k: int = 5, memory: FeedbackMemory | None = None
+    ) -> None:
         self.analyzer = analyzer
         self.searcher = searcher
         self.top_k = top_k
+        self.memory = memory  # agents' feedback: used / dismissed for similar messages (assist.bank.feedback)
+
+    def learned(
+        self, text: str, teams: Sequence[str | None], vector: np.ndarray | None
+    ) -> tuple[dict[str | None, dict[int, Any]], np.ndarray | None]:
+        """Per team, what its agents chose for messages like this one (teams with feedback only), and the
+        message's vector (encoded here when the caller had none, a team has feedback and the model is ready)."""
+        memory = self.memory
+        if memory is None or not memory.learning or self.searcher.settings.w_learned <= 0:
+            return {}, vector
+        teams = [team for team in dict.fromkeys(teams) if memory.has(team)]
+        if not teams:
+            return {}, vector
+        if vector is None:
+            if not getattr(self.searcher.encoder, "ready", True):
+                return {}, vector
+            vector = self.searcher.encode_query(text)
+        return {team: found for team in teams if (found := memory.neighbours(team, vector))}, vector
 
     def suggest(
         self,
@@ -118,8 +139,28 @@ class Suggester:
         Returns:
             the language, situations and analysis of the message, and the ranked replies.
         """
+        return self.for_teams(text, analysis, earlier, [team], k=k, context=context, vector=vector, channel=channel)[
+            team
+        ]
+
+    def for_teams(
+        self,
+        text: str,
+        analysis: Analysis,
+        earlier: Sequence[str],
+        teams: Sequence[str | None],
+        k: int | None = None,
+        context: Mapping[str, str] | None = None,
+        vector: np.ndarray | None = None,
+        channel: str = "rerank",
+    ) -> dict[str | None, SuggestResult]:
+        """`for_analysis` for every team watching a conversation: situations, slots and the phrases' scores are
+        worked out once; each team's list is cut from the phrases it may see."""
         lang = analysis.lang or "en"
         situations = situations_in_context(text, lang, earlier)
+        learned: dict[str | None, dict[int, Any]] = {}
+        if channel == "rerank":
+            learned, vector = self.learned(text, teams, vector)
         query = Query(
             text=text,
             lang=lang,
@@ -127,13 +168,22 @@ class Suggester:
             emotion=analysis.emotion.label,
             emotion_scores=dict(analysis.emotion.scores),
             customer_types=profile_labels(analysis.customer),
-            team=team,
+            team=None,
             k=k or self.top_k,
             vector=vector,
+            learned=learned,
         )
         values = {**extract_slots([text, *earlier]), **{k_: v for k_, v in (context or {}).items() if v}}
+        found = [Situation.model_validate(s) for s in situations]
+        return {
+            team: SuggestResult(lang=lang, situations=found, analysis=analysis, items=self._items(hits, values))
+            for team, hits in self.searcher.search_teams(query, teams, channel).items()
+        }
+
+    @staticmethod
+    def _items(hits: Sequence[Any], values: Mapping[str, str]) -> list[Suggestion]:
         items = []
-        for hit in self.searcher.search(query, channel):
+        for hit in hits:
             filled, missing = fill(hit.text, values)
             p = hit.phrase
             items.append(
@@ -152,6 +202,4 @@ class Suggester:
                     reasons=hit.reasons,
                 )
             )
-        return SuggestResult(
-            lang=lang, situations=[Situation.model_validate(s) for s in situations], analysis=analysis, items=items
-        )
+        return items

@@ -76,6 +76,52 @@ async def test_redis_restart_mid_conversation(fresh_postgres: str, tmp_path: Pat
             assert [m["message_id"] for m in state["messages"]] == ["m1", "m2"]
 
 
+@pytest.mark.postgres
+def test_redis_down_health_says_so_and_bank_changes_still_reach_the_other_instance(
+    fresh_postgres: str, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    prefix = f"test-{secrets.token_hex(4)}"
+    body = {"key": "outage.1", "text": {"en": "We fixed it during the outage."}, "situations": ["defect"]}
+    with (
+        live_server(linked(tmp_path, "a", fresh_postgres, prefix, redis_server.url)) as a,
+        live_server(linked(tmp_path, "b", fresh_postgres, prefix, redis_server.url)) as b,
+        httpx.Client() as http,
+    ):
+        assert http.get(f"{a.http}/api/health").status_code == 200
+        redis_server.stop()
+        health = http.get(f"{a.http}/api/health")
+        assert health.status_code == 503 and health.json()["code"] == "broker_unavailable"
+        created = http.post(f"{a.http}/api/phrases", json={**body, "status": "approved"})
+        assert created.status_code == 201  # the store is up: the change is kept
+        redis_server.start()
+        deadline, found = time.monotonic() + 30, False
+        while not found and time.monotonic() < deadline:
+            time.sleep(0.5)
+            r = http.post(f"{b.http}/api/suggest", json={"text": "fixed during the outage", "k": 10})
+            found = r.status_code == 200 and any(i["key"] == "outage.1" for i in r.json()["items"])
+        assert found  # the notice was published once Redis was back
+        assert http.get(f"{a.http}/api/health").status_code == 200
+
+
+@pytest.mark.postgres
+def test_postgres_down_new_sockets_still_get_hello(proxied_postgres: tuple[str, Proxy], tmp_path: Path) -> None:
+    from websockets.sync.client import connect
+
+    url, proxy = proxied_postgres
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url, seed_phrasebank=False)  # type: ignore[call-arg]
+    with live_server(settings) as server:
+        proxy.cut()
+        with connect(server.ws) as ws:
+            hello = json.loads(ws.recv(timeout=30))
+            assert hello["type"] == "hello" and hello["auth"] == "required"  # open access cannot be confirmed
+            ws.send(json.dumps({"type": "auth", "token": "aa_whatever", "id": "a"}))
+            reply = json.loads(ws.recv(timeout=30))
+            assert reply["code"] == "store_unavailable" and reply["ref"] == "a"
+            ws.send(json.dumps({"type": "ping", "id": "p"}))
+            assert json.loads(ws.recv(timeout=30))["type"] == "pong"  # still open
+        proxy.restore()
+
+
 class Proxy:
     """A TCP proxy to PostgreSQL that a test can cut, as a database host going away would."""
 

@@ -58,3 +58,4 @@ def test_wheel_carries_phrasebank_and_web(tmp_path: Path) -> None:
     }
     assert len(expected) > 20 and expected <= names, sorted(expected - names)
     assert "assist/webui/static/js/sidebar.js" in names and "assist/phrasebank/greeting.yml" in names
+    assert "assist/data/vectors.npz" in names  # the shipped bank's vectors: a first start encodes nothing of it

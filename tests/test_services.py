@@ -42,7 +42,7 @@ async def test_build_services_builds_once_and_tears_down(settings: Settings) -> 
     async with build_services(settings, encoder=encoder) as services:
         assert services.suggester.searcher.encoder is encoder and len(services.suggester.searcher) == 1
         assert services.suggester.searcher.model_loader is None  # a fake encoder is ready: no model to load
-        assert services.hub.usage is services.usage
+        assert services.hub.usage.usage is services.usage
         assert services.usage.db is services.store.db and services.tokens.db is services.store.db
         result = await services.hub.feed("c1", "customer", "where is my order? it is late")
         assert result.message.message_id == "m1"

@@ -18,6 +18,7 @@ from assist.errors import InvalidInput, responses
 from assist.protocol import CONVERSATION_ID
 from assist.schemas import Role
 from assist.schemas._base import omitted_when_empty
+from assist.text import valid_json
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])
 
@@ -66,6 +67,7 @@ async def receive_chatwoot(
     if principal is OPEN_ACCESS:
         check_open_request(settings, request.headers.get("host"), request.headers.get("origin"))
     principal.require("integration", "lead")
+    payload = valid_json(payload)  # lone surrogates become U+FFFD, as on the websocket (assist/text.py)
     if payload.get("event") != "message_created":
         return ChatwootOut(accepted=False, reason=f"event {payload.get('event')!r} is not handled")
     role = ROLES.get(str(payload.get("message_type")))
@@ -88,6 +90,6 @@ async def receive_chatwoot(
         raise InvalidInput("account.id and conversation.id must be numbers or short strings of letters and digits")
     message_id = f"cw-{payload['id']}" if payload.get("id") is not None else None
     result = await hub.feed(
-        conversation_id, role, content, t=_seconds(payload.get("created_at")), message_id=message_id
+        conversation_id, role, content, t=_seconds(payload.get("created_at")), message_id=message_id, by=principal
     )
     return ChatwootOut(accepted=True, conversation_id=conversation_id, message_id=result.message.message_id)

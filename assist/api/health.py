@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from anyio import to_thread
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from assist import __version__
 from assist.deps import StoreDep
-from assist.errors import StoreUnavailable
+from assist.errors import BrokerUnavailable, StoreUnavailable, responses
 from assist.languages import registry
 from assist.vocab import CUE_KINDS, EMOTIONS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
@@ -49,15 +52,19 @@ class Vocabulary(BaseModel):
     cue_kinds: list[str]
 
 
-@router.get("/health")
-def read_health(store: StoreDep, request: Request) -> Health:
-    """Service version, whether the phrase store answers, and whether the model is loaded yet (the service
-    answers before: English then leans on the lexical channel until `model.ready`)."""
+@router.get("/health", responses=responses(503))
+async def read_health(store: StoreDep, request: Request) -> Health:
+    """Service version, whether the phrase store and the broker answer (503 when either does not), and whether
+    the model is loaded yet (the service answers before: English then leans on the lexical channel until
+    `model.ready`)."""
     try:
-        with store.session() as s:
-            s.execute(text("SELECT 1"))
+        await to_thread.run_sync(_ping_store, store)
     except StoreUnavailable as exc:
         raise StoreUnavailable(exc.detail, status="unavailable") from exc
+    try:
+        await request.state.hub.broker.ping()
+    except BrokerUnavailable as exc:  # linked instances would miss each other's events and bank changes
+        raise BrokerUnavailable(exc.detail, status="unavailable") from exc
     encoder = request.state.suggester.searcher.encoder
     model = ModelStatus(
         name=encoder.name, ready=bool(getattr(encoder, "ready", True)), traced=bool(getattr(encoder, "traced", False))
@@ -71,6 +78,11 @@ def read_health(store: StoreDep, request: Request) -> Health:
         model=model,
         skipped_phrases=[SkippedPhrase(**skipped[k]) for k in sorted(skipped)],
     )
+
+
+def _ping_store(store: Any) -> None:
+    with store.session() as s:
+        s.execute(text("SELECT 1"))
 
 
 @router.get("/vocabulary")

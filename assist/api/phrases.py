@@ -11,12 +11,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assist.auth import Principal
 from assist.bank import io
+from assist.bank.feedback import FeedbackMemory
 from assist.bank.schema import Lang, PhraseIn, Source, Status
 from assist.bank.store import PhraseFilter
 from assist.bounds import MAX_ROW_ID, CleanStr, Version
-from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep, UsageDep
-from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound, responses
-from assist.schemas.phrase import BankStats, HistoryEntry, ImportReport, PhrasePage, PhraseRecord, PhraseUsage
+from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep, SuggesterDep, UsageDep
+from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound, StoreUnavailable, responses
+from assist.schemas.phrase import (
+    BankStats,
+    HistoryEntry,
+    ImportReport,
+    LearnedReset,
+    PhraseLearned,
+    PhrasePage,
+    PhraseRecord,
+    PhraseUsage,
+)
+from assist.suggest import Suggester
 
 router = APIRouter(prefix="/phrases", tags=["phrases"])
 
@@ -29,7 +40,8 @@ class PhraseCreate(PhraseIn):
 
 
 class PhraseUpdate(BaseModel):
-    """A partial change. `text` merges per language; an empty string removes that language."""
+    """A partial change. `text` merges per language; an empty string removes that language. `examples` merges
+    per language too."""
 
     model_config = ConfigDict(extra="forbid")
     version: Version = Field(description="the version you read; a stale one gets 409 with the current version")
@@ -41,6 +53,11 @@ class PhraseUpdate(BaseModel):
     teams: list[str] | None = None
     status: Status | None = None
     source: Source | None = None
+    examples: dict[Lang, list[str]] | None = Field(
+        None,
+        description="customer messages the phrase answers; merges per language, a language's list "
+        "replaces its examples and [] removes them",
+    )
 
 
 class StatusChange(BaseModel):
@@ -224,3 +241,21 @@ def record_phrase_usage(
     """Count a suggestion shown, used or dismissed today."""
     _check_visible(principal, store.get(phrase_id))
     usage.record(phrase_id, body.event, body.count)
+
+
+def _memory(suggester: Suggester) -> FeedbackMemory:
+    if suggester.memory is None:
+        raise StoreUnavailable("this service keeps no feedback memory")
+    return suggester.memory
+
+
+@router.get("/{phrase_id}/learned", response_model=PhraseLearned, responses=responses(404, 503))
+def read_phrase_learned(phrase_id: int, suggester: SuggesterDep, lead: LeadDep) -> dict[str, Any]:
+    """Agents' stored uses and dismissals of a phrase per team: what the ranking learns from."""
+    return _memory(suggester).of(phrase_id)
+
+
+@router.delete("/{phrase_id}/learned", response_model=LearnedReset, responses=responses(404, 503))
+def reset_phrase_learned(phrase_id: int, suggester: SuggesterDep, lead: LeadDep) -> dict[str, Any]:
+    """Forget every team's uses and dismissals of a phrase: the ranking stops favouring or sinking it."""
+    return {"phrase_id": phrase_id, "removed": _memory(suggester).reset(phrase_id)}

@@ -28,9 +28,14 @@ FIELD_COLUMNS = (
 )
 
 
+EXAMPLE_PREFIX = "examples_"  # a CSV column per language: examples_zh-Hans, …, one example per line in the cell
+
+
 def csv_columns() -> tuple[str, ...]:
-    """key, a text column per registered language code (assist.languages), then the fields."""
-    return ("key", *registry().codes, *FIELD_COLUMNS)
+    """key, a text column per registered language code (assist.languages), the fields, then an examples
+    column per language code."""
+    codes = registry().codes
+    return ("key", *codes, *FIELD_COLUMNS, *(EXAMPLE_PREFIX + code for code in codes))
 
 
 LIST_COLUMNS = ("situations", "emotions", "customer_types", "teams")
@@ -251,6 +256,13 @@ def _csv_entry(values: dict[str, str]) -> dict[str, Any]:
     for name in ("key", "technique", "status"):
         if values.get(name):
             entry[name] = values[name]
+    examples = {
+        lang: values[EXAMPLE_PREFIX + lang].split("\n")
+        for lang in registry().codes
+        if values.get(EXAMPLE_PREFIX + lang)
+    }
+    if examples:
+        entry["examples"] = examples
     if values.get("source_seed") or values.get("source_principle"):
         entry["source"] = {"seed": values.get("source_seed", ""), "principle": values.get("source_principle", "")}
     return entry
@@ -311,6 +323,8 @@ def dump(entries: list[dict[str, Any]], fmt: str) -> str:
             row.update(key=e["key"], technique=e.get("technique") or "", status=e.get("status") or "")
             source = e.get("source") or {}
             row.update(source_seed=source.get("seed", ""), source_principle=source.get("principle", ""))
+            examples = e.get("examples") or {}
+            row.update({EXAMPLE_PREFIX + lang: "\n".join(examples.get(lang, [])) for lang in registry().codes})
             writer.writerow(row)
         return out.getvalue()
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

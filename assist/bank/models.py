@@ -1,4 +1,5 @@
-"""SQLAlchemy tables: phrases with their texts and tags, history, daily usage, and API tokens."""
+"""SQLAlchemy tables: phrases with their texts and tags, history, daily usage, API tokens, cached vectors and
+agents' feedback."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -68,6 +70,9 @@ class Phrase(Base):
     tags: Mapped[list[PhraseTag]] = relationship(
         back_populates="phrase", cascade="all, delete-orphan", lazy="selectin", order_by="PhraseTag.id"
     )
+    examples: Mapped[list[PhraseExample]] = relationship(
+        back_populates="phrase", cascade="all, delete-orphan", lazy="selectin", order_by="PhraseExample.position"
+    )
 
     # Optimistic concurrency: every UPDATE carries "WHERE version = <the version read>".
     __mapper_args__ = {"version_id_col": version}
@@ -101,6 +106,20 @@ class PhraseTag(Base):
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(64))
     phrase: Mapped[Phrase] = relationship(back_populates="tags")
+
+
+class PhraseExample(Base):
+    """A customer message the phrase answers, in one language (its own table: stores made before examples
+    existed gain it on start, as every table is created when missing)."""
+
+    __tablename__ = "phrase_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase_id: Mapped[int] = mapped_column(ForeignKey("phrases.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column(Integer)  # order within the phrase, all languages together
+    text: Mapped[str] = mapped_column(Text)
+    phrase: Mapped[Phrase] = relationship(back_populates="examples")
 
 
 class History(Base):
@@ -160,3 +179,22 @@ class Embedding(Base):
     text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FeedbackEvent(Base):
+    """An agent's use or dismissal of a suggested phrase: the customer message's vector (under `model`, the
+    encoder whose query vectors these are), the phrase, the team and the time. The message's text only when
+    a setting asks for it (ASSIST_FEEDBACK__KEEP_TEXT). Bounded per team (assist/bank/feedback.py)."""
+
+    __tablename__ = "feedback_events"
+    __table_args__ = (Index("ix_feedback_events_team_id", "team", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team: Mapped[str] = mapped_column(String(64))  # "" for agents without a team
+    phrase_id: Mapped[int] = mapped_column(ForeignKey("phrases.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # used | dismissed
+    model: Mapped[str] = mapped_column(String(300))
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+    text: Mapped[str | None] = mapped_column(Text)

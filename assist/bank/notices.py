@@ -74,12 +74,20 @@ class BankChanges:
         task.add_done_callback(self._tasks.discard)
 
     async def _publish(self, notice: dict[str, Any]) -> None:
-        try:
-            await self.broker.publish(self.channel, notice)
-        except Exception:  # the broker is down: other instances catch up on their next restart
-            logger.exception("bank notice: could not publish a change of %d phrases", len(notice["ids"]))
-        else:
-            await asyncio.sleep(self.own_timeout)
+        """Publish, retrying while the broker is down (other instances must hear of every change); this instance's
+        index takes it in meanwhile."""
+        delay, published = 0.2, False
+        while not published:
+            try:
+                await self.broker.publish(self.channel, notice)
+                published = True
+            except Exception as exc:
+                if delay == 0.2:  # once per notice: the broker is down
+                    logger.warning("bank notice: broker unavailable (%s); retrying", type(exc).__name__)
+                    await self._apply(notice)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        await asyncio.sleep(self.own_timeout)
         await self._apply(notice)  # a no-op when it came back meanwhile; else it is applied here all the same
 
     def _claim(self, seq: int) -> bool:

@@ -36,8 +36,17 @@ def entry_of(p: Phrase) -> dict[str, Any]:
         "teams": tags["teams"],
         "status": p.status,
         "source": {"seed": p.source_seed, "principle": p.source_principle} if p.source_seed else None,
+        "examples": examples_of(p),
     }
     return entry
+
+
+def examples_of(p: Phrase) -> dict[str, list[str]]:
+    """The phrase's examples per language, languages in registry order, each in its written order."""
+    out: dict[str, list[str]] = {}
+    for e in sorted(p.examples, key=lambda e: (_lang_order(e.lang), e.position)):
+        out.setdefault(e.lang, []).append(e.text)
+    return out
 
 
 def _lang_order(code: str) -> int:

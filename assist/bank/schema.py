@@ -13,6 +13,8 @@ from assist.languages import registry
 from assist.vocab import EMOTIONS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 MAX_PHRASE_CHARS = 1000
+MAX_EXAMPLE_CHARS = 500
+MAX_EXAMPLES = 40  # per phrase, all languages together (the search index's slots per phrase, retrieval/rows.py)
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,79}$"
 
@@ -57,6 +59,17 @@ class PhraseFields(BaseModel):
     technique: str | None = None
     teams: list[Team] = Field(default_factory=list, description="team scope; empty means everyone")
     source: Source | None = None
+    examples: dict[Lang, list[str]] = Field(
+        default_factory=dict,
+        description="customer messages the phrase answers, per language (written as customers write; "
+        f"up to {MAX_EXAMPLES} per phrase, {MAX_EXAMPLE_CHARS} characters each, one line); suggestions "
+        "match a message against them beside the phrase's own texts",
+    )
+
+    @field_validator("examples")
+    @classmethod
+    def _examples(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        return check_examples(v)
 
     @field_validator("situations")
     @classmethod
@@ -103,6 +116,23 @@ def check_texts(text: dict[str, str]) -> dict[str, str]:
         listed = "; ".join(f"{lang}: {', '.join(s) or 'none'}" for lang, s in slots.items())
         raise ValueError(f"placeholders differ between languages ({listed})")
     return cleaned
+
+
+def check_examples(examples: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Whitespace runs (line breaks too) as one space, empties and repeats dropped, length and count bounded;
+    languages in registry order, empty ones left out."""
+    out: dict[str, list[str]] = {}
+    for lang in sorted(examples, key=registry().order):
+        cleaned = list(dict.fromkeys(" ".join(t.split()) for t in examples[lang] if t and t.strip()))
+        for t in cleaned:
+            if len(t) > MAX_EXAMPLE_CHARS:
+                raise ValueError(f"an example in {lang} is {len(t)} characters; the limit is {MAX_EXAMPLE_CHARS}")
+        if cleaned:
+            out[lang] = cleaned
+    total = sum(len(v) for v in out.values())
+    if total > MAX_EXAMPLES:
+        raise ValueError(f"{total} examples; the limit is {MAX_EXAMPLES} per phrase")
+    return out
 
 
 class PhraseIn(PhraseFields):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from assist.bank.content import load_shipped
 from assist.bank.db import Database
-from assist.bank.models import History, Phrase, PhraseTag, PhraseText, utcnow
+from assist.bank.models import History, Phrase, PhraseExample, PhraseTag, PhraseText, utcnow
 from assist.bank.records import TAG_KINDS, derive_texts, entry_of, jsonable, public_of, same, snapshot, validate
 from assist.bank.schema import PhraseIn, check_texts, placeholders
 from assist.errors import Conflict, PhraseNotFound, VersionConflict
@@ -217,6 +217,10 @@ class PhraseStore:
             if (kind, value) not in have:
                 p.tags.append(PhraseTag(kind=kind, value=value))
         p.tags.sort(key=lambda t: wanted.index((t.kind, t.value)))
+        examples = [(lang, text) for lang, texts in data.examples.items() for text in texts]
+        if [(e.lang, e.text) for e in p.examples] != examples:
+            p.examples.clear()
+            p.examples.extend(PhraseExample(lang=lang, text=t, position=i) for i, (lang, t) in enumerate(examples))
         p.technique = data.technique
         p.placeholders = placeholders(next(iter(data.text.values())))
         p.status = data.status
@@ -224,23 +228,33 @@ class PhraseStore:
         p.source_principle = data.source.principle if data.source else None
         p.updated_by, p.updated_at = actor, utcnow()
 
-    def _create(self, s: Session, data: PhraseIn, actor: str) -> Phrase:
+    def _create(self, s: Session, data: PhraseIn, actor: str, known_new: bool = False) -> Phrase:
+        """Add a phrase; its history row follows `_created` once it has an id. `known_new`: the caller has
+        checked that the key is free (an import), so nothing is flushed here and creates are inserted together."""
+        if data.key is None:
+            s.flush()  # pending phrases take their ids first, so the new key is past them
         key = data.key or _new_key(s)
-        if s.scalar(select(Phrase.id).where(Phrase.key == key)) is not None:
+        if not known_new and s.scalar(select(Phrase.id).where(Phrase.key == key)) is not None:
             raise Conflict(f"a phrase with key {key!r} already exists", key=key)
         p = Phrase(key=key, status=data.status, created_by=actor, updated_by=actor)
         s.add(p)
         self._write(s, p, data, actor)
         p.created_at = p.updated_at
-        s.flush()
-        s.add(History(phrase_id=p.id, action="create", actor=actor, version=p.version, before=None, after=snapshot(p)))
         return p
+
+    def _created(self, s: Session, phrases: Sequence[Phrase], actor: str) -> None:
+        """Insert created phrases (one flush for all) and write their `create` history rows."""
+        s.flush()
+        s.add_all(
+            History(phrase_id=p.id, action="create", actor=actor, version=p.version, before=None, after=snapshot(p))
+            for p in phrases
+        )
 
     def create(self, data: PhraseIn, actor: str) -> dict[str, Any]:
         try:
             with self.session() as s:
                 p = self._create(s, data, actor)
-                s.flush()
+                self._created(s, [p], actor)
                 out = public_of(p)
         except IntegrityError as exc:  # a concurrent create took the key between check and insert
             raise Conflict(f"a phrase with key {data.key!r} already exists", key=data.key) from exc
@@ -266,7 +280,11 @@ class PhraseStore:
                 text = dict(merged["text"])
                 text.update(changes["text"] or {})
                 merged["text"] = {lang: t for lang, t in text.items() if t}
-            merged.update({k: v for k, v in changes.items() if k != "text"})
+            if "examples" in changes:  # per language, like text: a language's list replaces it, [] removes it
+                examples = dict(merged["examples"])
+                examples.update(changes["examples"] or {})
+                merged["examples"] = {lang: e for lang, e in examples.items() if e}
+            merged.update({k: v for k, v in changes.items() if k not in ("text", "examples")})
             data = validate(merged)
             action = "status" if set(changes) == {"status"} else "update"
             out = self._commit_change(s, p, data, actor, action, before)
@@ -307,14 +325,19 @@ class PhraseStore:
             with self.session() as s:
                 keys = [e.key for e in entries if e.key]
                 existing = {p.key: p for p in s.scalars(select(Phrase).where(Phrase.key.in_(keys)))} if keys else {}
+                created: list[Phrase] = []
+                new_keys: set[str] = set()
                 for n, data in enumerate(entries, start=1):
                     if n % IMPORT_PROGRESS_ROWS == 0 or (n == len(entries) and n >= IMPORT_PROGRESS_ROWS):
                         logger.info("phrase import: %d/%d rows%s", n, len(entries), " (dry run)" if dry_run else "")
                     p = existing.get(data.key) if data.key else None
                     if p is None:
-                        created = self._create(s, data, actor)
-                        report.created.append(created.key)
-                        touched.append(created.id)
+                        if data.key is not None and data.key in new_keys:
+                            raise Conflict(f"a phrase with key {data.key!r} already exists", key=data.key)
+                        with s.no_autoflush:
+                            created.append(self._create(s, data, actor, known_new=True))
+                        report.created.append(created[-1].key)
+                        new_keys.add(created[-1].key)
                         continue
                     before = snapshot(p)
                     if same(p, data):
@@ -334,6 +357,8 @@ class PhraseStore:
                     )
                     report.updated.append(p.key)
                     touched.append(p.id)
+                self._created(s, created, actor)
+                touched += [p.id for p in created]
                 if dry_run:
                     s.rollback()
         except IntegrityError as exc:

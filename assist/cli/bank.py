@@ -6,11 +6,13 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 
 from assist.bank import io
 from assist.bank.db import Database
 from assist.bank.store import PhraseFilter, PhraseStore
 from assist.bank.usage import UsageStore
+from assist.bank.vectors import SHIPPED_VECTORS, ShippedVectors, bank_texts
 from assist.cli import echo_json, fail, main
 from assist.config import get_settings
 
@@ -109,3 +111,47 @@ def validate(file: Path, fmt: str | None, as_json: bool) -> None:
         echo_json({"ok": True, "rows": len(parsed.entries), "encoding": parsed.encoding})
     else:
         click.echo(f"{file}: {len(parsed.entries)} phrase(s), all valid ({parsed.encoding})")
+
+
+@bank.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=SHIPPED_VECTORS,
+    show_default=True,
+    help="the vectors file to write",
+)
+@click.option(
+    "--phrasebank",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="phrase bank folder (default: the shipped one, ASSIST_PHRASEBANK_DIR)",
+)
+@click.option("--fresh", is_flag=True, help="encode every text again instead of keeping the vectors --out has")
+def vectors(out: Path, phrasebank: Path | None, fresh: bool) -> None:
+    """Write the phrase bank's vectors (texts and examples) for the configured model, so a first start
+    copies them instead of encoding: the file shipped in the package is made this way."""
+    from assist.bank.content import load_shipped
+    from assist.retrieval.embedder import cache_name, encode_queries, query_cache_name, text_hash
+    from assist.services import settings_embedder
+
+    settings = get_settings()
+    entries = [e for _, e in load_shipped(phrasebank or settings.phrasebank_dir)]
+    passages, queries = bank_texts(entries, settings.retrieval.model_langs)
+    encoder = settings_embedder(settings.retrieval)
+    old = ShippedVectors(out) if out.is_file() and not fresh else ShippedVectors(Path("/nonexistent"))
+    made: dict[str, dict[str, np.ndarray]] = {}
+    for texts, model, queries_ in (
+        (passages, cache_name(encoder), False),
+        (queries, query_cache_name(encoder), True),
+    ):
+        hashes = [text_hash(t) for t in texts]
+        kept = old.lookup(model, hashes)
+        todo = [t for t, h in zip(texts, hashes, strict=True) if h not in kept]
+        click.echo(f"{model}: {len(texts)} texts, {len(kept)} kept, {len(todo)} to encode", err=True)
+        vecs = np.zeros((0, encoder.dim), dtype=np.float32)
+        if todo:
+            vecs = encode_queries(encoder, todo) if queries_ else encoder.encode(todo)
+        made.setdefault(model, {}).update(kept)
+        made[model].update((text_hash(t), v) for t, v in zip(todo, vecs, strict=True))
+    ShippedVectors.write(out, made)
+    click.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {sum(map(len, made.values()))} vectors)", err=True)

@@ -67,7 +67,7 @@ def suggest(
     "path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="labelled messages (default: eval/retrieval.yml; eval/retrieval_holdout.yml is the blind set)",
+    help="labelled messages (default: eval/retrieval.yml; blind: eval/retrieval_holdout.yml, eval/retrieval_blind.yml)",
 )
 @click.option("--misses", is_flag=True, help="also list the messages the full pipeline misses at 3")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
@@ -103,3 +103,69 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     if misses:
         for m in report["misses"]:
             click.echo(json.dumps(m, ensure_ascii=False))
+
+
+@eval_group.command("learning")
+@click.option(
+    "--set",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="labelled messages (default: eval/customer_messages/dev.yml; eval/retrieval*.yml work too)",
+)
+@click.option("--runs", type=click.IntRange(1, 50), default=5, help="time orders (seeded shuffles) to average")
+@click.option("--split", type=click.FloatRange(0.1, 0.9), default=0.5, help="share of the set replayed first")
+@click.option("--no-dismiss", is_flag=True, help="the simulated agent only uses, never dismisses")
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="folder to keep the messages' vectors in between runs",
+)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def eval_learning(
+    path: Path | None, runs: int, split: float, no_dismiss: bool, cache: Path | None, as_json: bool
+) -> None:
+    """Replay: agents' choices on the first part of a set (in time) and top-1 on the rest, without and with them."""
+    _quiet()
+    from assist.analysis.analyzer import Analyzer
+    from assist.bank.db import Database
+    from assist.bank.feedback import query_model
+    from assist.bank.vectors import VectorCache
+    from assist.retrieval.embedder import encode_queries
+    from assist.retrieval.replay import Replay, encode_cached, load_any, render, summary
+    from assist.retrieval.searcher import HybridSearcher
+    from assist.services import settings_embedder
+    from assist.suggest import Suggester
+
+    settings = get_settings()
+    default = Path(__file__).resolve().parents[2] / "eval" / "customer_messages" / "dev.yml"
+    try:
+        items = load_any(path or default)
+    except (ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--set") from exc
+    cache_db = VectorCache(Database.connect(settings.sqlalchemy_url))
+    analyzer = Analyzer.load()
+    with tempfile.TemporaryDirectory() as tmp:
+        bank = PhraseStore.connect(f"sqlite:///{Path(tmp) / 'eval.db'}")
+        bank.seed(settings.phrasebank_dir)
+        encoder = settings_embedder(settings.retrieval)
+        searcher = HybridSearcher(encoder, settings.retrieval)
+        searcher.upsert(bank.records(statuses=["approved"]), cache=cache_db)
+        vectors = encode_cached(encoder, [i.text for i in items], cache, encode_queries)
+        analyses = [analyzer.message_analysis(i.text) for i in items]
+        replay = Replay(
+            Suggester(analyzer, searcher, settings.retrieval.top_k),
+            bank.db,
+            items,
+            vectors,
+            analyses,
+            query_model(encoder),
+        )
+        results = [replay.run(settings.feedback, seed=s, split=split, dismiss=not no_dismiss) for s in range(runs)]
+        bank.close()
+    report = summary(results)
+    if as_json:
+        echo_json({"summary": report, "runs": results})
+        return
+    click.echo(render(report))

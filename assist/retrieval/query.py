@@ -23,6 +23,8 @@ class Query:
     team: str | None = None
     k: int = 5
     vector: np.ndarray | None = None  # precomputed query embedding (micro-batching)
+    # team -> phrase id -> what the team's agents did for similar messages (assist.bank.feedback.LearnedStat)
+    learned: dict[str | None, dict[int, Any]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -30,9 +30,11 @@ class RerankPrefs(BaseModel):
     emotion_techniques: dict[str, dict[str, float]]
     profile_techniques: dict[str, dict[str, float]]
     situation_emotions: dict[str, dict[str, float]]
+    presuming_types: dict[str, str] = {}  # profile label -> why its phrases need evidence of it to lead
 
     def model_post_init(self, _: Any) -> None:
         check_labels(self.situation_emotions, SITUATIONS, "situation(s) under situation_emotions")
+        check_labels(self.presuming_types, PROFILE_LABELS, "profile label(s) under presuming_types")
         for emotions in self.situation_emotions.values():
             check_labels(emotions, EMOTIONS, "emotion(s) under situation_emotions")
 
@@ -65,6 +67,14 @@ class Reranker:
         prefs = prefs or load_prefs()
         self.emotion_tech, self.profile_tech = prefs.vectors()
         self.situation_emotions = prefs.situation_emotions
+        self.presuming = sum(1 << TYPE[t] for t in prefs.presuming_types)  # bitmask over rows.type
+
+    def unfounded(self, q: Query, type_masks: np.ndarray) -> np.ndarray:
+        """Per row: whether it is tagged with a presuming customer type (rerank.yml `presuming_types`) and the
+        profile shows evidence of none of its types, so it should not lead the suggestions."""
+        evidence = sum(1 << TYPE[t] for t, c in q.customer_types.items() if t in TYPE and c > 0)
+        masks = type_masks.astype(np.int64)
+        return ((masks & self.presuming) != 0) & ((masks & evidence) == 0)
 
     def emotion_scores(self, q: Query) -> dict[str, float]:
         """The emotions the message shows; with none, what its situations imply (rerank.yml), both scaled to 1."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from assist.bank.schema import MAX_EXAMPLES
 from assist.vocab import EMOTIONS, PROFILE_LABELS, SITUATIONS, TECHNIQUES
 
 SIT = {s: i for i, s in enumerate(SITUATIONS)}
@@ -31,9 +32,13 @@ class Rows:
     `scoped` when its phrase names teams, and `team_rows` lists the rows of each team (no limit on teams)."""
 
     def __init__(self, codes: Sequence[str], cap: int = 64) -> None:
-        # Each row has a dense id slot per registered language code (assist.languages): row * slots + index.
+        # Each row has `stride` dense ids: one per registered language code (assist.languages) for the phrase's
+        # texts, row * stride + the code's index, then one per example, row * stride + slots + the example's
+        # place. Lexical documents are numbered the same way: the phrase's texts at row * stride, its examples
+        # after them.
         self.lang = {code: i for i, code in enumerate(codes)}
         self.slots = len(self.lang)
+        self.stride = self.slots + MAX_EXAMPLES
         self.ids: dict[int, int] = {}  # phrase id -> row
         self.phrases: list[dict[str, Any] | None] = []
         self.team_rows: dict[str, set[int]] = {}  # team -> rows scoped to it
@@ -47,8 +52,16 @@ class Rows:
         self.scoped = np.zeros(cap, dtype=bool)
 
     def dense_ids(self, row: int) -> np.ndarray:
-        """The dense index ids a row may hold (one per language code)."""
-        return np.arange(row * self.slots, row * self.slots + self.slots, dtype=np.int64)
+        """The dense index ids a row may hold (a text per language code, then its examples)."""
+        return np.arange(row * self.stride, (row + 1) * self.stride, dtype=np.int64)
+
+    def text_id(self, row: int, lang: str) -> int:
+        """The id of a row's text in one language (dense index)."""
+        return row * self.stride + self.lang[lang]
+
+    def example_id(self, row: int, place: int) -> int:
+        """The id of a row's example number `place` (0-based, all languages together): dense and lexical."""
+        return row * self.stride + self.slots + place
 
     def __len__(self) -> int:
         """Rows ever allocated (inactive ones included)."""

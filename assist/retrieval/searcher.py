@@ -16,7 +16,7 @@ import numpy as np
 from assist.config import RetrievalSettings
 from assist.languages import registry
 from assist.retrieval import diversify, explain
-from assist.retrieval.embedder import Encoder, Progress, cache_name, encode_queries, text_hash
+from assist.retrieval.embedder import Encoder, Progress, cache_name, encode_queries, query_cache_name, text_hash
 from assist.retrieval.hybrid import convex, normalize, rrf
 from assist.retrieval.index import DenseIndex
 from assist.retrieval.query import Hit, Query
@@ -46,7 +46,7 @@ class HybridSearcher:
         self._dense = DenseIndex(encoder.dim, settings.ivf_threshold, settings.nprobe)
         # Only texts in languages the model knows get a vector; the others would only add noise and time.
         self._dense_langs = [lang for lang in self._rows.lang if lang in settings.model_langs]
-        self._bm25 = BM25()
+        self._bm25 = BM25(stride=self._rows.stride)
         self.model_loader: Any = None  # the thread loading the model beside a running service (assist.services)
         self.cache: Any = None  # where `refresh` finds and keeps vectors (set by `build`)
         self.skipped: dict[int, dict[str, Any]] = {}  # phrase id -> why it is not indexed (shown by /api/health)
@@ -56,60 +56,80 @@ class HybridSearcher:
     def __len__(self) -> int:
         return int(self._rows.active.sum())
 
-    def vectors_for(self, texts: Sequence[str], cache: Any = None, progress: Progress | None = None) -> np.ndarray:
-        """Embeddings of texts, from the store's cache where present; new ones are encoded and cached."""
+    def vectors_for(
+        self, texts: Sequence[str], cache: Any = None, progress: Progress | None = None, queries: bool = False
+    ) -> np.ndarray:
+        """Embeddings of texts, from the store's cache where present; new ones are encoded and cached.
+        `queries` embeds them as customer messages (a phrase's examples), cached under the encoder's query key."""
         if not texts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)
         hashes = [text_hash(t) for t in texts]
-        cached = cache.cached_vectors(cache_name(self.encoder), hashes) if cache is not None else {}
+        model = query_cache_name(self.encoder) if queries else cache_name(self.encoder)
+        cached = cache.cached_vectors(model, hashes) if cache is not None else {}
         missing = [i for i, h in enumerate(hashes) if h not in cached]
         out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
         for i, h in enumerate(hashes):
             if h in cached:
                 out[i] = np.frombuffer(cached[h], dtype=np.float32)
         if missing:
-            encoded = self.encoder.encode([texts[i] for i in missing], progress=progress)
+            todo = [texts[i] for i in missing]
+            if queries:
+                encoded = _encode_queries(self.encoder, todo, progress)
+            else:
+                encoded = self.encoder.encode(todo, progress=progress)
             out[missing] = encoded
             if cache is not None:
                 cache.save_vectors(
-                    cache_name(self.encoder),
+                    model,
                     self.encoder.dim,
                     {hashes[i]: encoded[j].tobytes() for j, i in enumerate(missing)},
                 )
         return out
 
     def upsert(self, phrases: Sequence[dict[str, Any]], cache: Any = None, progress: Progress | None = None) -> None:
-        """Add or replace phrases (as the store returns them). Only approved ones stay searchable."""
+        """Add or replace phrases (as the store returns them). Only approved ones stay searchable.
+
+        A phrase is found by its texts and by its examples (customer messages it answers): each is its own
+        vector and its own lexical document, and the phrase scores by the best of them."""
         todo: list[tuple[int, str]] = []  # (dense id, text)
+        todo_examples: list[tuple[int, str]] = []
         with self._lock:
             for p in phrases:
                 row = self._rows.row_for(p["id"])
                 self._dense.remove(self._rows.dense_ids(row))
                 if p["status"] != "approved":
                     self._rows.clear(row)
-                    self._bm25.remove(row)
+                    self._bm25.remove_row(row)
                     continue
                 try:
                     self._rows.set(row, p)
                     # Both Chinese scripts normalize to one Simplified text: index it once.
                     texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
-                    self._bm25.set(row, [t for text in texts for t in tokens(text)])
+                    examples = [(lang, e) for lang, es in (p.get("examples") or {}).items() for e in es]
+                    documents = [[t for text in texts for t in tokens(text)]]
+                    documents += [tokens(self._languages.normalize(e)) for _, e in examples]
+                    self._bm25.set_row(row, documents)
                 except Exception as exc:  # one bad phrase must not stop the index (or start-up)
                     self._rows.clear(row)
-                    self._bm25.remove(row)
+                    self._bm25.remove_row(row)
                     reason = f"{type(exc).__name__}: {exc}"[:200]
                     logger.warning("search index: phrase %s (%s) skipped: %s", p.get("id"), p.get("key"), reason)
                     self.skipped[p["id"]] = {"id": p["id"], "key": p.get("key"), "reason": reason}
                     continue
                 self.skipped.pop(p["id"], None)
                 todo.extend(
-                    (row * self._rows.slots + self._rows.lang[lang], p["text"][lang])
-                    for lang in self._dense_langs
-                    if lang in p["text"]
+                    (self._rows.text_id(row, lang), p["text"][lang]) for lang in self._dense_langs if lang in p["text"]
+                )
+                todo_examples.extend(
+                    (self._rows.example_id(row, place), e)
+                    for place, (lang, e) in enumerate(examples)
+                    if lang in self._dense_langs
                 )
         vectors = self.vectors_for([t for _, t in todo], cache, progress)
+        example_vectors = self.vectors_for([t for _, t in todo_examples], cache, progress, queries=True)
         with self._lock:
             self._dense.add(np.array([i for i, _ in todo], dtype=np.int64), vectors)
+            self._dense.add(np.array([i for i, _ in todo_examples], dtype=np.int64), example_vectors)
 
     def remove(self, phrase_ids: Sequence[int]) -> None:
         with self._lock:
@@ -117,7 +137,7 @@ class HybridSearcher:
                 row = self._rows.ids.get(pid)
                 if row is not None:
                     self._dense.remove(self._rows.dense_ids(row))
-                    self._bm25.remove(row)
+                    self._bm25.remove_row(row)
                     self._rows.clear(row)
 
     @classmethod
@@ -171,8 +191,15 @@ class HybridSearcher:
             channel: "dense", "lexical" or "fused" rank by that channel alone (for evaluation);
                 "rerank" (the default) adds the analysis and keeps the list diverse.
         Returns:
-            Up to q.k hits, best first.
+            Up to q.k hits, best first, among the phrases `q.team` may see.
         """
+        return self.search_teams(q, [q.team], channel)[q.team]
+
+    def search_teams(
+        self, q: Query, teams: Sequence[str | None], channel: str = "rerank"
+    ) -> dict[str | None, list[Hit]]:
+        """`search` for several teams at once: the phrases are scored once, then each team's top is cut from
+        the phrases it may see."""
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
         lang = q.lang or self._languages.detect(q.text).lang
@@ -183,12 +210,11 @@ class HybridSearcher:
             rows = self._rows
             n = len(rows)
             if n == 0:
-                return []
-            eligible = rows.eligible(lang, q.team, n)
+                return {team: [] for team in teams}
             dense = np.zeros(n, dtype=np.float32)
             if use_dense and vector is not None:
                 ids, sims = self._dense.search(vector, self.settings.dense_depth)
-                np.maximum.at(dense, ids // self._rows.slots, np.clip(sims, 0.0, 1.0))
+                np.maximum.at(dense, ids // self._rows.stride, np.clip(sims, 0.0, 1.0))
             lexical = normalize(self._bm25.scores(tokens(q.text), n)) if channel != "dense" else np.zeros(n)
             parts = {"dense": dense, "lexical": lexical}
             if self.settings.fusion == "rrf":
@@ -205,8 +231,36 @@ class HybridSearcher:
                 aspects = diversify.aspects(q.situations, scores)
             else:  # one channel alone ranks only what it scored
                 total = np.where(parts[channel] > 0, parts[channel], -np.inf)
-            total = np.where(eligible, total, -np.inf)
-            return self._top(q, lang, total, parts, channel, aspects)
+            out = {}
+            for team in dict.fromkeys(teams):
+                mine, mine_parts = total, parts
+                learned = q.learned.get(team) if channel == "rerank" and self.settings.w_learned > 0 else None
+                if learned:  # what this team's agents chose for similar messages (assist.bank.feedback)
+                    feature = self._learned(learned, n)
+                    mine, mine_parts = total + self.settings.w_learned * feature, {**parts, "learned": feature}
+                eligible = np.where(rows.eligible(lang, team, n), mine, -np.inf)
+                out[team] = self._top(q, lang, eligible, mine_parts, channel, aspects, learned or {})
+            return out
+
+    def _learned(self, stats: dict[int, Any], n: int) -> np.ndarray:
+        """Per row, the score of what agents chose for similar messages (assist.bank.feedback), in (-1, 1)."""
+        out = np.zeros(n, dtype=np.float32)
+        for pid, stat in stats.items():
+            row = self._rows.ids.get(pid)
+            if row is not None and row < n:
+                out[row] = stat.score
+        return out
+
+    def _founded_first(self, q: Query, picked: list[int], ranked: list[int]) -> list[int]:
+        """The suggestions with a phrase that presumes a customer type the profile has no evidence of moved off
+        the first place: the best-ranked phrase without that problem leads (rerank.yml `presuming_types`)."""
+        unfounded = self._reranker.unfounded(q, self._rows.type[np.array(ranked, dtype=np.int64)])
+        if not unfounded[ranked.index(picked[0])]:
+            return picked
+        lead = next((row for row, bad in zip(ranked, unfounded, strict=True) if not bad), None)
+        if lead is None:
+            return picked
+        return [lead, *(row for row in picked if row != lead)][: len(picked)]
 
     def _top(
         self,
@@ -216,6 +270,7 @@ class HybridSearcher:
         parts: dict[str, np.ndarray],
         channel: str,
         aspects: dict[tuple[int, int], float],
+        learned: dict[int, Any] | None = None,
     ) -> list[Hit]:
         pool = min(len(total), max(q.k * 8, 40))
         order = np.argpartition(-total, pool - 1)[:pool] if pool < len(total) else np.arange(len(total))
@@ -247,6 +302,8 @@ class HybridSearcher:
             q.k,
             diverse=channel == "rerank",
         )
+        if channel == "rerank" and picked:
+            picked = self._founded_first(q, picked, ranked)
         hits: list[Hit] = []
         for row in picked:
             p = phrase(row)
@@ -257,8 +314,19 @@ class HybridSearcher:
                     phrase=p,
                     text=text,
                     score=round(float(total[row]), 4),
-                    reasons=explain.reasons(q, p, text, row_parts, readings),
+                    reasons=explain.reasons(q, p, text, row_parts, readings, (learned or {}).get(p["id"])),
                     parts=row_parts,
                 )
             )
         return hits
+
+
+def _encode_queries(encoder: Encoder, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
+    """Customer messages' vectors in batches, reporting progress (encode_queries itself reports none)."""
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    step = 64
+    for start in range(0, len(texts), step):
+        out[start : start + step] = encode_queries(encoder, texts[start : start + step])
+        if progress is not None:
+            progress(min(start + step, len(texts)), len(texts))
+    return out

@@ -11,11 +11,14 @@ import numpy as np
 class BM25:
     """Okapi BM25 with per-term posting arrays rebuilt lazily after edits.
 
-    Rows are the searcher's dense row numbers, so scores land in one numpy array per query.
+    Documents are numbered `row * stride + place`: a row (the searcher's phrase row) has up to `stride`
+    documents (its texts, each of its examples), and a row scores by its best document, so scores land in one
+    numpy array per query, indexed by row.
     """
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, k1: float = 1.2, b: float = 0.75, stride: int = 1) -> None:
         self.k1, self.b = k1, b
+        self.stride = stride
         self._postings: dict[str, dict[int, int]] = {}
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._doc_terms: dict[int, Counter[str]] = {}
@@ -31,8 +34,22 @@ class BM25:
             grown[: len(self._doc_len)] = self._doc_len
             self._doc_len = grown
 
+    def set_row(self, row: int, documents: list[list[str]]) -> None:
+        """Index (or re-index) a row's documents (each a list of terms; at most `stride`), dropping the
+        ones it had before."""
+        if len(documents) > self.stride:
+            raise ValueError(f"{len(documents)} documents for one row; the limit is {self.stride}")
+        self.remove_row(row)
+        for place, terms in enumerate(documents):
+            if terms:
+                self.set(row * self.stride + place, terms)
+
+    def remove_row(self, row: int) -> None:
+        for doc in range(row * self.stride, (row + 1) * self.stride):
+            self.remove(doc)
+
     def set(self, row: int, terms: list[str]) -> None:
-        """Index (or re-index) a row's terms."""
+        """Index (or re-index) one document's terms (`row` is the document's number)."""
         self.remove(row)
         counts = Counter(terms)
         self._grow(row)
@@ -68,7 +85,8 @@ class BM25:
         return cached
 
     def scores(self, terms: list[str], size: int) -> np.ndarray:
-        """BM25 score of every row (0 where no term matches), as an array of length `size`.
+        """BM25 score of every row, the best of its documents (0 where no term matches), as an array of
+        length `size`.
 
         Args:
             terms: query tokens; repeats count once.
@@ -81,6 +99,8 @@ class BM25:
         if not n:
             return out
         avgdl = self._total / n
+        docs: list[np.ndarray] = []
+        parts: list[np.ndarray] = []
         for term in dict.fromkeys(terms):
             arrays = self._array(term)
             if arrays is None:
@@ -88,5 +108,14 @@ class BM25:
             rows, tfs = arrays
             idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
             norm = self.k1 * (1.0 - self.b + self.b * self._doc_len[rows] / avgdl)
-            out[rows] += idf * tfs * (self.k1 + 1.0) / (tfs + norm)
+            docs.append(rows)
+            parts.append(idf * tfs * (self.k1 + 1.0) / (tfs + norm))
+        if not docs:
+            return out
+        if self.stride == 1 and len(docs) == 1:
+            out[docs[0]] = parts[0]
+            return out
+        matched, where = np.unique(np.concatenate(docs), return_inverse=True)
+        sums = np.bincount(where, weights=np.concatenate(parts)).astype(np.float32)
+        np.maximum.at(out, matched // self.stride, sums)
         return out

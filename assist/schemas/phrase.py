@@ -91,3 +91,26 @@ class ImportReport(BaseModel):
     keys: ImportKeys
     format: str
     encoding: str | None
+
+
+class TeamLearned(BaseModel):
+    team: str | None = Field(description="null: agents without a team")
+    used: int
+    dismissed: int
+    last_at: float | None = Field(description="the latest event, seconds since the epoch")
+
+
+class PhraseLearned(BaseModel):
+    """What agents did with a phrase, as the ranking learns it (every stored use and dismissal, per team)."""
+
+    phrase_id: int
+    learning: bool = Field(description="whether the ranking uses it (ASSIST_FEEDBACK__LEARN)")
+    half_life_days: float = Field(description="an event counts half as much in the ranking after this many days")
+    used: int
+    dismissed: int
+    teams: list[TeamLearned]
+
+
+class LearnedReset(BaseModel):
+    phrase_id: int
+    removed: int = Field(description="stored uses and dismissals forgotten")

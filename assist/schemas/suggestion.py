@@ -27,6 +27,13 @@ class Situation(Schema):
     from_earlier: bool = omitted_when_empty(False, description="carried over from an earlier customer message")
 
 
+class Learned(Schema):
+    """What the agent's team did with this phrase for similar earlier messages (assist/bank/feedback.py)."""
+
+    used: int = Field(description="times used for the nearest earlier messages")
+    dismissed: int = Field(description="times dismissed for them")
+
+
 class Reasons(Schema):
     """Why a reply was suggested, as labels the UI words in its own language (DESIGN §2 vocabulary)."""
 
@@ -36,6 +43,9 @@ class Reasons(Schema):
     profile_fits: list[str] = Field(default_factory=list, description="customer types (dimension:label) it fits")
     technique: str | None = None
     shared_terms: list[str] = Field(default_factory=list, description="words of the message the phrase shares")
+    learned: Learned | None = omitted_when_empty(
+        description="agents of the team used / dismissed it for similar messages (left out when neither)"
+    )
 
     def english(self) -> str:
         """One English line for the CLI's text output (the UI renders the fields itself)."""
@@ -49,6 +59,10 @@ class Reasons(Schema):
             parts.append(f"technique: {self.technique}")
         if self.shared_terms:
             parts.append("shares " + ", ".join(self.shared_terms))
+        if self.learned is not None:
+            done = [f"used {self.learned.used}x"] if self.learned.used else []
+            done += [f"dismissed {self.learned.dismissed}x"] if self.learned.dismissed else []
+            parts.append(" and ".join(done) + " for similar messages")
         return "; ".join(parts)
 
 

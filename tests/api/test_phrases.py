@@ -52,6 +52,43 @@ def test_create_phrase_rejects_oversize_text(client: TestClient) -> None:
     assert r.status_code == 422 and "limit is 1000" in r.text
 
 
+def test_phrase_examples_create_read_update_and_history(client: TestClient) -> None:
+    p = _create(
+        client, "x.1", examples={"en": ["  where is my parcel??  ", "where is my parcel??", ""], "zh-Hant": ["仲未到"]}
+    )
+    # stripped, repeats and empties dropped, languages in registry order
+    assert p["examples"] == {"zh-Hant": ["仲未到"], "en": ["where is my parcel??"]}
+    assert client.get(f"/api/phrases/{p['id']}").json()["examples"] == p["examples"]
+    # a language's list replaces that language's examples; the others stay; [] removes a language
+    r = client.patch(f"/api/phrases/{p['id']}", json={"version": 1, "examples": {"zh-Hans": ["快递呢", "到哪了"]}})
+    assert r.status_code == 200 and r.json()["examples"] == {
+        "zh-Hans": ["快递呢", "到哪了"],
+        "zh-Hant": ["仲未到"],
+        "en": ["where is my parcel??"],
+    }
+    r = client.patch(f"/api/phrases/{p['id']}", json={"version": 2, "examples": {"en": []}})
+    assert r.json()["examples"] == {"zh-Hans": ["快递呢", "到哪了"], "zh-Hant": ["仲未到"]}
+    same = client.patch(f"/api/phrases/{p['id']}", json={"version": 3, "examples": {"en": []}})
+    assert same.json()["version"] == 3  # no change, no new version
+    history = client.get(f"/api/phrases/{p['id']}/history").json()
+    assert [h["after"]["examples"].get("en") for h in history] == [["where is my parcel??"]] * 2 + [None]
+    assert history[1]["before"]["examples"] == {"zh-Hant": ["仲未到"], "en": ["where is my parcel??"]}
+
+
+def test_phrase_examples_bad_input_is_refused(client: TestClient) -> None:
+    r = client.post("/api/phrases", json=phrase("x.2", examples={"en": ["x" * 501]}))
+    assert r.status_code == 422 and "limit is 500" in r.text
+    r = client.post("/api/phrases", json=phrase("x.3", examples={"en": [f"message {i}" for i in range(41)]}))
+    assert r.status_code == 422 and "limit is 40" in r.text
+    r = client.post("/api/phrases", json=phrase("x.4", examples={"fr": ["bonjour"]}))
+    assert r.status_code == 422 and "language code" in r.text
+    r = client.post("/api/phrases", json=phrase("x.5", examples=["not", "a", "mapping"]))
+    assert r.status_code == 422
+    p = _create(client, "x.6")
+    r = client.patch(f"/api/phrases/{p['id']}", json={"version": 1, "examples": {"en": "one string"}})
+    assert r.status_code == 422
+
+
 def test_update_phrase_with_stale_version_gets_409_with_current(client: TestClient) -> None:
     p = _create(client, "u.1")
     r = client.patch(f"/api/phrases/{p['id']}", json={"version": 1, "technique": "apology"})
@@ -322,7 +359,15 @@ def test_export_import_round_trips_exactly(client: TestClient, settings: Setting
         teams=["sales", "vip"],
         source={"seed": "000_a540afc72405a1c2.txt", "principle": "合一架构法"},
     )
-    _create(client, "e.2", text={"zh-Hant": "您好，請稍候"}, status="draft", customer_types=[], emotions=["neutral"])
+    _create(
+        client,
+        "e.2",
+        text={"zh-Hant": "您好，請稍候"},
+        status="draft",
+        customer_types=[],
+        emotions=["neutral"],
+        examples={"zh-Hant": ["喂，有冇人呀", "你好 | 想問嘢"], "en": ['hello?? "anyone" there, ok']},
+    )
     _create(client, "e.3", text={"en": "Thanks | bye"}, technique=None, situations=[], status="retired")
     exported = client.get("/api/phrases/export", params={"format": fmt})
     assert exported.status_code == 200
@@ -334,7 +379,18 @@ def test_export_import_round_trips_exactly(client: TestClient, settings: Setting
         assert r.status_code == 200 and r.json()["created"] == 3, r.text
         again = fresh.get("/api/phrases/export", params={"format": fmt})
         assert again.content == exported.content
-        keep = ("key", "text", "situations", "emotions", "customer_types", "technique", "teams", "status", "source")
+        keep = (
+            "key",
+            "text",
+            "examples",
+            "situations",
+            "emotions",
+            "customer_types",
+            "technique",
+            "teams",
+            "status",
+            "source",
+        )
         a = [{k: p[k] for k in keep} for p in client.get("/api/phrases").json()["data"]]
         b = [{k: p[k] for k in keep} for p in fresh.get("/api/phrases").json()["data"]]
         assert a == b

@@ -49,7 +49,7 @@ def test_create_rewrite_validation(client: TestClient) -> None:
 
 
 def test_create_rewrite_any_role_with_a_token(client: TestClient) -> None:
-    tokens = TokenStore(client.app.state.hub.usage.db)  # type: ignore[attr-defined]
+    tokens = TokenStore(client.app.state.services.usage.db)  # type: ignore[attr-defined]
     _, secret = tokens.create("agent-1", "agent")
     assert client.post("/api/rewrite", json={"text": "hi"}).status_code == 401
     r = client.post("/api/rewrite", json={"text": "I don't know."}, headers={"Authorization": f"Bearer {secret}"})

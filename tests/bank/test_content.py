@@ -62,3 +62,40 @@ def test_content_citations_name_a_seed_and_a_principle_found_in_it() -> None:
         if text is None or normalize_seed_text(e.source.principle) not in text:
             bad.append((e.key, e.source.seed, e.source.principle))
     assert bad == []
+
+
+def test_content_every_entry_has_three_chinese_and_three_english_examples() -> None:
+    short = [
+        e.key
+        for e in ENTRIES
+        if len(e.examples.get("en", [])) < 3 or len(e.examples.get("zh-Hans", []) + e.examples.get("zh-Hant", [])) < 3
+    ]
+    assert short == []
+    # both Chinese scripts are represented across the bank (Traditional includes Hong Kong Cantonese)
+    assert sum(len(e.examples.get("zh-Hant", [])) for e in ENTRIES) >= len(ENTRIES)
+
+
+def _bigrams(text: str) -> set[str]:
+    t = " ".join(text.lower().split())
+    return {t[i : i + 2] for i in range(max(1, len(t) - 1))}
+
+
+def test_content_examples_are_not_copied_from_the_eval_sets() -> None:
+    """Examples were written for the bank; none may repeat (or nearly repeat) a message of any retrieval set
+    (development, held-out, blind: every eval/retrieval*.yml), which would leak it into the index
+    (character-bigram Jaccard < 0.5)."""
+    from assist.retrieval.evaluate import load_set
+
+    sets = sorted((ROOT / "eval").glob("retrieval*.yml"))
+    assert len(sets) >= 2
+    messages = [
+        text for path in sets for item in load_set(path) for text in [item.text, *(turn.text for turn in item.context)]
+    ]
+    grams = [_bigrams(m) for m in messages]
+    close = []
+    for e in ENTRIES:
+        for examples in e.examples.values():
+            for x in examples:
+                g = _bigrams(x)
+                close += [(e.key, x, m) for m, h in zip(messages, grams, strict=True) if len(g & h) / len(g | h) >= 0.5]
+    assert close == []

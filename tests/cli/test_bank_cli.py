@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
+import numpy as np
 import yaml
 from click.testing import CliRunner
 
@@ -80,3 +83,51 @@ def test_token_create_list_revoke(runner: CliRunner) -> None:
     assert "revoked" in r.output
     assert runner.invoke(main, ["token", "revoke", "99"]).exit_code == 1
     assert runner.invoke(main, ["token", "create", "--role", "boss", "--name", "x"]).exit_code == 2
+
+
+def test_bank_csv_carries_examples_one_per_line(runner: CliRunner, tmp_path: Path) -> None:
+    f = tmp_path / "b.csv"
+    f.write_text(
+        "key,en,situations,emotions,examples_en,examples_zh-Hant\r\n"
+        'x.1,Hello.,greeting,neutral,"hi\r\nanyone there??",喂\r\n',
+        encoding="utf-8",
+    )
+    r = runner.invoke(main, ["bank", "import", str(f), "--json"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["bank", "export", "--format", "yaml"])
+    assert yaml.safe_load(r.output)[0]["examples"] == {"zh-Hant": ["喂"], "en": ["hi", "anyone there??"]}
+    r = runner.invoke(main, ["bank", "export", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(r.output)))
+    assert list(rows[0])[-3:] == ["examples_zh-Hans", "examples_zh-Hant", "examples_en"]
+    assert (rows[0]["examples_zh-Hant"], rows[0]["examples_en"]) == ("喂", "hi\nanyone there??")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("key,en,examples_en\r\nx.2,Hi.," + "x" * 501 + "\r\n", encoding="utf-8")
+    r = runner.invoke(main, ["bank", "validate", str(bad)])
+    assert r.exit_code == 1 and "bad.csv:2: [x.2] examples: an example in en is 501 characters" in r.output
+
+
+def test_bank_vectors_writes_every_text_and_example_and_keeps_known_ones(
+    runner: CliRunner, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from assist import services
+    from assist.bank.vectors import ShippedVectors
+    from assist.retrieval.embedder import text_hash
+    from tests.fakes import HashedEncoder
+
+    encoder = HashedEncoder()
+    monkeypatch.setattr(services, "settings_embedder", lambda retrieval, load=True: encoder)
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    _write(bank / "a.yml", [phrase("v.1", examples={"en": ["where's my stuff"], "zh-Hant": ["仲未到"]})])
+    out = tmp_path / "vectors.npz"
+    r = runner.invoke(main, ["bank", "vectors", "--out", str(out), "--phrasebank", str(bank)])
+    assert r.exit_code == 0, r.output
+    assert "3 texts, 0 kept, 3 to encode" in r.output  # zh-Hans, the derived zh-Hant and en
+    assert "2 texts, 0 kept, 2 to encode" in r.output
+    shipped = ShippedVectors(out)
+    texts = ["我们会为您处理好v.1。", "我們會為您處理好v.1。", "We'll take care of v.1 for you."]
+    assert shipped.hashes(encoder.name) == {text_hash(t) for t in [*texts, "where's my stuff", "仲未到"]}
+    got = shipped.lookup(encoder.name, [text_hash("仲未到")])[text_hash("仲未到")]
+    assert np.allclose(got, encoder.encode(["仲未到"])[0], atol=1e-3)  # float16
+    r = runner.invoke(main, ["bank", "vectors", "--out", str(out), "--phrasebank", str(bank)])
+    assert "3 texts, 3 kept, 0 to encode" in r.output and "2 texts, 2 kept, 0 to encode" in r.output

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from assist.retrieval.evaluate import DEFAULT_SET, load_set
 from assist.vocab import EMOTIONS, LANGS, SITUATIONS
 
 HOLDOUT = DEFAULT_SET.with_name("retrieval_holdout.yml")
+BLIND = DEFAULT_SET.with_name("retrieval_blind.yml")  # issue 14's blind set: schema only here, never scored in tests
+CANTONESE = re.compile("[咗嘅係唔冇哋喺嚟㗎啲嗰]")
 
 
-@pytest.mark.parametrize(("path", "least"), [(DEFAULT_SET, 120), (HOLDOUT, 90)])
+@pytest.mark.parametrize(("path", "least"), [(DEFAULT_SET, 120), (HOLDOUT, 90), (BLIND, 210)])
 def test_eval_set_is_complete(path: Path, least: int) -> None:
     items = load_set(path)
     assert len(items) >= least
@@ -28,3 +33,42 @@ def test_eval_set_refuses_repeated_ids(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="appears twice"):
         load_set(twice)
+
+
+def test_blind_set_shape() -> None:
+    """70 messages per language, every situation at least 4 times in each, at least 20 Cantonese ones."""
+    items = load_set(BLIND)
+    assert Counter(i.lang for i in items) == dict.fromkeys(LANGS, 70)
+    for lang in LANGS:
+        seen = Counter(s for i in items if i.lang == lang for s in i.situations)
+        assert {s: seen[s] for s in SITUATIONS if seen[s] < 4} == {}, lang
+    assert all(len(set(i.situations)) == len(i.situations) and len(set(i.emotions)) == len(i.emotions) for i in items)
+    assert sum(1 for i in items if i.lang == "zh-Hant" and CANTONESE.search(i.text)) >= 20
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s\W_]+", "", text.lower()) or text.strip()
+
+
+def _texts(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [t for v in node.values() for t in _texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _texts(v)]
+    return []
+
+
+def test_blind_set_repeats_no_other_eval_text() -> None:
+    """Written fresh: no blind text is (up to case, spaces and punctuation) a text of another eval file."""
+    blind = [_norm(i.text) for i in load_set(BLIND)]
+    assert len(set(blind)) == len(blind)
+    eval_dir = BLIND.parent
+    others = {
+        _norm(t)
+        for path in [*eval_dir.glob("*.yml"), *eval_dir.glob("customer_messages/*.yml")]
+        if path != BLIND
+        for t in _texts(yaml.safe_load(path.read_text(encoding="utf-8")))
+    }
+    assert sorted(set(blind) & others) == []

@@ -123,7 +123,14 @@ def test_searcher_refreshes_bank_edits_incrementally(store: PhraseStore, searche
 
 
 def test_searcher_team_scope(searcher: HybridSearcher) -> None:
-    q = Query("太贵了，能便宜点吗", lang="zh-Hans", situations={"price": 1.0}, k=10)
+    # The message haggles, so the profile shows it (a haggler's phrase without that evidence would not lead).
+    q = Query(
+        "太贵了，能便宜点吗",
+        lang="zh-Hans",
+        situations={"price": 1.0},
+        customer_types={"price_attitude:haggler": 0.7},
+        k=10,
+    )
     assert "price.value" not in keys(searcher.search(q))
     q.team = "sales"
     assert keys(searcher.search(q))[0] == "price.value"

@@ -209,8 +209,12 @@ def test_console_create_edit_approve_and_bad_import(page, server: LiveServer, tm
     assert page.get_attribute("#f-zh-Hans", "aria-invalid") is None
     page.fill("#f-en", "I'll check order {order_id} now and update you within {hours} hours.")
     page.fill("#f-zh-Hans", "我现在为您查询订单{order_id}，{hours}小时内回复您。")
+    page.fill("#f-ex-en", "where's my order??\n  \nstill no tracking, it's been 4 days")  # one per line, blanks dropped
+    page.fill("#f-ex-zh-Hant", "我張單去咗邊")
     page.click("#save")
     page.locator("#editor-key", has_text="version 2").wait_for()
+    assert "3 examples" in page.locator("#editor-key").inner_text()
+    assert page.input_value("#f-ex-en") == "where's my order??\nstill no tracking, it's been 4 days"
     page.click("#approve")
     page.locator("#editor-key", has_text="approved").wait_for()
     page.locator("#history li", has_text="v3 status").wait_for()  # history loads after the header
@@ -218,6 +222,7 @@ def test_console_create_edit_approve_and_bad_import(page, server: LiveServer, tm
     edit = page.locator("#history > li", has_text="v2 update")
     assert "hours" in " ".join(edit.locator("ins").all_inner_texts())  # the edit as a character diff
     assert "right away" in " ".join(edit.locator("del").all_inner_texts())
+    assert "我張單去咗邊" in edit.locator(".field", has_text="examples zh-Hant").inner_text()  # examples diffed too
     page.fill("#f-emotions", "rage")  # validation errors are shown by their field, nothing saved
     page.click("#save")
     page.locator("#editor-errors", has_text="unknown emotion").wait_for()
@@ -341,3 +346,39 @@ def test_widget_chatwoot_mode_binds_to_the_chatwoot_conversation(page, server: L
     )
     widget.locator("#messages li.customer", has_text="parcel").wait_for()  # moved to conversation 78
     assert page.locator("iframe[data-assist-widget]").get_attribute("src") == src  # in place, without a reload
+
+
+# ---- learning from agents ----------------------------------------------------------------------
+
+
+def test_learned_reasons_in_both_languages_and_the_console_reset(page, server: LiveServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    text = "我的快递一个星期了还没到，到底什么时候能送到"
+    page.goto(f"{server.http}/?conversation=web-learn&lang=zh")
+    page.locator("#status[data-kind=connected]").wait_for()
+    httpx.post(f"{server.http}/api/conversations/web-learn/messages", json={"role": "customer", "text": text})
+    page.locator("li.suggestion").first.wait_for()
+    chosen = int(page.locator("li.suggestion").nth(2).get_attribute("data-phrase"))
+    suggester = server.hub.pipeline.suggester
+    vector = suggester.searcher.encode_query(text)
+    for _ in range(3):  # agents without a team used the third suggestion three times for this very message
+        suggester.memory.record(None, chosen, "used", vector)
+    httpx.post(f"{server.http}/api/conversations/web-learn/messages", json={"role": "customer", "text": text + "？"})
+    card = page.locator(f'li.suggestion[data-phrase="{chosen}"]', has_text="类似消息中被采用 3 次")
+    card.wait_for()
+    page.locator("#lang").click()
+    page.locator(f'li.suggestion[data-phrase="{chosen}"]', has_text="used 3× for similar messages").wait_for()
+    page.goto(f"{server.http}/console")
+    page.locator("#rows tr").first.wait_for()
+    key = httpx.get(f"{server.http}/api/phrases/{chosen}").json()["key"]
+    page.fill("#filters input[name=q]", key)
+    page.click("#filters button[type=submit]")
+    page.locator("#rows button.open", has_text=key).first.click()
+    table = page.locator("#learned table")
+    table.wait_for()
+    assert "(no team)" in table.inner_text() and "3" in table.locator("tbody td.num").first.inner_text()
+    page.locator("#reset-learned").click()
+    assert "Click again to forget 3 use(s)" in page.locator("#reset-learned").inner_text()  # nothing gone yet
+    assert httpx.get(f"{server.http}/api/phrases/{chosen}/learned").json()["used"] == 3
+    page.locator("#reset-learned").click()
+    page.locator("#learned", has_text="Reset: 3 event(s) forgotten.").wait_for()
+    assert httpx.get(f"{server.http}/api/phrases/{chosen}/learned").json()["teams"] == []

@@ -153,13 +153,14 @@ function show(p) {
   setErrors({});
   $("editor-errors").textContent = "";
   $("editor-errors").className = "errors";
-  $("editor-key").textContent = p ? `${p.key} · version ${p.version} · ${p.status}${p.derived.length ? ` · derived: ${p.derived.join(", ")}` : ""} · last change by ${p.updated_by}` : "New phrase (saved as a draft unless you pick another status)";
+  $("editor-key").textContent = p ? `${p.key} · version ${p.version} · ${p.status}${p.derived.length ? ` · derived: ${p.derived.join(", ")}` : ""} · ${Object.values(p.examples || {}).flat().length} examples · last change by ${p.updated_by}` : "New phrase (saved as a draft unless you pick another status)";
   f.elements.key.value = p ? p.key : "";
   f.elements.key.disabled = Boolean(p);
   for (const lang of LANGS) {
     f.elements[lang].value = p && !p.derived.includes(lang) ? (p.text[lang] || "") : "";
     f.elements[lang].placeholder = p && p.derived.includes(lang) ? p.text[lang] || "" : "";
   }
+  for (const lang of LANGS) f.elements[`ex-${lang}`].value = p ? ((p.examples || {})[lang] || []).join("\n") : "";
   f.elements.situations.value = p ? p.situations.join(", ") : "";
   f.elements.emotions.value = p ? p.emotions.join(", ") : "";
   f.elements.customer_types.value = p ? p.customer_types.join(", ") : "";
@@ -174,15 +175,17 @@ async function open(id, { focus = true } = {}) {
   const r = await api(`/api/phrases/${id}`);
   if (!r.ok) return;
   show(r.body);
-  await Promise.all([history(id), usage(id), load()]);
+  await Promise.all([history(id), usage(id), learnedFor(id), load()]);
   if (focus) $("editor-key").scrollIntoView({ block: "nearest" });
 }
 
 function formBody(f) {
   const text = {};
   for (const lang of LANGS) text[lang] = f.elements[lang].value.trim();
+  const examples = {};
+  for (const lang of LANGS) examples[lang] = f.elements[`ex-${lang}`].value.split("\n").map((x) => x.trim()).filter(Boolean);
   return {
-    text, situations: list(f.elements.situations.value), emotions: list(f.elements.emotions.value),
+    text, examples, situations: list(f.elements.situations.value), emotions: list(f.elements.emotions.value),
     customer_types: list(f.elements.customer_types.value), technique: f.elements.technique.value || null,
     teams: list(f.elements.teams.value), status: f.elements.status.value,
   };
@@ -202,10 +205,20 @@ function langFields(languages) {
       h("textarea", { id: `f-${l.code}`, name: l.code, rows: 2, lang: l.code, "aria-describedby": `e-${l.code}` }),
       h("p", { class: "field-error", id: `e-${l.code}` }));
   }
+  const examples = $("example-fields");
+  for (const old of examples.querySelectorAll(".example-lang")) old.remove();
+  for (const l of languages) {
+    examples.append(h("div", { class: "example-lang" },
+      h("label", { for: `f-ex-${l.code}` }, `Examples ${l.code}${l.label === l.code ? "" : ` (${l.label})`}`),
+      h("textarea", { id: `f-ex-${l.code}`, name: `ex-${l.code}`, rows: 3, lang: l.code, "aria-describedby": `h-examples e-ex-${l.code}` }),
+      h("p", { class: "field-error", id: `e-ex-${l.code}` })));
+  }
 }
 
+const exampleNames = () => LANGS.map((lang) => `ex-${lang}`);
+
 function setErrors(errors) {
-  for (const name of [...FIELDS, ...LANGS]) {
+  for (const name of [...FIELDS, ...LANGS, ...exampleNames()]) {
     const input = $(`f-${name}`);
     const message = errors[name] || "";
     $(`e-${name}`).textContent = message;
@@ -228,6 +241,12 @@ function validate(f, body) {
     if ([...body.text[lang]].length > 1000) errors[lang] = "at most 1,000 characters";
     else if (missing.length) errors[lang] = `placeholders differ between languages: this text lacks ${missing.join(" ")}`;
   }
+  let count = 0;
+  for (const lang of LANGS) {
+    count += body.examples[lang].length;
+    if (body.examples[lang].some((x) => [...x].length > 500)) errors[`ex-${lang}`] = "each example at most 500 characters";
+  }
+  if (count > 40) errors[`ex-${LANGS[LANGS.length - 1]}`] = `${count} examples; at most 40 in all`;
   const unknown = (values, allowed, what) => {
     const bad = values.filter((x) => !allowed.includes(x));
     return bad.length ? `unknown ${what} ${bad.map((x) => `'${x}'`).join(", ")}` : "";
@@ -247,8 +266,8 @@ function serverErrors(body) {
   if (body && Array.isArray(body.detail)) {
     for (const e of body.detail) {
       const loc = (e.loc || []).slice(1);
-      const name = loc[0] === "text" ? loc[1] : loc[0];
-      if (FIELDS.includes(name) || LANGS.includes(name)) errors[name] = String(e.msg).replace(/^Value error, /, "");
+      const name = loc[0] === "text" ? loc[1] : loc[0] === "examples" ? (loc[1] ? `ex-${loc[1]}` : `ex-${LANGS[LANGS.length - 1]}`) : loc[0];
+      if (FIELDS.includes(name) || LANGS.includes(name) || exampleNames().includes(name)) errors[name] = String(e.msg).replace(/^Value error, /, "");
     }
   }
   return errors;
@@ -272,6 +291,7 @@ $("editor").addEventListener("submit", async (event) => {
     r = await api(`/api/phrases/${current.id}`, { method: "PATCH", json: { ...body, version: current.version } });
   } else {
     body.text = Object.fromEntries(Object.entries(body.text).filter(([, v]) => v));
+    body.examples = Object.fromEntries(Object.entries(body.examples).filter(([, v]) => v.length));
     if (f.elements.key.value.trim()) body.key = f.elements.key.value.trim();
     r = await api("/api/phrases", { method: "POST", json: body });
   }
@@ -300,6 +320,7 @@ $("new").addEventListener("click", () => {
   show(null);
   clear($("history"));
   clear($("usage"));
+  clear($("learned"));
   load();
   $("f-key").focus();
 });
@@ -332,8 +353,13 @@ function changes(before, after) {
     const y = (a.text || {})[lang] || "";
     if (x !== y) out.push(h("div", { class: "field" }, h("strong", {}, `text ${lang}`), " ", x && y ? inlineDiff(x, y) : x ? h("del", {}, x) : h("ins", {}, y)));
   }
+  for (const lang of LANGS) {
+    const x = (b.examples || {})[lang] || [];
+    const y = (a.examples || {})[lang] || [];
+    if (JSON.stringify(x) !== JSON.stringify(y)) out.push(h("div", { class: "field" }, h("strong", {}, `examples ${lang}`), " ", listDiff(x, y)));
+  }
   for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
-    if (["version", "text"].includes(key)) continue;
+    if (["version", "text", "examples"].includes(key)) continue;
     const x = b[key];
     const y = a[key];
     if (JSON.stringify(x) === JSON.stringify(y)) continue;
@@ -416,6 +442,36 @@ async function usage(id) {
   const days = r.body.days;
   if (!days.length) { box.append(h("p", { class: "muted" }, "Not suggested to an agent in the last 30 days.")); return; }
   box.append(dayChart(days), legend(), dataTable(days));
+}
+
+/** What the ranking learned about a phrase from agents' uses and dismissals, per team, and a reset. */
+async function learnedFor(id) {
+  const r = await api(`/api/phrases/${id}/learned`);
+  const box = clear($("learned"));
+  if (!r.ok) { box.append(h("p", { class: "errors" }, detailText(r.body))); return; }
+  const b = r.body;
+  box.append(h("p", { class: "muted" }, b.learning
+    ? `Suggestions of this phrase rise for messages like those it was used for and sink where it was dismissed (each event counts half after ${b.half_life_days} days).`
+    : "Recorded only: learning is off in this service's settings (ASSIST_FEEDBACK__LEARN)."));
+  if (!b.teams.length) { box.append(h("p", { class: "muted" }, "No agent has used or dismissed it since the last reset.")); return; }
+  box.append(h("table", {},
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "team"), h("th", { scope: "col", class: "num" }, "used"),
+      h("th", { scope: "col", class: "num" }, "dismissed"), h("th", { scope: "col" }, "latest"))),
+    h("tbody", {}, b.teams.map((e) => h("tr", {}, h("td", {}, e.team ?? "(no team)"), h("td", { class: "num" }, e.used),
+      h("td", { class: "num" }, e.dismissed), h("td", {}, e.last_at ? new Date(e.last_at * 1000).toLocaleString() : "—"))))));
+  const status = h("p", { role: "status" });
+  let armed = false;  // two clicks: the first says what will be forgotten
+  box.append(h("p", {}, h("button", { type: "button", class: "secondary", id: "reset-learned", onclick: async (event) => {
+    if (!armed) {
+      armed = true;
+      event.target.textContent = `Click again to forget ${b.used} use(s) and ${b.dismissed} dismissal(s), every team`;
+      return;
+    }
+    const x = await api(`/api/phrases/${id}/learned`, { method: "DELETE" });
+    if (!x.ok) { status.textContent = `${x.status}: ${detailText(x.body)}`; status.className = "errors"; return; }
+    await learnedFor(id);
+    $("learned").append(h("p", { class: "saved", role: "status" }, `Reset: ${x.body.removed} event(s) forgotten.`));
+  } }, "Reset what was learned")), status);
 }
 
 /** The whole bank: totals and the most used phrases, as bars of acceptance. */

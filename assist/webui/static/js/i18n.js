@@ -19,6 +19,8 @@ const STRINGS = {
     language: "中文", languageName: "Switch the interface to Chinese", waiting: "Waiting for the customer's message…",
     evidence: "evidence", confidence: "confidence", fits: "fits", technique: "technique", shares: "shares",
     otherReading: "other reading",
+    learnedUsed: "used {n}× for similar messages", learnedDismissed: "dismissed {n}× for similar messages",
+    learnedBoth: "used {u}×, dismissed {d}× for similar messages",
     token: "Agent token", signIn: "Sign in", tokenHelp: "This service needs an agent token.",
     tokenRefused: "The token was refused (unknown, revoked, or not an agent's).", error: "Error",
     truncated: "(cut: too long)", joinHelp: "Type a conversation id and press Join.",
@@ -38,6 +40,8 @@ const STRINGS = {
     language: "English", languageName: "Switch the interface to English", waiting: "等待客户消息…",
     evidence: "依据", confidence: "置信度", fits: "适合", technique: "技巧", shares: "共同词",
     otherReading: "另一种解读",
+    learnedUsed: "类似消息中被采用 {n} 次", learnedDismissed: "类似消息中被忽略 {n} 次",
+    learnedBoth: "类似消息中被采用 {u} 次、忽略 {d} 次",
     token: "坐席令牌", signIn: "登录", tokenHelp: "此服务需要坐席令牌。",
     tokenRefused: "令牌被拒绝（未知、已吊销或不是坐席令牌）。", error: "错误",
     truncated: "（过长，已截断）", joinHelp: "输入会话编号后点击“加入”。",
@@ -114,7 +118,14 @@ export function v(key) {
   return (VOCAB[lang] && VOCAB[lang][key]) || VOCAB.en[key] || key.replace(/^(cue|dim|sit):/, "").replace(/_/g, " ");
 }
 
-/** A suggestion's `reasons` ({emotions, other_reading, situations, profile_fits, technique, shared_terms})
+/** What the team's agents did with a phrase for similar messages (`reasons.learned`), in the UI language. */
+export function learned(l) {
+  if (!l || (!l.used && !l.dismissed)) return "";
+  if (l.used && l.dismissed) return t("learnedBoth", { u: l.used, d: l.dismissed });
+  return l.used ? t("learnedUsed", { n: l.used }) : t("learnedDismissed", { n: l.dismissed });
+}
+
+/** A suggestion's `reasons` ({emotions, other_reading, situations, profile_fits, technique, shared_terms, learned})
  * as one line in the UI language, e.g. "anger + delay; fits skeptical; technique: apology; shares 订单". */
 export function reasons(r) {
   if (!r) return "";
@@ -129,6 +140,7 @@ export function reasons(r) {
   if (r.profile_fits && r.profile_fits.length) parts.push(`${t("fits")} ${r.profile_fits.map(v).join(lang === "zh" ? "、" : ", ")}`);
   if (r.technique) parts.push(`${t("technique")}: ${v(r.technique)}`);
   if (r.shared_terms && r.shared_terms.length) parts.push(`${t("shares")}: ${r.shared_terms.join(lang === "zh" ? "、" : ", ")}`);
+  if (r.learned) parts.push(learned(r.learned));
   return parts.join(lang === "zh" ? "；" : "; ");
 }
 

@@ -271,7 +271,7 @@ function feedback(item, action) {
   const key = `${suggestionKey(item)}:${action}`;
   if (state.sent.has(key)) return;  // copying twice is one use
   state.sent.add(key);
-  socket.feedback(item.phrase_id, action);
+  socket.feedback(item.phrase_id, action, (state.suggestions && state.suggestions.message_id) || state.analysedId);
 }
 
 async function copy(n) {

@@ -111,8 +111,10 @@ export class AssistSocket {
     return this.seq;
   }
 
-  feedback(phraseId, action) {
+  /** Tell the service an agent used or dismissed a suggestion; `messageId` is the customer message it answered. */
+  feedback(phraseId, action, messageId = null) {
     const frame = { type: "feedback", conversation_id: this.conversation, phrase_id: phraseId, action };
+    if (messageId) frame.message_id = messageId;
     if (!this.send(frame)) this.outbox.push(frame);
   }
 

@@ -1,0 +1,95 @@
+"""What the hub does with one customer message, once however many teams watch: analysis, the query vector
+(micro-batched with other conversations' messages), situations and one scored ranking cut per team."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from anyio import CapacityLimiter, to_thread
+
+from assist.hub.registry import HeldConversation
+from assist.retrieval.batcher import EncodeBatcher
+from assist.schemas import Analysis, Message, RewriteResult, SuggestResult
+
+
+class MessagePipeline:
+    def __init__(self, analyzer: Any, suggester: Any, rewriter: Any = None, max_chars: int = 20_000) -> None:
+        self.analyzer, self.suggester, self.rewriter, self.max_chars = analyzer, suggester, rewriter, max_chars
+        searcher: Any = suggester.searcher if suggester is not None else None
+        self.searcher = searcher
+        self.batcher = EncodeBatcher(searcher.encoder, searcher.settings.encode_batch) if searcher is not None else None
+        # Analysis and search are pure Python: threads only share the GIL. One at a time, in arrival order,
+        # keeps dozens of workers from fighting over it (and the encoder's thread from waiting on them).
+        self.cpu = CapacityLimiter(1)
+
+    async def analyse(self, conv: HeldConversation, message: Message) -> Analysis | None:
+        """Add the message to the conversation's analysis; what it found, for a customer's message."""
+
+        def add() -> Analysis | None:
+            state = conv.analysis.add(message.role, message.text, message.t)
+            return state.to_model() if message.role == "customer" else None
+
+        return await to_thread.run_sync(add, limiter=self.cpu)
+
+    async def vector(self, conv: HeldConversation, message: Message, lang: str | None) -> np.ndarray | None:
+        """The message's query vector, when the search reads the dense channel in its language; the conversation
+        keeps it (feedback on this message learns from it)."""
+        if self.batcher is None or self.searcher is None or not self.searcher.uses_dense(lang or "en"):
+            return None
+        vector = await self.batcher.encode(message.text)
+        conv.remember_vector(message.message_id, vector)
+        return vector
+
+    async def rewrite(self, text: str) -> RewriteResult:
+        """An agent's draft, rewritten (nothing of it is kept)."""
+        result = await to_thread.run_sync(self.rewriter.rewrite, text[: self.max_chars])
+        return RewriteResult.model_validate(result.as_dict())
+
+    async def suggest(
+        self,
+        text: str,
+        analysis: Analysis,
+        earlier: Sequence[str],
+        teams: Iterable[str | None],
+        vector: np.ndarray | None = None,
+    ) -> dict[str | None, SuggestResult]:
+        """Suggestions for each team (as each sees the bank), from one ranking."""
+        ordered = sorted(set(teams), key=lambda t: t or "")
+        if not ordered or self.suggester is None:
+            return {}
+        run = functools.partial(self.suggester.for_teams, text, analysis, earlier, ordered, vector=vector)
+        result: dict[str | None, SuggestResult] = await to_thread.run_sync(run, limiter=self.cpu)
+        return result
+
+    async def missing_suggestions(
+        self, conv: HeldConversation, team: str | None
+    ) -> dict[str | None, SuggestResult] | None:
+        """Suggestions for the latest customer message as `team` sees the bank, when it has none yet (under the
+        conversation's lock); None when nothing was missing."""
+        if conv.last_customer is None or conv.last_analysis is None or team in conv.suggestions:
+            return None
+        earlier = list(reversed(conv.customer_texts))[1:]
+        text, vector = conv.last_customer.text, conv.vectors.get(conv.last_customer.message_id)
+        found = await self.suggest(text, conv.last_analysis, earlier, [team], vector)
+        conv.suggestions.update(found)
+        return found
+
+    async def learn(self, conv: HeldConversation, answered: str, phrase_id: int, action: str, team: str | None) -> None:
+        """Keep an agent's use or dismissal with the answered customer message's vector, so the ranking of the
+        agent's team learns from it (assist.bank.feedback)."""
+        memory, batcher = getattr(self.suggester, "memory", None), self.batcher
+        if memory is None or not memory.recording or not answered:
+            return
+        text = next(
+            (m.text for m in reversed(conv.messages) if m.message_id == answered and m.role == "customer"), None
+        )
+        vector = conv.vectors.get(answered)
+        if vector is None and text is not None and batcher is not None and getattr(batcher.encoder, "ready", True):
+            vector = await batcher.encode(text)  # not encoded here (another instance took it, or lexical-only)
+        if vector is not None:  # else a message no longer in the window: only the count is kept
+            event = "dismissed" if action == "dismissed" else "used"
+            await to_thread.run_sync(memory.record, team, phrase_id, event, vector, time.time(), text)
