@@ -14,6 +14,8 @@ from assist import __version__
 from assist.api import api_router
 from assist.config import Settings, get_settings
 from assist.errors import install_handlers
+from assist.gate import RequestGate
+from assist.logsafe import secure_logging
 from assist.services import Services, build_services
 from assist.web import mount_web
 from assist.ws import router as ws_router
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None, services: Services | ServicesFa
     `build_services(settings)`. Pass `services` to serve ones built already (the caller tears them down), or a
     factory the lifespan enters instead, on the server's own event loop (e.g.
     `lambda: build_services(settings, encoder=fake)`)."""
+    secure_logging()  # no tokens or chat text in other libraries' records (assist.logsafe)
     app = FastAPI(
         title="Agent Assist",
         version=__version__,
@@ -48,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | ServicesFa
     app.state.settings = settings or (services.settings if isinstance(services, Services) else get_settings())
     app.state.given_services = services
     install_handlers(app)
+    app.add_middleware(RequestGate)  # auth and size before any body is read (issue 17, item 10); CORS outside it
     if app.state.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

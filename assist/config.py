@@ -143,12 +143,22 @@ class Settings(BaseSettings):
         "language.yml, or a folder of such folders) beside the shipped ones",
     )
     max_import_bytes: int = 10 * 1024 * 1024
+    max_request_bytes: int = Field(
+        11 * 1024 * 1024,
+        description="largest request body under /api/ (an import file and its form wrapping); larger ones get "
+        "413 before they are read, as do unauthenticated ones 401",
+    )
     log_level: str = "INFO"
     retrieval: RetrievalSettings = RetrievalSettings()
     hub: HubSettings = HubSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     broker_url: str | None = Field(None, description="redis://host:port/db to link instances; default in-process")
     broker_prefix: str = Field("assist", description="prefix of this deployment's pub/sub channels")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="in open access, Host names (besides localhost and loopback addresses) that may reach the "
+        "service, e.g. a name in /etc/hosts; other Hosts and cross-site Origins get 403 (DNS rebinding, CSRF)",
+    )
     conversations_url: str | None = Field(
         None,
         description="where conversations live: memory:// (one instance) or redis://host:port/db (shared by "

@@ -8,11 +8,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assist.analysis import Analyzer
-from assist.auth import Principal, TokenStore, principal_for
+from assist.auth import OPEN_ACCESS, Principal, TokenStore, check_open_request, principal_for
 from assist.bank.store import PhraseStore
 from assist.bank.usage import UsageStore
 from assist.config import Settings
 from assist.errors import StoreUnavailable
+from assist.gate import GATE_PRINCIPAL
 from assist.guard.service import GuardService
 from assist.hub import Hub
 from assist.rewrite import Rewriter
@@ -60,11 +61,20 @@ TokensDep = Annotated[TokenStore, Depends(get_tokens)]
 
 
 def get_principal(
+    request: Request,
     settings: SettingsDep,
     tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return principal_for(settings, tokens, credentials.credentials if credentials is not None else None)
+    secret = credentials.credentials if credentials is not None else None
+    checked = getattr(request.state, GATE_PRINCIPAL, None)
+    if checked is not None and checked[0] == secret:  # assist.gate verified this very secret for this request
+        principal: Principal = checked[1]
+        return principal
+    principal = principal_for(settings, tokens, secret)
+    if principal is OPEN_ACCESS:
+        check_open_request(settings, request.headers.get("host"), request.headers.get("origin"))
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

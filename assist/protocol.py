@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
+from assist.bounds import RowId, Seconds
 from assist.schemas import (
     Analysis,
     ConversationState,
@@ -52,7 +53,7 @@ class MessageIn(_Frame):
     conversation_id: ConversationId
     role: Role
     text: str
-    t: float | None = Field(None, description="seconds (epoch or since the conversation began); default arrival")
+    t: Seconds | None = Field(None, description="seconds (epoch or since the conversation began); default arrival")
     message_id: str | None = Field(None, max_length=64)
 
 
@@ -70,13 +71,13 @@ class DraftIn(_Frame):
     type: Literal["draft"]
     conversation_id: ConversationId
     text: str
-    seq: int | None = None
+    seq: int | None = Field(None, ge=0, le=2**53 - 1)
 
 
 class FeedbackIn(_Frame):
     type: Literal["feedback"]
     conversation_id: ConversationId
-    phrase_id: int
+    phrase_id: RowId
     action: Literal["used", "dismissed", "edited"]
     message_id: str | None = Field(
         None, max_length=64, description="the customer message the suggestion answered; default: the latest"

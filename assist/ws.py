@@ -15,7 +15,7 @@ from starlette import status
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from assist import __version__
-from assist.auth import OPEN_ACCESS, Principal, TokenStore, bearer_token, open_access, principal_for
+from assist.auth import OPEN_ACCESS, Principal, TokenStore, bearer_token, open_access, open_refusal, principal_for
 from assist.config import Settings
 from assist.errors import AssistError, Unauthorized
 from assist.guard.service import check_draft
@@ -370,12 +370,13 @@ async def ws_endpoint(websocket: WebSocket) -> None:
             is_open = await to_thread.run_sync(open_access, settings, tokens)
         except AssistError:  # the store is down: say hello all the same; `auth` answers store_unavailable meanwhile
             is_open = False
+        refused = open_refusal(settings, websocket.headers) if is_open else None  # issue 17 item 12
         header = bearer_token(websocket.headers.get("authorization"))
         hub_settings = settings.hub
         conn.send(
             HelloOut(
                 version=__version__,
-                auth="open" if is_open and header is None else "required",
+                auth="open" if is_open and header is None and refused is None else "required",
                 session=conn.session,
                 limits=Limits(
                     max_frame_bytes=hub_settings.max_frame_bytes,
@@ -386,8 +387,11 @@ async def ws_endpoint(websocket: WebSocket) -> None:
         )
         if header is not None:
             await conn.authenticate(header, None)
-        elif is_open:
+        elif is_open and refused is None:
             conn.principal = OPEN_ACCESS
+        elif refused is not None:  # open access, but from another site or to a non-local Host (issue 17 item 12)
+            conn.send(error("forbidden", refused))
+            conn.close(status.WS_1008_POLICY_VIOLATION)
         if conn.principal is None and conn.close_code is None:
             conn.require_auth_within(hub_settings.auth_timeout_seconds)
         if hub.closing:

@@ -34,6 +34,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True)
+def _testclient_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TestClient sends `Host: testserver`; open access answers only local names and ASSIST_ALLOWED_HOSTS."""
+    monkeypatch.setenv("ASSIST_ALLOWED_HOSTS", '["testserver"]')
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """An empty SQLite store in a temp dir; the shipped bank is not loaded (tests that want it say so)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from assist.bounds import Seconds
 from assist.deps import AnalyzerDep, PrincipalDep
 from assist.schemas import Analysis, Role
 
@@ -17,7 +18,7 @@ class TurnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
     text: str = Field(max_length=200_000)
-    t: float | None = None
+    t: Seconds | None = None
 
 
 class AnalyzeIn(BaseModel):

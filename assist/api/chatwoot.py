@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,8 +11,11 @@ from anyio import to_thread
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 
-from assist.auth import bearer_token, principal_for
+from assist.auth import OPEN_ACCESS, bearer_token, check_open_request, principal_for
+from assist.bounds import MAX_SECONDS
 from assist.deps import HubDep, SettingsDep, TokensDep
+from assist.errors import InvalidInput, responses
+from assist.protocol import CONVERSATION_ID
 from assist.schemas import Role
 from assist.schemas._base import omitted_when_empty
 from assist.text import valid_json
@@ -30,17 +35,22 @@ class ChatwootOut(BaseModel):
 
 
 def _seconds(value: Any) -> float | None:
+    """`created_at` as epoch seconds (a number or an ISO time); None (arrival time) when absent or unreadable;
+    InvalidInput when a number that is not a time (infinite, NaN, negative, past the year 9999)."""
+    seconds: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
+            seconds = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except (ValueError, OverflowError):
             return None
-    return None
+    if seconds is not None and not (math.isfinite(seconds) and 0 <= seconds <= MAX_SECONDS):
+        raise InvalidInput("created_at is not a time: epoch seconds from 0 to 253402300799 are accepted")
+    return seconds
 
 
-@router.post("/chatwoot")
+@router.post("/chatwoot", responses=responses(401, 403, 422))
 async def receive_chatwoot(
     request: Request,
     hub: HubDep,
@@ -54,6 +64,8 @@ async def receive_chatwoot(
     principal = await to_thread.run_sync(
         principal_for, settings, tokens, secret, "pass an integration token as ?token=… in the webhook URL"
     )
+    if principal is OPEN_ACCESS:
+        check_open_request(settings, request.headers.get("host"), request.headers.get("origin"))
     principal.require("integration", "lead")
     payload = valid_json(payload)  # lone surrogates become U+FFFD, as on the websocket (assist/text.py)
     if payload.get("event") != "message_created":
@@ -67,10 +79,15 @@ async def receive_chatwoot(
         return ChatwootOut(accepted=False, reason="the message has no text")
     if not isinstance(conversation, dict) or conversation.get("id") is None:
         return ChatwootOut(accepted=False, reason="the payload has no conversation.id")
-    account = (payload.get("account") or {}).get("id")
+    account_obj = payload.get("account")
+    if account_obj is not None and not isinstance(account_obj, dict):
+        raise InvalidInput("`account` must be an object with an `id`")
+    account = (account_obj or {}).get("id")
     conversation_id = (
         f"chatwoot:{account}:{conversation['id']}" if account is not None else f"chatwoot:{conversation['id']}"
     )
+    if not re.fullmatch(CONVERSATION_ID, conversation_id):
+        raise InvalidInput("account.id and conversation.id must be numbers or short strings of letters and digits")
     message_id = f"cw-{payload['id']}" if payload.get("id") is not None else None
     result = await hub.feed(
         conversation_id, role, content, t=_seconds(payload.get("created_at")), message_id=message_id, by=principal

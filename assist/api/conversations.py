@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assist.bounds import Seconds
 from assist.deps import HubDep, PrincipalDep
 from assist.errors import responses
 from assist.protocol import CONVERSATION_ID
@@ -22,7 +23,7 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
     text: str = Field(max_length=1_000_000)
-    t: float | None = Field(None, description="seconds; default: arrival time")
+    t: Seconds | None = Field(None, description="seconds; default: arrival time")
     message_id: str | None = Field(None, max_length=64)
 
     @field_validator("text", "message_id", mode="before")

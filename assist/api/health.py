@@ -24,11 +24,22 @@ class ModelStatus(BaseModel):
     traced: bool = Field(description="running as a TorchScript trace")
 
 
+class SkippedPhrase(BaseModel):
+    id: int
+    key: str | None
+    reason: str
+
+
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or degraded when stored phrases had to be skipped")
     version: str
     store: str = Field(description="the store's SQL dialect: sqlite or postgresql")
     model: ModelStatus
+    skipped_phrases: list[SkippedPhrase] = Field(
+        default_factory=list,
+        description="stored phrases that cannot be read or indexed: left out of listings and suggestions, "
+        "logged once; they never stop start-up",
+    )
 
 
 class Vocabulary(BaseModel):
@@ -58,7 +69,15 @@ async def read_health(store: StoreDep, request: Request) -> Health:
     model = ModelStatus(
         name=encoder.name, ready=bool(getattr(encoder, "ready", True)), traced=bool(getattr(encoder, "traced", False))
     )
-    return Health(status="ok", version=__version__, store=store.engine.dialect.name, model=model)
+    searcher = request.state.suggester.searcher
+    skipped = {**store.skipped, **getattr(searcher, "skipped", {})}
+    return Health(
+        status="degraded" if skipped else "ok",
+        version=__version__,
+        store=store.engine.dialect.name,
+        model=model,
+        skipped_phrases=[SkippedPhrase(**skipped[k]) for k in sorted(skipped)],
+    )
 
 
 def _ping_store(store: Any) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from anyio import to_thread
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.auth import Principal
@@ -12,6 +14,7 @@ from assist.bank import io
 from assist.bank.feedback import FeedbackMemory
 from assist.bank.schema import Lang, PhraseIn, Source, Status
 from assist.bank.store import PhraseFilter
+from assist.bounds import MAX_ROW_ID, CleanStr, Version
 from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep, SuggesterDep, UsageDep
 from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound, StoreUnavailable, responses
 from assist.schemas.phrase import (
@@ -29,6 +32,7 @@ from assist.suggest import Suggester
 router = APIRouter(prefix="/phrases", tags=["phrases"])
 
 Format = Literal["yaml", "csv", "jsonl"]
+PhraseId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the phrase's id")]
 
 
 class PhraseCreate(PhraseIn):
@@ -40,7 +44,7 @@ class PhraseUpdate(BaseModel):
     per language too."""
 
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(description="the version you read; a stale one gets 409 with the current version")
+    version: Version = Field(description="the version you read; a stale one gets 409 with the current version")
     text: dict[Lang, str] | None = None
     situations: list[str] | None = None
     emotions: list[str] | None = None
@@ -59,7 +63,7 @@ class PhraseUpdate(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Status
-    version: int | None = None
+    version: Version | None = None
 
 
 class UsageEvent(BaseModel):
@@ -92,9 +96,9 @@ def read_phrases(
     emotion: Annotated[list[str] | None, Query()] = None,
     customer_type: Annotated[list[str] | None, Query(description="dimension:label, e.g. trust:skeptical")] = None,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
-    team: str | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="text or key contains")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    team: Annotated[CleanStr | None, Query(max_length=64)] = None,
+    q: Annotated[CleanStr | None, Query(max_length=200, description="text or key contains")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """List phrases with filters and pagination."""
@@ -159,7 +163,9 @@ async def import_phrases(
     fmt = format or io.guess_format(file.filename)
     if fmt is None:
         raise InvalidInput("cannot tell the format from the file name; pass ?format=yaml|csv|jsonl")
-    parsed = io.parse(data, fmt)
+    # Parsing and writing are CPU and database work: on a worker thread, so sockets and other requests go on
+    # meanwhile (issue 17, item 9); store.import_entries logs progress every 1,000 rows.
+    parsed = await to_thread.run_sync(io.parse, data, fmt)
     if parsed.errors:
         raise ImportInvalid(
             f"{len(parsed.errors)} bad row(s); nothing was imported",
@@ -167,7 +173,7 @@ async def import_phrases(
             format=fmt,
             encoding=parsed.encoding,
         )
-    report = store.import_entries(parsed.entries, lead.name, dry_run=dry_run)
+    report = await to_thread.run_sync(partial(store.import_entries, parsed.entries, lead.name, dry_run=dry_run))
     return {**report.as_dict(), "format": fmt, "encoding": parsed.encoding}
 
 
@@ -178,7 +184,7 @@ def read_stats(usage: UsageDep, lead: LeadDep) -> dict[str, Any]:
 
 
 @router.get("/{phrase_id}", response_model=PhraseRecord, responses=responses(404))
-def read_phrase(phrase_id: int, store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
+def read_phrase(phrase_id: PhraseId, store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
     """One phrase."""
     phrase = store.get(phrase_id)
     _check_visible(principal, phrase)
@@ -186,33 +192,38 @@ def read_phrase(phrase_id: int, store: StoreDep, principal: PrincipalDep) -> dic
 
 
 @router.patch("/{phrase_id}", response_model=PhraseRecord, responses=responses(404, 409))
-def update_phrase(phrase_id: int, body: PhraseUpdate, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+def update_phrase(phrase_id: PhraseId, body: PhraseUpdate, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
     """Change fields of a phrase; `version` must be the one you read."""
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     return store.update(phrase_id, changes, body.version, lead.name)
 
 
 @router.post("/{phrase_id}/status", response_model=PhraseRecord, responses=responses(404, 409))
-def update_phrase_status(phrase_id: int, body: StatusChange, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
+def update_phrase_status(phrase_id: PhraseId, body: StatusChange, store: StoreDep, lead: LeadDep) -> dict[str, Any]:
     """Approve, retire or send back to draft."""
     return store.set_status(phrase_id, body.status, body.version, lead.name)
 
 
 @router.delete("/{phrase_id}", response_model=PhraseRecord, responses=responses(404, 409))
-def delete_phrase(phrase_id: int, store: StoreDep, lead: LeadDep, version: int | None = None) -> dict[str, Any]:
+def delete_phrase(
+    phrase_id: PhraseId,
+    store: StoreDep,
+    lead: LeadDep,
+    version: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)] = None,
+) -> dict[str, Any]:
     """Retire a phrase (soft delete: it stays, with its history)."""
     return store.retire(phrase_id, version, lead.name)
 
 
 @router.get("/{phrase_id}/history", response_model=list[HistoryEntry], responses=responses(404))
-def read_phrase_history(phrase_id: int, store: StoreDep, lead: LeadDep) -> list[dict[str, Any]]:
+def read_phrase_history(phrase_id: PhraseId, store: StoreDep, lead: LeadDep) -> list[dict[str, Any]]:
     """Every change of a phrase, oldest first, with who, when, before and after."""
     return store.history(phrase_id)
 
 
 @router.get("/{phrase_id}/usage", response_model=PhraseUsage, responses=responses(404))
 def read_phrase_usage(
-    phrase_id: int,
+    phrase_id: PhraseId,
     store: StoreDep,
     usage: UsageDep,
     principal: PrincipalDep,
@@ -225,7 +236,7 @@ def read_phrase_usage(
 
 @router.post("/{phrase_id}/usage", status_code=status.HTTP_204_NO_CONTENT, responses=responses(404))
 def record_phrase_usage(
-    phrase_id: int, body: UsageEvent, store: StoreDep, usage: UsageDep, principal: PrincipalDep
+    phrase_id: PhraseId, body: UsageEvent, store: StoreDep, usage: UsageDep, principal: PrincipalDep
 ) -> None:
     """Count a suggestion shown, used or dismissed today."""
     _check_visible(principal, store.get(phrase_id))

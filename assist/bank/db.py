@@ -3,13 +3,14 @@ vector cache and the API tokens (SQLite by default, PostgreSQL by URL)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -43,13 +44,18 @@ class Database:
         engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
-        try:
-            Base.metadata.create_all(engine)
-        except OperationalError as exc:
-            raise StoreUnavailable(f"cannot open the phrase store: {exc.orig}") from exc
+        _create_tables(engine)
         return cls(engine)
 
-    def close(self) -> None:
+    def close(self, wait: float = 5.0) -> None:
+        """Close the pool's connections, after waiting (up to `wait` seconds) for transactions still running on
+        other threads: a connection checked out during dispose() would be returned to a dropped pool and never
+        closed (PostgreSQL then sees it vanish)."""
+        pool = self.engine.pool
+        checked_out = getattr(pool, "checkedout", None)
+        deadline = time.monotonic() + wait
+        while checked_out is not None and checked_out() and time.monotonic() < deadline:
+            time.sleep(0.01)
         self.engine.dispose()
 
     @contextmanager
@@ -64,6 +70,23 @@ class Database:
             ) from exc
         except OperationalError as exc:
             raise StoreUnavailable(f"the phrase store is unavailable: {type(exc.orig).__name__}") from exc
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create the tables that are missing. Another process creating them at the same moment (two instances
+    starting on an empty store) makes CREATE TABLE fail with "already exists" (SQLite) or a duplicate
+    catalogue row (PostgreSQL): then look again, the tables are there."""
+    for attempt in range(attempts):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+            racing = not isinstance(exc, OperationalError) or "already exists" in str(exc.orig)
+            if not racing:
+                raise StoreUnavailable(f"cannot open the phrase store: {exc.orig}") from exc
+            if attempt == attempts - 1:
+                raise StoreUnavailable(f"cannot create the phrase store's tables: {exc.orig}") from exc
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

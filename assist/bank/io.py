@@ -86,13 +86,47 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    save_as = "save it as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8) and import again"
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
+        raise ValueError(f"the file is neither UTF-8 nor GBK/GB18030; {save_as}") from exc
+    if not _reads_as_chinese(text):
+        western = ""
+        try:
+            data.decode("cp1252")
+            western = " It looks like Windows-1252 (Western European, e.g. 'ü' or 'é');"
+        except UnicodeDecodeError:
+            pass
         raise ValueError(
-            "the file is neither UTF-8 nor GBK/GB18030; save it as 'CSV UTF-8' (Excel: File > Save As > "
-            "CSV UTF-8) and import again"
-        ) from exc
+            f"the file is not UTF-8, and read as GBK/GB18030 it gives characters no Chinese text uses.{western} "
+            f"{save_as}"
+        )
+    return text, "gb18030"
+
+
+def _plausible(ch: str) -> bool:
+    """A character a Chinese customer-service text holds: ASCII, CJK or general punctuation, full-width forms, or
+    a character of the common Simplified (GB2312) or Traditional (Big5) repertoires."""
+    o = ord(ch)
+    if o < 128 or 0x2000 <= o <= 0x206F or 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF:
+        return True
+    for encoding in ("gb2312", "big5"):
+        try:
+            ch.encode(encoding)
+            return True
+        except UnicodeEncodeError:
+            pass
+    return False
+
+
+def _reads_as_chinese(text: str) -> bool:
+    """Whether GB18030-decoded text is Chinese and not another 8-bit encoding that happens to decode: a Western
+    letter (0x80-0xFF) followed by an ASCII letter is a valid GBK pair, but lands on rare or private-use
+    characters. At most 1 in 10 of the non-ASCII characters may fall outside the common repertoires."""
+    wide = [ch for ch in text if ord(ch) >= 128]
+    odd = sum(not _plausible(ch) for ch in wide)
+    return odd * 10 <= len(wide)
 
 
 def _reason(exc: ValidationError) -> str:
@@ -156,7 +190,7 @@ def _jsonl_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]
 def _csv_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     columns = csv_columns()
@@ -169,9 +203,29 @@ def _csv_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
     rows: list[tuple[int | None, Any]] = []
     errors: list[RowError] = []
     start = 2
-    for record in reader:
+    width = len(header)
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # strict: a quote open at the end of the file, or text after a closing one
+            errors.append(
+                RowError(start, f"bad quoting from this row on ({exc}): a quote is never closed, or text follows one")
+            )
+            break
         line = start
         start = reader.line_num + 1
+        swallowed = _swallowed_row(record, delimiter, width)
+        if swallowed is not None:
+            errors.append(
+                RowError(
+                    line,
+                    f"a quote opened on this row is not closed before the next row (line {line + swallowed}); "
+                    "close it, or double the quote character inside a quoted field",
+                )
+            )
+            continue
         if None in record:
             errors.append(RowError(line, f"{len(record[None])} more field(s) than the header has"))
             continue
@@ -180,6 +234,18 @@ def _csv_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
             continue
         rows.append((line, _csv_entry(values)))
     return rows, errors
+
+
+def _swallowed_row(record: dict[Any, Any], delimiter: str, width: int) -> int | None:
+    """When a quoted field runs over a line break into what reads as a whole row of its own (as many
+    delimiters as the header has, less one), the quote was left open: the offset of that line, else None."""
+    for value in record.values():
+        if not isinstance(value, str) or "\n" not in value:
+            continue
+        for n, part in enumerate(value.split("\n")[1:], start=1):
+            if width > 1 and part.count(delimiter) >= width - 1:
+                return n
+    return None
 
 
 def _csv_entry(values: dict[str, str]) -> dict[str, Any]:
@@ -228,6 +294,11 @@ def parse(data: bytes, fmt: str) -> Parsed:
         return Parsed(errors=[RowError(1 if fmt == "csv" else None, str(exc))], encoding=encoding)
     except csv.Error as exc:
         return Parsed(errors=[RowError(None, f"invalid CSV: {exc}")], encoding=encoding)
+    except RecursionError:
+        return Parsed(
+            errors=[RowError(None, f"the {fmt.upper()} file is nested too deeply to be a phrase list")],
+            encoding=encoding,
+        )
     return _validate_rows(rows, parsed)
 
 

@@ -161,6 +161,15 @@ class Token(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class StoreSetting(Base):
+    """A setting kept with the data it governs (e.g. `auth_mode`), so every instance on the store agrees."""
+
+    __tablename__ = "store_settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class Embedding(Base):
     """A cached sentence vector, keyed by model and the SHA-256 of the text: restarts encode nothing new."""
 

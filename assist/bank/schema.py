@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from assist.bounds import refuse_bad_chars
 from assist.datafile import check_labels
 from assist.languages import registry
 from assist.vocab import EMOTIONS, PHRASE_STATUSES, PROFILE_LABELS, SITUATIONS, TECHNIQUES
@@ -26,7 +27,10 @@ def _registered(code: str) -> str:
 Lang = Annotated[str, AfterValidator(_registered)]  # a registered language code (assist.languages)
 Status = Literal["draft", "approved", "retired"]
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
-Team = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+CLEAN = AfterValidator(refuse_bad_chars)
+Team = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(refuse_bad_chars)
+]
 
 assert set(PHRASE_STATUSES) == {"draft", "approved", "retired"}
 
@@ -40,8 +44,8 @@ class Source(BaseModel):
     """Where a phrase's principle comes from: a seed document and the principle's name in it."""
 
     model_config = ConfigDict(extra="forbid")
-    seed: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    principle: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    seed: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), CLEAN]
+    principle: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CLEAN]
 
 
 class PhraseFields(BaseModel):
@@ -101,6 +105,10 @@ def check_texts(text: dict[str, str]) -> dict[str, str]:
     if not cleaned:
         raise ValueError(f"at least one text is required ({', '.join(registry().codes)})")
     for lang, t in cleaned.items():
+        try:
+            refuse_bad_chars(t)
+        except ValueError as exc:
+            raise ValueError(f"text {lang} {exc}") from None
         if len(t) > MAX_PHRASE_CHARS:
             raise ValueError(f"text {lang} is {len(t)} characters; the limit is {MAX_PHRASE_CHARS}")
     slots = {lang: sorted(placeholders(t)) for lang, t in cleaned.items()}

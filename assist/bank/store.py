@@ -28,6 +28,7 @@ from assist.languages import registry
 logger = logging.getLogger(__name__)
 
 SHIPPED_ACTOR = "system:phrasebank"
+IMPORT_PROGRESS_ROWS = 1000  # an import logs its progress every this many rows
 
 
 @dataclass(slots=True)
@@ -71,6 +72,25 @@ class PhraseStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._listeners: list[Callable[[list[int]], None]] = []
+        # Stored rows that could not be read (a row no current code writes): id -> reason. They are left out of
+        # listings and the search index, logged once, and shown by /api/health; they never stop start-up.
+        self.skipped: dict[int, dict[str, Any]] = {}
+
+    def _public(self, rows: Sequence[Phrase]) -> builtins.list[dict[str, Any]]:
+        """The rows as the API shows them, leaving out (and reporting) any that cannot be read."""
+        out = []
+        for p in rows:
+            try:
+                out.append(public_of(p))
+            except Exception as exc:  # one bad stored row must not fail the others
+                self._skip(p, exc)
+        return out
+
+    def _skip(self, p: Phrase, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {exc}"[:200]
+        if p.id not in self.skipped:
+            logger.warning("phrase bank: phrase %s (%s) cannot be read and is skipped: %s", p.id, p.key, reason)
+        self.skipped[p.id] = {"id": p.id, "key": p.key, "reason": reason}
 
     def on_change(self, listener: Callable[[list[int]], None]) -> None:
         """Call `listener(phrase_ids)` after every committed change to phrases, on the writer's thread
@@ -128,7 +148,7 @@ class PhraseStore:
             stmt = self._query(f)
             count = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
             rows = s.scalars(stmt.order_by(Phrase.id).offset(offset).limit(limit)).all()
-            return [public_of(p) for p in rows], count
+            return self._public(rows), count
 
     def _get(self, s: Session, phrase_id: int) -> Phrase:
         p = s.get(Phrase, phrase_id)
@@ -138,7 +158,10 @@ class PhraseStore:
 
     def get(self, phrase_id: int) -> dict[str, Any]:
         with self.session() as s:
-            return public_of(self._get(s, phrase_id))
+            found = self._public([self._get(s, phrase_id)])
+        if not found:
+            raise PhraseNotFound(f"phrase {phrase_id} is stored but cannot be read; /api/health lists it")
+        return found[0]
 
     def history(self, phrase_id: int) -> builtins.list[dict[str, Any]]:
         with self.session() as s:
@@ -171,7 +194,7 @@ class PhraseStore:
                 stmt = stmt.where(Phrase.id.in_(list(ids)))
             if statuses:
                 stmt = stmt.where(Phrase.status.in_(list(statuses)))
-            return [public_of(p) for p in s.scalars(stmt)]
+            return self._public(s.scalars(stmt).all())
 
     # ---- writes --------------------------------------------------------------------------------
 
@@ -304,7 +327,9 @@ class PhraseStore:
                 existing = {p.key: p for p in s.scalars(select(Phrase).where(Phrase.key.in_(keys)))} if keys else {}
                 created: list[Phrase] = []
                 new_keys: set[str] = set()
-                for data in entries:
+                for n, data in enumerate(entries, start=1):
+                    if n % IMPORT_PROGRESS_ROWS == 0 or (n == len(entries) and n >= IMPORT_PROGRESS_ROWS):
+                        logger.info("phrase import: %d/%d rows%s", n, len(entries), " (dry run)" if dry_run else "")
                     p = existing.get(data.key) if data.key else None
                     if p is None:
                         if data.key is not None and data.key in new_keys:
@@ -351,11 +376,22 @@ class PhraseStore:
             logger.warning("phrase bank: %s is not a directory; no shipped phrases loaded", directory)
             return 0
         shipped = [e for _, e in load_shipped(directory)]
-        with self.session() as s:
-            have = set(s.scalars(select(Phrase.key)))
-        new = [e for e in shipped if e.key not in have]
-        if new:
-            self.import_entries(new, SHIPPED_ACTOR)
+        for attempt in range(5):
+            with self.session() as s:
+                have = set(s.scalars(select(Phrase.key)))
+            new = [e for e in shipped if e.key not in have]
+            if not new:
+                break
+            try:
+                self.import_entries(new, SHIPPED_ACTOR)
+                break
+            except Conflict:
+                # Another process is seeding the same empty store (two instances starting at once): its
+                # transaction took some keys first. Look again; what is left is still ours to add.
+                if attempt == 4:
+                    raise
+                logger.info("phrase bank: another process is loading the shipped phrases; looking again")
+                new = []
         logger.info("phrase bank: %d shipped phrases in %s, %d new loaded", len(shipped), directory, len(new))
         return len(new)
 

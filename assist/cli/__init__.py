@@ -11,9 +11,22 @@ from typing import Any, NoReturn
 import click
 
 from assist import __version__
+from assist.errors import AssistError
 
 
-@click.group()
+class AssistGroup(click.Group):
+    """Every expected error (assist.errors.AssistError) ends the command with `error: <detail>` on stderr and an
+    exit code, never a traceback: 2 bad input, 3 a backing service unavailable, 1 anything else."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AssistError as exc:
+            code = 2 if exc.status in (400, 413, 422) else 3 if exc.status == 503 else 1
+            fail(" ".join(str(exc.detail).split()), code)
+
+
+@click.group(cls=AssistGroup)
 @click.version_option(__version__, prog_name="assist")
 def main() -> None:
     """Agent Assist: real-time reply assistant for customer-service chat."""

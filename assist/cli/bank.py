@@ -15,7 +15,6 @@ from assist.bank.usage import UsageStore
 from assist.bank.vectors import SHIPPED_VECTORS, ShippedVectors, bank_texts
 from assist.cli import echo_json, fail, main
 from assist.config import get_settings
-from assist.errors import AssistError
 
 CLI_ACTOR = "cli"
 
@@ -58,10 +57,7 @@ def import_(file: Path, fmt: str | None, dry_run: bool, as_json: bool) -> None:
     parsed = _parse_file(file, fmt)
     if parsed.errors:
         _report_errors(parsed, file, as_json)
-    try:
-        report = _store().import_entries(parsed.entries, CLI_ACTOR, dry_run=dry_run).as_dict()
-    except AssistError as exc:
-        fail(exc.detail)
+    report = _store().import_entries(parsed.entries, CLI_ACTOR, dry_run=dry_run).as_dict()
     if as_json:
         echo_json({"ok": True, **report, "encoding": parsed.encoding})
     else:

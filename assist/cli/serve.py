@@ -9,19 +9,24 @@ import uvicorn
 
 from assist.cli import main
 from assist.config import get_settings
+from assist.logsafe import QUIET_LOGGERS
 
 
 def log_config(level: str) -> dict[str, object]:
-    """Log events to stderr. No logger is given chat text; request lines (which may carry tokens) are off."""
+    """Log events to stderr. No logger is given chat text; request lines (which may carry tokens) are off, and
+    every line passes assist.logsafe.Redact."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "filters": {"redact": {"()": "assist.logsafe.Redact"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
         "loggers": {
             "assist": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+            # These write request data at DEBUG (SQL parameters, websocket frames, multipart parts).
+            **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
         },
     }
 

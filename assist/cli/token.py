@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from assist.auth import TokenStore
+from assist.auth import AUTH_MODES, TokenStore
 from assist.bank.db import Database
-from assist.cli import echo_json, fail, main
+from assist.cli import echo_json, main
 from assist.config import get_settings
-from assist.errors import AssistError
 from assist.vocab import ROLES
 
 
@@ -50,11 +49,21 @@ def list_(as_json: bool) -> None:
 
 
 @token.command()
-@click.argument("token_id", type=int)
+@click.argument("mode", required=False, type=click.Choice(AUTH_MODES))
+def mode(mode: str | None) -> None:
+    """Show or set the access mode kept in the store: `tokens` (every request needs a token; set when the first
+    token is created and kept when tokens are revoked) or `open` (no token needed, on a loopback bind only)."""
+    tokens = _tokens()
+    if mode is None:
+        click.echo(tokens.mode())
+        return
+    tokens.set_mode(mode)
+    click.echo(f"access mode: {mode}", err=True)
+
+
+@token.command()
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
 def revoke(token_id: int) -> None:
     """Revoke a token by id."""
-    try:
-        _tokens().revoke(token_id)
-    except AssistError as exc:
-        fail(exc.detail)
+    _tokens().revoke(token_id)  # an AssistError ends as `error: ...` (assist.cli.AssistGroup)
     click.echo(f"token {token_id} revoked")

@@ -16,7 +16,7 @@ TYPE = {t: i for i, t in enumerate(PROFILE_LABELS)}
 TECH = {t: i for i, t in enumerate(TECHNIQUES)}
 NO_TECHNIQUE = len(TECHNIQUES)  # a row's technique index when the phrase has none
 
-_ARRAYS = ("active", "langs", "sit", "emo", "type", "tech", "team")
+_ARRAYS = ("active", "langs", "sit", "emo", "type", "tech", "scoped")
 
 
 def mask(labels: Sequence[str], index: dict[str, int]) -> int:
@@ -28,7 +28,8 @@ def mask(labels: Sequence[str], index: dict[str, int]) -> int:
 
 
 class Rows:
-    """Phrase id -> row, the phrase dicts, and per-row label bitmasks, active flag and team bitmask."""
+    """Phrase id -> row, the phrase dicts, per-row label bitmasks and active flag, and team scoping: a row is
+    `scoped` when its phrase names teams, and `team_rows` lists the rows of each team (no limit on teams)."""
 
     def __init__(self, codes: Sequence[str], cap: int = 64) -> None:
         # Each row has `stride` dense ids: one per registered language code (assist.languages) for the phrase's
@@ -40,14 +41,15 @@ class Rows:
         self.stride = self.slots + MAX_EXAMPLES
         self.ids: dict[int, int] = {}  # phrase id -> row
         self.phrases: list[dict[str, Any] | None] = []
-        self.teams: dict[str, int] = {}  # team -> bit
+        self.team_rows: dict[str, set[int]] = {}  # team -> rows scoped to it
+        self.row_teams: dict[int, tuple[str, ...]] = {}  # row -> its teams
         self.active = np.zeros(cap, dtype=bool)
         self.langs = np.zeros(cap, dtype=np.uint32)
         self.sit = np.zeros(cap, dtype=np.uint32)
         self.emo = np.zeros(cap, dtype=np.uint32)
         self.type = np.zeros(cap, dtype=np.uint32)
         self.tech = np.full(cap, NO_TECHNIQUE, dtype=np.int64)
-        self.team = np.zeros(cap, dtype=np.uint64)
+        self.scoped = np.zeros(cap, dtype=bool)
 
     def dense_ids(self, row: int) -> np.ndarray:
         """The dense index ids a row may hold (a text per language code, then its examples)."""
@@ -77,12 +79,18 @@ class Rows:
             arr[:cap] = old
             setattr(self, name, arr)
 
-    def _team_bit(self, team: str) -> int:
-        if team not in self.teams:
-            if len(self.teams) >= 63:
-                raise ValueError("more than 63 distinct phrase teams; the search index keeps teams as a bitmask")
-            self.teams[team] = len(self.teams)
-        return self.teams[team]
+    def _set_teams(self, row: int, teams: Sequence[str]) -> None:
+        for team in self.row_teams.pop(row, ()):
+            rows = self.team_rows.get(team)
+            if rows is not None:
+                rows.discard(row)
+                if not rows:
+                    del self.team_rows[team]
+        if teams:
+            self.row_teams[row] = tuple(teams)
+            for team in teams:
+                self.team_rows.setdefault(team, set()).add(row)
+        self.scoped[row] = bool(teams)
 
     def row_for(self, phrase_id: int) -> int:
         """The phrase's row, allocated (inactive) when new."""
@@ -102,18 +110,19 @@ class Rows:
         self.emo[row] = mask(p["emotions"], EMO)
         self.type[row] = mask(p["customer_types"], TYPE)
         self.tech[row] = TECH.get(p["technique"] or "", NO_TECHNIQUE)
-        self.team[row] = np.uint64(sum(1 << self._team_bit(t) for t in p["teams"]))
+        self._set_teams(row, p["teams"])
 
     def clear(self, row: int) -> None:
         self.phrases[row] = None
         self.active[row] = False
+        self._set_teams(row, ())
 
     def eligible(self, lang: str, team: str | None, n: int) -> np.ndarray:
         """Active rows with a text in `lang` that `team` may see (phrases without teams are for everyone)."""
         eligible = self.active[:n] & ((self.langs[:n] >> self.lang.get(lang, 0)) & 1).astype(bool)
-        bit = self.teams.get(team or "")
-        teams = self.team[:n]
-        visible = teams == 0
-        if bit is not None:
-            visible |= (teams & np.uint64(1 << bit)) != 0
+        visible = ~self.scoped[:n]
+        mine = self.team_rows.get(team or "")
+        if mine:
+            rows = np.fromiter(mine, dtype=np.int64, count=len(mine))
+            visible[rows[rows < n]] = True
         return eligible & visible

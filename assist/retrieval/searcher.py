@@ -49,6 +49,7 @@ class HybridSearcher:
         self._bm25 = BM25(stride=self._rows.stride)
         self.model_loader: Any = None  # the thread loading the model beside a running service (assist.services)
         self.cache: Any = None  # where `refresh` finds and keeps vectors (set by `build`)
+        self.skipped: dict[int, dict[str, Any]] = {}  # phrase id -> why it is not indexed (shown by /api/health)
 
     # ---- building and updating ------------------------------------------------------------------
 
@@ -100,13 +101,22 @@ class HybridSearcher:
                     self._rows.clear(row)
                     self._bm25.remove_row(row)
                     continue
-                self._rows.set(row, p)
-                # Both Chinese scripts normalize to one Simplified text: index it once.
-                texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
-                examples = [(lang, e) for lang, es in (p.get("examples") or {}).items() for e in es]
-                documents = [[t for text in texts for t in tokens(text)]]
-                documents += [tokens(self._languages.normalize(e)) for _, e in examples]
-                self._bm25.set_row(row, documents)
+                try:
+                    self._rows.set(row, p)
+                    # Both Chinese scripts normalize to one Simplified text: index it once.
+                    texts = dict.fromkeys(self._languages.normalize(t) for t in p["text"].values())
+                    examples = [(lang, e) for lang, es in (p.get("examples") or {}).items() for e in es]
+                    documents = [[t for text in texts for t in tokens(text)]]
+                    documents += [tokens(self._languages.normalize(e)) for _, e in examples]
+                    self._bm25.set_row(row, documents)
+                except Exception as exc:  # one bad phrase must not stop the index (or start-up)
+                    self._rows.clear(row)
+                    self._bm25.remove_row(row)
+                    reason = f"{type(exc).__name__}: {exc}"[:200]
+                    logger.warning("search index: phrase %s (%s) skipped: %s", p.get("id"), p.get("key"), reason)
+                    self.skipped[p["id"]] = {"id": p["id"], "key": p.get("key"), "reason": reason}
+                    continue
+                self.skipped.pop(p["id"], None)
                 todo.extend(
                     (self._rows.text_id(row, lang), p["text"][lang]) for lang in self._dense_langs if lang in p["text"]
                 )

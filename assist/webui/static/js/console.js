@@ -81,8 +81,18 @@ async function start() {
     $("h-customer_types").textContent = `e.g. ${vocab.customer_types.slice(0, 3).join(", ")} … (${vocab.customer_types.length} in all)`;
   }
   renderOverview(probe.body);
+  showSkipped((await api("/api/health")).body);
   await load();
   document.dispatchEvent(new CustomEvent("console:ready"));  // the guard rules section (guard-console.js)
+}
+
+// Stored phrases the service could not read are left out of lists and suggestions (GET /api/health).
+function showSkipped(health) {
+  const skipped = (health && health.skipped_phrases) || [];
+  const box = $("skipped");
+  box.hidden = skipped.length === 0;
+  box.textContent = skipped.length === 0 ? "" : `${skipped.length} stored phrase(s) cannot be read and are left out: ` +
+    skipped.map((s) => `#${s.id} ${s.key || ""} (${s.reason})`).join("; ");
 }
 
 $("signin").addEventListener("submit", (event) => {
