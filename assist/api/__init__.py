@@ -23,7 +23,7 @@ def _document_gate(routes: list[Any]) -> None:
                 route.responses.setdefault(status, doc)
 
 
-for _module in (health, languages, phrases, analyze, suggest, conversations, chatwoot, rewrite):
+for _module in (health, languages, phrases, analyze, suggest, conversations, chatwoot, rewrite, guard):
     _document_gate(_module.router.routes)
 
 api_router.include_router(health.router)
