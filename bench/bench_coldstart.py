@@ -25,7 +25,7 @@ app = create_app(Settings(_env_file=None, data_dir={data!r}))
 with TestClient(app) as c:
     assert c.get("/api/health").status_code == 200
     answering = time.perf_counter() - t0
-    encoder = app.state.hub.suggester.searcher.encoder
+    encoder = app.state.services.suggester.searcher.encoder
     while not encoder.ready and time.perf_counter() - t0 < 120:
         time.sleep(0.05)
     print(f"{{answering:.2f}} {{time.perf_counter() - t0:.2f}}")

@@ -220,18 +220,19 @@ async def closed_loop(
 
 
 class Texts:
-    """Customer texts from eval/retrieval.yml (zh-Hans, zh-Hant, en). Unless `same`, each message gets a number of
-    its own appended (like an order number), so no two messages are equal and a cache keyed on the message text
-    helps no more than it would with real customers."""
+    """Customer texts from eval/retrieval.yml: half Chinese (zh-Hans and zh-Hant), half English, as issue 14's
+    mixed load asks. Unless `same`, each message gets a number of its own appended (like an order number), so no
+    two messages are equal and a cache keyed on the message text helps no more than it would with real customers."""
 
     def __init__(self, same: bool = False) -> None:
         rows = yaml.safe_load((ROOT / "eval" / "retrieval.yml").read_text(encoding="utf-8"))
-        self.texts = [r["text"] for r in rows]
+        self.en = [r["text"] for r in rows if r["lang"] == "en"]
+        self.zh = [r["text"] for r in rows if r["lang"] != "en"]
         self.same = same
         self.count = 0
 
     def pick(self, rng: random.Random) -> str:
-        text = rng.choice(self.texts)
+        text = rng.choice(self.en if rng.random() < 0.5 else self.zh)
         if self.same:
             return text
         self.count += 1
