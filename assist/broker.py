@@ -44,6 +44,12 @@ class Broker:
 
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = {}
+        self._reconnected: list[Callable[[], None]] = []
+
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (on the event loop) whenever the connection comes back after a loss: messages
+        published meanwhile may never have arrived, so a follower should catch up from the source of truth."""
+        self._reconnected.append(callback)
 
     async def connect(self) -> None:
         return None
@@ -161,6 +167,11 @@ class RedisBroker(Broker):
                 if lost:
                     logger.info("broker: redis connection back")
                     lost = False
+                    for callback in list(self._reconnected):
+                        try:
+                            callback()
+                        except Exception:
+                            logger.exception("broker: a reconnect follower failed")
                 if msg and msg.get("type") == "message":
                     channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
                     self._deliver(channel, json.loads(msg["data"]))

@@ -50,7 +50,23 @@ class BankChanges:
         task = self._loop.create_task(self._listen(ready))
         await ready.wait()
         self.store.on_change(self._announce)
+        self.broker.on_reconnect(self._resync)
         return task
+
+    def _resync(self) -> None:
+        """The broker lost its connection for a while: notices of that time may never arrive, so re-read the
+        whole bank into the index (vectors come from the cache; off the event loop, after queued refreshes)."""
+        task = asyncio.get_running_loop().create_task(self._resync_now())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _resync_now(self) -> None:
+        try:
+            async with self._one_at_a_time:
+                await to_thread.run_sync(self.searcher.resync, self.store)
+            logger.info("bank notice: index re-read from the store after the broker came back")
+        except Exception:
+            logger.exception("bank notice: re-reading the bank after the broker came back failed")
 
     def settled(self, timeout: float = 30.0) -> bool:
         """Block until every change this instance published so far is in its index; False on timeout.

@@ -167,6 +167,16 @@ class HybridSearcher:
         found = {p["id"] for p in records}
         self.remove([pid for pid in phrase_ids if pid not in found])
 
+    def resync(self, store: Any) -> None:
+        """Re-read every phrase of the store (after notices may have been lost): changed ones are updated,
+        vanished ones removed; vectors come from `self.cache`."""
+        records = store.records()
+        self.upsert(records, cache=self.cache)
+        found = {p["id"] for p in records}
+        with self._lock:
+            held = list(self._rows.ids)
+        self.remove([pid for pid in held if pid not in found])
+
     # ---- searching --------------------------------------------------------------------------------
 
     def encode_query(self, text: str) -> np.ndarray:
