@@ -309,6 +309,13 @@ class FeedbackMemory:
                 self._rows[key] = rows.where(rows.ids > int(floor))
             self._stale.add(key)
 
+    def forget_loaded(self) -> None:
+        """Drop every team's rows held in memory; each is read in full from the store when next needed."""
+        with self._lock:
+            self._rows.clear()
+            self._last.clear()
+            self._stale.clear()
+
     async def follow(self, broker: Broker, prefix: str) -> asyncio.Task[None]:
         """Publish this instance's changes and take in every other instance's; returns the listening task."""
         loop = asyncio.get_running_loop()
@@ -339,6 +346,7 @@ class FeedbackMemory:
                         await asyncio.to_thread(self.top_up, notice)
 
         task = loop.create_task(listen())
+        broker.on_reconnect(self.forget_loaded)  # notices of a broker outage may be lost: read teams afresh
         await ready.wait()
         self._announce = announce
         return task

@@ -197,3 +197,15 @@ def test_recording_off_keeps_nothing(store: PhraseStore) -> None:
     mem.record("t", a, "used", vec("x"))
     assert not mem.has("t")
     assert team_key(None) == "" and team_key("x") == "x"
+
+
+def test_after_a_broker_outage_teams_are_read_afresh(store: PhraseStore) -> None:
+    """Notices of an outage may be lost: `forget_loaded` (called on reconnect) makes the next read see rows that
+    another instance wrote meanwhile."""
+    a, b, _ = phrases(store)
+    here, there = memory(store), memory(store)
+    here.record("support", a, "used", vec("where is my parcel, it is late"))
+    assert set(here.neighbours("support", vec("where is my parcel?"))) == {a}  # loaded here now
+    there.record("support", b, "used", vec("where is my parcel, it is late"))  # its notice never arrives
+    here.forget_loaded()
+    assert set(here.neighbours("support", vec("where is my parcel?"))) == {a, b}
