@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,38 +268,45 @@ def _csv_entry(values: dict[str, str]) -> dict[str, Any]:
     return entry
 
 
-def parse(data: bytes, fmt: str) -> Parsed:
-    """Parse and validate a whole import file. `errors` lists every bad row with its line number."""
+RawRows = list[tuple[int | None, Any]]
+
+
+def read_rows(
+    data: bytes, fmt: str, csv_rows: Callable[[str], tuple[RawRows, list[RowError]]], what: str
+) -> tuple[RawRows, list[RowError], str]:
+    """Decode an import file and split it into `(line, raw row)` by format (`csv_rows` reads the caller's CSV
+    columns); rows that cannot be read are errors beside the rows, a file that cannot be read at all is one
+    error and no rows. `what` names the file's content in that error ("phrase list"). Also the encoding."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     try:
         text, encoding = decode(data)
     except ValueError as exc:
-        return Parsed(errors=[RowError(None, str(exc))])
-    parsed = Parsed(encoding=encoding)
+        return [], [RowError(None, str(exc))], "utf-8"
     text = text.replace("\r\n", "\n")
     try:
         if fmt == "yaml":
-            rows = _yaml_rows(text)
-        elif fmt == "jsonl":
-            rows, parsed.errors = _jsonl_rows(text)
-        else:
-            rows, parsed.errors = _csv_rows(text)
+            return _yaml_rows(text), [], encoding
+        if fmt == "jsonl":
+            return (*_jsonl_rows(text), encoding)
+        return (*csv_rows(text), encoding)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         detail = " ".join(str(exc).split())  # PyYAML names the construct, its start and the problem
-        return Parsed(errors=[RowError(line, f"invalid YAML: {detail}")], encoding=encoding)
+        return [], [RowError(line, f"invalid YAML: {detail}")], encoding
     except ValueError as exc:
-        return Parsed(errors=[RowError(1 if fmt == "csv" else None, str(exc))], encoding=encoding)
+        return [], [RowError(1 if fmt == "csv" else None, str(exc))], encoding
     except csv.Error as exc:
-        return Parsed(errors=[RowError(None, f"invalid CSV: {exc}")], encoding=encoding)
+        return [], [RowError(None, f"invalid CSV: {exc}")], encoding
     except RecursionError:
-        return Parsed(
-            errors=[RowError(None, f"the {fmt.upper()} file is nested too deeply to be a phrase list")],
-            encoding=encoding,
-        )
-    return _validate_rows(rows, parsed)
+        return [], [RowError(None, f"the {fmt.upper()} file is nested too deeply to be a {what}")], encoding
+
+
+def parse(data: bytes, fmt: str) -> Parsed:
+    """Parse and validate a whole import file. `errors` lists every bad row with its line number."""
+    rows, errors, encoding = read_rows(data, fmt, _csv_rows, "phrase list")
+    return _validate_rows(rows, Parsed(errors=errors, encoding=encoding))
 
 
 def _clean(entry: dict[str, Any]) -> dict[str, Any]:

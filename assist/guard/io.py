@@ -11,28 +11,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from assist.bank.io import FORMATS, MEDIA_TYPES, RowError, _jsonl_rows, _reason, _yaml_rows, decode, guess_format
-from assist.guard.schema import GuardRuleIn
+from assist.bank.io import FORMATS, MEDIA_TYPES, RowError, _reason, guess_format, read_rows
+from assist.guard.schema import RULE_FIELDS, GuardRuleIn
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "MEDIA_TYPES", "GuardParsed", "dump", "guess_format", "parse"]
 
-CSV_COLUMNS = (
-    "key",
-    "kind",
-    "category",
-    "severity",
-    "phrases",
-    "exceptions",
-    "when",
-    "triggers",
-    "reply",
-    "teams",
-    "langs",
-    "why",
-    "status",
-    "source_seed",
-    "source_principle",
-)
+CSV_COLUMNS = ("key", *RULE_FIELDS, "status", "source_seed", "source_principle")
 LIST_COLUMNS = ("phrases", "exceptions", "triggers", "teams", "langs")
 SEPARATOR = "|"
 
@@ -78,33 +62,9 @@ def _csv_rows(text: str) -> tuple[list[tuple[int | None, Any]], list[RowError]]:
 
 def parse(data: bytes, fmt: str) -> GuardParsed:
     """Parse and validate a whole file of rules; `errors` lists every bad row with its line number."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    try:
-        text, encoding = decode(data)
-    except ValueError as exc:
-        parsed = GuardParsed()
-        parsed.errors.append(RowError(None, str(exc)))
-        return parsed
+    rows, errors, encoding = read_rows(data, fmt, _csv_rows, "rule list")
     parsed = GuardParsed(encoding)
-    text = text.replace("\r\n", "\n")
-    try:
-        if fmt == "yaml":
-            rows = _yaml_rows(text)
-        elif fmt == "jsonl":
-            rows, parsed.errors = _jsonl_rows(text)
-        else:
-            rows, parsed.errors = _csv_rows(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        parsed.errors.append(RowError(mark.line + 1 if mark else None, f"invalid YAML: {' '.join(str(exc).split())}"))
-        return parsed
-    except ValueError as exc:
-        parsed.errors.append(RowError(1 if fmt == "csv" else None, str(exc)))
-        return parsed
-    except csv.Error as exc:
-        parsed.errors.append(RowError(None, f"invalid CSV: {exc}"))
-        return parsed
+    parsed.errors = errors
     seen: dict[str, int | None] = {}
     for line, raw in rows:
         if not isinstance(raw, dict):

@@ -9,6 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from assist.bank.schema import Key, Lang, Source, Team
 from assist.guard.fold import fold
 
+# A rule's own fields, as the store versions them and the CSV columns list them (beside key, status, source).
+RULE_FIELDS = (
+    "kind",
+    "category",
+    "severity",
+    "phrases",
+    "exceptions",
+    "when",
+    "triggers",
+    "reply",
+    "teams",
+    "langs",
+    "why",
+)
+
 Kind = Literal["forbidden", "must_say"]
 Severity = Literal["warn", "block"]
 When = Literal["first_reply", "closing", "by_reply"]

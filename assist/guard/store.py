@@ -17,24 +17,12 @@ from sqlalchemy.orm import Session
 from assist.bank.db import Database
 from assist.bank.models import GuardHistory, GuardRule, utcnow
 from assist.errors import Conflict, InvalidInput, NotFound, VersionConflict
-from assist.guard.schema import GuardRuleIn
+from assist.guard.schema import RULE_FIELDS, GuardRuleIn
 
 logger = logging.getLogger(__name__)
 
 SHIPPED_ACTOR = "system:guard"
-FIELDS = (
-    "kind",
-    "category",
-    "severity",
-    "phrases",
-    "exceptions",
-    "when",
-    "triggers",
-    "reply",
-    "teams",
-    "langs",
-    "why",
-)
+FIELDS = RULE_FIELDS
 
 
 class GuardRuleNotFound(NotFound):
