@@ -67,7 +67,8 @@ def suggest(
     "path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="labelled messages (default: eval/retrieval.yml; blind: eval/retrieval_holdout.yml, eval/retrieval_blind.yml)",
+    help="labelled messages (default: eval/retrieval.yml; blind: eval/retrieval_holdout.yml, "
+    "eval/retrieval_blind.yml, eval/retrieval_blind2.yml)",
 )
 @click.option("--misses", is_flag=True, help="also list the messages the full pipeline misses at 3")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
