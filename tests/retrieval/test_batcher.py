@@ -58,3 +58,35 @@ async def test_batcher_reports_a_failed_batch_to_its_waiters(embedder: Embedder)
     with pytest.raises(RuntimeError, match="model gone"):
         await batcher.encode("x")
     assert not batcher._running  # the next encode starts a new batch
+
+
+@pytest.mark.asyncio
+async def test_an_encoder_with_two_engines_gets_two_batches_at_once() -> None:
+    import threading
+    import time
+
+    class TwoEngines:
+        name, dim, workers = "two", 3, 2
+
+        def __init__(self) -> None:
+            self.inside = 0
+            self.most = 0
+            self.lock = threading.Lock()
+
+        def encode(self, texts, batch_size=64, progress=None):  # type: ignore[no-untyped-def]
+            with self.lock:
+                self.inside += 1
+                self.most = max(self.most, self.inside)
+            time.sleep(0.05)
+            with self.lock:
+                self.inside -= 1
+            return np.array([[float(len(t)), 0.0, 0.0] for t in texts], dtype=np.float32)
+
+    encoder = TwoEngines()
+    batcher = EncodeBatcher(encoder)  # type: ignore[arg-type]
+    assert batcher.workers == 2
+    texts = ["a" * n for n in range(1, 11)]
+    vectors = await asyncio.gather(*(batcher.encode(t) for t in texts))
+    assert [int(v[0]) for v in vectors] == list(range(1, 11))  # each text its own vector
+    assert encoder.most == 2 and batcher._running == 0
+    assert sum(batcher.batches) == 10 and max(batcher.batches) <= 5  # what waited was shared out

