@@ -28,10 +28,11 @@ from assist.bank.schema import PhraseIn
 from assist.bank.store import PhraseStore
 from assist.bank.vectors import VectorCache
 from assist.config import RetrievalSettings
-from assist.retrieval.embedder import text_hash
+from assist.retrieval.embedder import cache_name, text_hash
+from assist.services import settings_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL_DIM = 384  # the bundled all-MiniLM-L6-v2
+MODEL_DIM = 384  # multilingual-e5-small (the default) and the bundled all-MiniLM-L6-v2 alike
 SLOT = re.compile(r"\{[a-z_][a-z0-9_]*\}")
 
 
@@ -63,7 +64,9 @@ def fill_store(data: Path, phrases: int, cache_vectors: bool) -> int:
             vectors = rng.standard_normal((len(texts), MODEL_DIM)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             by_hash = {text_hash(t): v.tobytes() for t, v in zip(sorted(texts), vectors, strict=True)}
-            VectorCache(store.db).save_vectors(settings.model_name, MODEL_DIM, by_hash)
+            # Under the key the configured encoder reads (e5's passages have their own), as a restart finds them.
+            key = cache_name(settings_embedder(settings, load=False))
+            VectorCache(store.db).save_vectors(key, MODEL_DIM, by_hash)
         return len(records)
     finally:
         store.close()
