@@ -49,3 +49,23 @@ def test_switches_to_ivf_past_the_threshold_and_keeps_ids() -> None:
     assert ids.tolist() == [105] and sims[0] > 0.999
     index.remove(np.array([105]))
     assert 105 not in index.search(vectors[5], 5)[0].tolist() and len(index) == 63
+
+
+def test_a_search_on_a_worker_thread_runs_one_openmp_thread() -> None:
+    # OpenMP keeps its thread count per thread; faiss's default there (one per core) spun on the other core.
+    import threading
+
+    import faiss
+
+    index = DenseIndex(4)
+    index.add(np.array([1, 2]), np.eye(4, dtype=np.float32)[:2])
+    seen: list[int] = []
+
+    def search() -> None:
+        index.search(np.eye(4, dtype=np.float32)[0], 2)
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=search)
+    worker.start()
+    worker.join()
+    assert seen == [1]
