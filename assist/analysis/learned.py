@@ -66,12 +66,12 @@ def lex_text(text: str) -> str:
 def ngrams(text: str, n_max: int = LEX_MAX_N) -> Counter[str]:
     """Character 1..n_max-grams of `lex_text(text)` (those that are not all white space), with counts."""
     t = lex_text(text)
-    out: Counter[str] = Counter()
-    for n in range(1, n_max + 1):
-        for i in range(len(t) - n + 1):
-            g = t[i : i + n]
-            if not g.isspace():
-                out[g] += 1
+    grams: list[str] = list(t)
+    for n in range(2, n_max + 1):
+        grams.extend(map("".join, zip(*(t[k:] for k in range(n)), strict=False)))
+    out = Counter(grams)
+    for g in [g for g in out if g.isspace()]:
+        del out[g]
     return out
 
 
@@ -98,15 +98,14 @@ class Lexical:
         last = self._last
         if last is not None and last[0] == text:  # the emotion and situation heads read the same message
             return last[1]
-        idx, val = [], []
-        for g, c in ngrams(text).items():
-            j = self.vocab.get(g)
-            if j is not None:
-                idx.append(j)
-                val.append((1.0 + math.log(c)) * float(self.idf[j]))
-        v = np.array(val, dtype=np.float32)
+        counts = ngrams(text)
+        get = self.vocab.get
+        cols = np.array([get(g, -1) for g in counts], dtype=np.int64)
+        known = cols >= 0
+        idx = cols[known]
+        v = (1.0 + np.log(np.array(list(counts.values()), dtype=np.float32)[known])) * self.idf[idx]
         norm = float(np.sqrt(float(v @ v))) if len(v) else 0.0
-        out = (np.array(idx, dtype=np.int64), v / norm if norm else v)
+        out = (idx, v / norm if norm else v)
         self._last = (text, out)
         return out
 
@@ -120,6 +119,7 @@ class Linear:
     b: np.ndarray  # (k,)
     rules: bool  # whether rule features follow the vector
     rule_scale: float = 1.0
+    _WT: np.ndarray | None = None  # W transposed, made on the first sparse product
 
     def features(self, vector: np.ndarray, rules: np.ndarray | None) -> np.ndarray:
         if not self.rules:
@@ -134,7 +134,9 @@ class Linear:
 
     def proba_sparse(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
         """softmax(W·x + b) for a sparse x given as (column indices, values): the lexical heads."""
-        return softmax(self.W[:, idx] @ val + self.b)
+        if self._WT is None:
+            self._WT = np.ascontiguousarray(self.W.T)  # rows per feature: the gather reads contiguous memory
+        return softmax(val @ self._WT[idx] + self.b)
 
 
 HEADS = ("emotion", "emotion_vector", "situation")
@@ -173,7 +175,7 @@ class LearnedModels:
     def load(cls, path: Path) -> LearnedModels:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            if meta.get("format") != FORMAT:
+            if meta.get("format") not in (1, FORMAT):  # format 1: the same without the lexical channel
                 raise ValueError(f"{path.name}: format {meta.get('format')!r}, expected {FORMAT}")
             heads = {}
             for name in (*HEADS, *(h for h in LEX_HEADS if h in meta["heads"])):
