@@ -221,3 +221,26 @@ def test_lexical_channel_saves_loads_and_mixes_in(tmp_path: Path) -> None:
     learned.LearnedModels("fake:x", dim, heads, lexical=lex, lex_weight=0.5).save(path)
     with pytest.raises(ValueError, match="vocabulary"):
         learned.LearnedModels.load(path)
+
+
+def test_round_one_files_still_load(tmp_path: Path) -> None:
+    """A format-1 file (no lexical channel) loads and reads by its vector heads alone."""
+    import json
+
+    rng = np.random.default_rng(2)
+    heads = {
+        name: learned.Linear(labels, rng.normal(size=(len(labels), 4)).astype(np.float32), np.zeros(len(labels)), False)
+        for name, labels in (("emotion", EMOTIONS), ("emotion_vector", EMOTIONS), ("situation", SITUATIONS))
+    }
+    path = tmp_path / "old.npz"
+    learned.LearnedModels("fake:x", 4, heads).save(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["format"] = 1
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+    models = learned.LearnedModels.load(path)
+    assert models.lexical is None and models.lex_weight == 0.0
+    p = models.emotion_proba(np.ones(4, np.float32), {}, set(), text="退款")
+    assert abs(sum(p.values()) - 1) < 1e-5
