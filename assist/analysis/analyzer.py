@@ -91,22 +91,26 @@ class Analyzer:
 
     def situations(self, text: str, lang: str, vector: np.ndarray | None = None) -> list[dict[str, Any]]:
         """Situations of a customer message, best first: `{"situation", "score", "evidence", "source"}`. The
-        cue patterns (assist/languages/<name>/situations.yml) give the spans; with a vector the learned model's
-        probability is fused with them (`cue_weight`)."""
+        cue patterns (assist/languages/<name>/situations.yml) give the spans; with a vector the learned models'
+        probability (the vector head, mixed with the lexical head on the text) is fused with them (`cue_weight`)."""
         from assist.retrieval.situation import MIN_SCORE, detect_situations
 
         hits = detect_situations(text, lang, min_score=1e-9)
         evidence = {h.situation: h.evidence for h in hits}
         cue = {h.situation: h.score for h in hits}
         if vector is not None and self.learned is not None:
-            scores = self.learned.situation_scores(vector, cue)
+            scores = self.learned.situation_scores(vector, cue, text)
             floor, source = self.learned.situation_min, "model+cues"
+            # The best one is listed down to half the floor: mixing in the lexical head spreads the scores.
+            best = max(scores, key=lambda s: scores[s])
+            keep = {s for s, v in scores.items() if v >= floor or (s == best and v >= floor / 2)}
         else:
-            scores, floor, source = cue, MIN_SCORE, "cues"
+            scores, source = cue, "cues"
+            keep = {s for s, v in scores.items() if v >= MIN_SCORE}
         out = [
             {"situation": s, "score": round(v, 3), "evidence": evidence.get(s, []), "source": source}
             for s, v in scores.items()
-            if v >= floor
+            if s in keep
         ]
         out.sort(key=lambda d: -float(d["score"]))  # type: ignore[arg-type]
         return out

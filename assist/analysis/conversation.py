@@ -155,7 +155,7 @@ class Conversation:
         emotion = self.detector.score(r, cues, carry)
         learned = self.analyzer.learned
         if vector is not None and learned is not None:
-            emotion = self._fuse(learned, emotion, vector)
+            emotion = self._fuse(learned, emotion, vector, r.text)
         self.profile.update(r, cues)
         self._customers.append(
             _Turn(r.message, t, g if len(g) >= self.th.repetition_min_grams else frozenset(), emotion)
@@ -164,10 +164,10 @@ class Conversation:
         return emotion
 
     @staticmethod
-    def _fuse(learned: learned_models.LearnedModels, rules: Emotion, vector: np.ndarray) -> Emotion:
+    def _fuse(learned: learned_models.LearnedModels, rules: Emotion, vector: np.ndarray, text: str) -> Emotion:
         """The learned model's reading, given the rules' scores and cues (docs/analysis.md § Learned models).
         `raw` stays the rules' weights: what carries to the next message."""
-        probs = learned.emotion_proba(vector, rules.scores, {c.kind for c in rules.cues})
+        probs = learned.emotion_proba(vector, rules.scores, {c.kind for c in rules.cues}, text=text)
         label = max(probs, key=lambda e: (probs[e], e == "neutral"))
         return Emotion(
             label,

@@ -1,6 +1,6 @@
 """The learned emotion and situation models: multinomial logistic regressions over the message vector (the
-configured encoder's query embedding) plus the rules' reading, run in numpy (inference only; `assist train
-emotion` fits them, assist/analysis/training.py).
+configured encoder's query embedding) plus the rules' reading, and over the message's character n-grams (the
+lexical channel), run in numpy (inference only; `assist train emotion` fits them, assist/analysis/training.py).
 
 The shipped file is `data/learned.npz` (its card: `data/MODEL_CARD.md`). It is used only when the configured
 encoder is the one it was trained on; otherwise the analyzer runs its rules alone and says so.
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +25,7 @@ from assist.vocab import CUE_KINDS, EMOTIONS, SITUATIONS
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "learned.npz"
-FORMAT = 1
+FORMAT = 2
 # Rule evidence given to the models beside the vector: the rules' normalised emotion scores and one
 # indicator per message-level cue kind (burst/silence are conversation-level and never in the training text).
 FEATURE_CUES = tuple(k for k in CUE_KINDS if k not in ("burst", "silence"))
@@ -48,6 +51,65 @@ def cue_features(cue: dict[str, float]) -> np.ndarray:
     return np.array([cue.get(s, 0.0) for s in SITUATIONS], dtype=np.float32)
 
 
+_SPACES = re.compile(r"\s+")
+LEX_MAX_N = 3  # character 1- to 3-grams
+
+
+def lex_text(text: str) -> str:
+    """The lexical channel's form of a message: every language's normalisation (Traditional → Simplified),
+    case-folded, runs of white space as one space, padded with a space at each end (word edges)."""
+    from assist.languages import registry
+
+    return " " + _SPACES.sub(" ", registry().normalize(text).casefold()).strip() + " "
+
+
+def ngrams(text: str, n_max: int = LEX_MAX_N) -> Counter[str]:
+    """Character 1..n_max-grams of `lex_text(text)` (those that are not all white space), with counts."""
+    t = lex_text(text)
+    grams: list[str] = list(t)
+    for n in range(2, n_max + 1):
+        grams.extend(map("".join, zip(*(t[k:] for k in range(n)), strict=False)))
+    out = Counter(grams)
+    for g in [g for g in out if g.isspace()]:
+        del out[g]
+    return out
+
+
+@dataclass(slots=True)
+class Lexical:
+    """TF-IDF of character n-grams over a fixed vocabulary: sublinear counts × idf, L2-normalised; n-grams
+    outside the vocabulary are ignored. `features` gives the sparse vector as (column indices, values)."""
+
+    vocab: dict[str, int]
+    idf: np.ndarray  # (V,)
+    _last: tuple[str, tuple[np.ndarray, np.ndarray]] | None = None
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], min_df: int = 2) -> Lexical:
+        df: Counter[str] = Counter()
+        for t in texts:
+            df.update(set(ngrams(t)))
+        grams = sorted(g for g, c in df.items() if c >= min_df)
+        n = len(texts)
+        idf = np.array([math.log((1 + n) / (1 + df[g])) + 1 for g in grams], dtype=np.float32)
+        return cls({g: i for i, g in enumerate(grams)}, idf)
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        last = self._last
+        if last is not None and last[0] == text:  # the emotion and situation heads read the same message
+            return last[1]
+        counts = ngrams(text)
+        get = self.vocab.get
+        cols = np.array([get(g, -1) for g in counts], dtype=np.int64)
+        known = cols >= 0
+        idx = cols[known]
+        v = (1.0 + np.log(np.array(list(counts.values()), dtype=np.float32)[known])) * self.idf[idx]
+        norm = float(np.sqrt(float(v @ v))) if len(v) else 0.0
+        out = (idx, v / norm if norm else v)
+        self._last = (text, out)
+        return out
+
+
 @dataclass(slots=True)
 class Linear:
     """softmax(W·[x ; rule_scale·r] + b) over `labels`."""
@@ -57,6 +119,7 @@ class Linear:
     b: np.ndarray  # (k,)
     rules: bool  # whether rule features follow the vector
     rule_scale: float = 1.0
+    _WT: np.ndarray | None = None  # W transposed, made on the first sparse product
 
     def features(self, vector: np.ndarray, rules: np.ndarray | None) -> np.ndarray:
         if not self.rules:
@@ -69,14 +132,23 @@ class Linear:
         x = self.features(np.asarray(vector, dtype=np.float32), rules)
         return softmax(x @ self.W.T + self.b)
 
+    def proba_sparse(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
+        """softmax(W·x + b) for a sparse x given as (column indices, values): the lexical heads."""
+        if self._WT is None:
+            self._WT = np.ascontiguousarray(self.W.T)  # rows per feature: the gather reads contiguous memory
+        return softmax(val @ self._WT[idx] + self.b)
+
 
 HEADS = ("emotion", "emotion_vector", "situation")
+LEX_HEADS = ("emotion_lex", "situation_lex")  # over the lexical channel; present when `lexical` is
 
 
 @dataclass(slots=True)
 class LearnedModels:
     """The heads: `emotion` (the one the analyzer uses), `emotion_vector` (the vector alone: the "model only"
-    figure of the evaluation) and `situation` (main situation, vector alone)."""
+    figure of the evaluation) and `situation` (main situation, vector alone); with `lexical`, also
+    `emotion_lex` and `situation_lex` over the message's character n-grams, mixed in at `lex_weight` and
+    `situation_lex_weight`."""
 
     encoder: str  # the encoder name the vectors came from (Encoder.name)
     dim: int
@@ -87,6 +159,9 @@ class LearnedModels:
     cue_weight: float = 0.5
     situation_min: float = 0.2
     meta: dict[str, Any] = field(default_factory=dict)
+    lexical: Lexical | None = None
+    lex_weight: float = 0.0
+    situation_lex_weight: float = 0.0
 
     @property
     def emotion(self) -> Linear:
@@ -100,16 +175,22 @@ class LearnedModels:
     def load(cls, path: Path) -> LearnedModels:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            if meta.get("format") != FORMAT:
+            if meta.get("format") not in (1, FORMAT):  # format 1: the same without the lexical channel
                 raise ValueError(f"{path.name}: format {meta.get('format')!r}, expected {FORMAT}")
             heads = {}
-            for name in HEADS:
+            for name in (*HEADS, *(h for h in LEX_HEADS if h in meta["heads"])):
                 m = meta["heads"][name]
                 labels = tuple(m["labels"])
                 W, b = z[f"{name}_W"].astype(np.float32), z[f"{name}_b"].astype(np.float32)
                 if W.ndim != 2 or W.shape[0] != len(labels) or b.shape != (len(labels),):
                     raise ValueError(f"{path.name}: {name} weights do not match its labels")
                 heads[name] = Linear(labels, W, b, bool(m["rules"]), float(m.get("rule_scale", 1.0)))
+            lexical = None
+            if "lex_vocab" in z.files:
+                vocab = z["lex_vocab"].tolist()
+                lexical = Lexical({g: i for i, g in enumerate(vocab)}, z["lex_idf"].astype(np.float32))
+                if set(LEX_HEADS) - set(heads) or any(heads[h].W.shape[1] != len(vocab) for h in LEX_HEADS):
+                    raise ValueError(f"{path.name}: lexical heads do not match the n-gram vocabulary")
         for name in ("emotion", "emotion_vector"):
             if set(heads[name].labels) != set(EMOTIONS):
                 raise ValueError(f"{path.name}: {name} labels differ from assist/vocab.py EMOTIONS")
@@ -124,6 +205,9 @@ class LearnedModels:
             float(fusion.get("cue_weight", 0.5)),
             float(fusion.get("situation_min", 0.2)),
             meta,
+            lexical,
+            float(fusion.get("lex_weight", 0.0)) if lexical is not None else 0.0,
+            float(fusion.get("situation_lex_weight", 0.0)) if lexical is not None else 0.0,
         )
 
     def save(self, path: Path) -> None:
@@ -136,6 +220,8 @@ class LearnedModels:
                 "rule_weight": self.rule_weight,
                 "cue_weight": self.cue_weight,
                 "situation_min": self.situation_min,
+                "lex_weight": self.lex_weight,
+                "situation_lex_weight": self.situation_lex_weight,
             },
             heads={
                 name: {"labels": list(h.labels), "rules": h.rules, "rule_scale": h.rule_scale}
@@ -146,14 +232,32 @@ class LearnedModels:
         for name, h in self.heads.items():
             arrays[f"{name}_W"] = h.W.astype(np.float16)
             arrays[f"{name}_b"] = h.b.astype(np.float32)
+        if self.lexical is not None:
+            arrays["lex_vocab"] = np.array(sorted(self.lexical.vocab, key=self.lexical.vocab.__getitem__))
+            arrays["lex_idf"] = self.lexical.idf.astype(np.float32)
         np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
+    def lex_proba(self, head: str, text: str | None) -> np.ndarray | None:
+        """A lexical head's probabilities for `text` (None without the lexical channel or a text)."""
+        if self.lexical is None or text is None or head not in self.heads:
+            return None
+        return self.heads[head].proba_sparse(*self.lexical.features(text))
+
     def emotion_proba(
-        self, vector: np.ndarray, scores: dict[str, float], cue_kinds: set[str], head: str = "emotion"
+        self,
+        vector: np.ndarray,
+        scores: dict[str, float],
+        cue_kinds: set[str],
+        head: str = "emotion",
+        text: str | None = None,
     ) -> dict[str, float]:
-        """Probability per emotion (sums to 1): the head's, fused with the rules' scores for `emotion`."""
+        """Probability per emotion (sums to 1): the head's; for `emotion`, mixed with the lexical head's on
+        `text` (`lex_weight`), then fused with the rules' scores (`rule_weight`)."""
         h = self.heads[head]
         p = h.proba(vector, rule_features(scores, cue_kinds) if h.rules else None)
+        lex = self.lex_proba("emotion_lex", text) if head == "emotion" and self.lex_weight else None
+        if lex is not None:
+            p = (1 - self.lex_weight) * p + self.lex_weight * lex
         out = {label: float(v) for label, v in zip(h.labels, p, strict=True)}
         if head == "emotion" and self.rule_weight:
             w = self.rule_weight
@@ -162,15 +266,21 @@ class LearnedModels:
             out = {e: v / total for e, v in out.items()}
         return {e: out.get(e, 0.0) for e in EMOTIONS}
 
-    def situation_proba(self, vector: np.ndarray, cue: dict[str, float] | None = None) -> dict[str, float]:
-        """The situation head's probabilities (it may read the cue patterns' scores beside the vector)."""
+    def situation_proba(
+        self, vector: np.ndarray, cue: dict[str, float] | None = None, text: str | None = None
+    ) -> dict[str, float]:
+        """The situation head's probabilities (it may read the cue patterns' scores beside the vector), mixed
+        with the lexical head's on `text` at `situation_lex_weight`."""
         h = self.situation
         p = h.proba(vector, cue_features(cue or {}) if h.rules else None)
+        lex = self.lex_proba("situation_lex", text) if self.situation_lex_weight else None
+        if lex is not None:
+            p = (1 - self.situation_lex_weight) * p + self.situation_lex_weight * lex
         return {s: float(p[i]) for i, s in enumerate(h.labels)}
 
-    def situation_scores(self, vector: np.ndarray, cue: dict[str, float]) -> dict[str, float]:
-        """Fused score per situation: the model's probability and the cue patterns' noisy-or."""
-        p = self.situation_proba(vector, cue)
+    def situation_scores(self, vector: np.ndarray, cue: dict[str, float], text: str | None = None) -> dict[str, float]:
+        """Fused score per situation: the models' probability and the cue patterns' noisy-or."""
+        p = self.situation_proba(vector, cue, text)
         w = self.cue_weight
         return {s: (1 - w) * p.get(s, 0.0) + w * cue.get(s, 0.0) for s in SITUATIONS}
 

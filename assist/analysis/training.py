@@ -22,7 +22,7 @@ import numpy as np
 
 from assist.analysis import corpora
 from assist.analysis.analyzer import Analyzer
-from assist.analysis.learned import HEADS, LearnedModels, Linear, cue_features, rule_features
+from assist.analysis.learned import HEADS, LearnedModels, Lexical, Linear, cue_features, rule_features
 from assist.analysis.loader import load_data
 from assist.vocab import EMOTIONS, LANGS, SITUATIONS
 
@@ -33,10 +33,15 @@ C_GRID = (0.005, 0.01, 0.03)
 CUSTOMER_WEIGHT_GRID = (2.0, 5.0, 10.0)
 RULE_WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 RULE_SCALE = 2.0  # rule features are on [0, 1]; the vector's entries are about ±0.1
-SECONDARY_WEIGHT = 0.3  # a message's further situations, as extra training rows
+SECONDARY_WEIGHT_GRID = (0.0, 0.3)  # a message's further situations, as extra training rows of this weight
 STANDARDISE = True  # fit on z-scored features (chosen on dev; folded back into the weights)
-SITUATION_C_GRID = (0.01, 0.05, 0.2, 1.0)
-CUE_WEIGHT_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+SITUATION_C_GRID = (0.002, 0.005, 0.01)
+CUE_WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+# The lexical channel (character 1-3-gram TF-IDF, learned.Lexical): its heads' C and the weight it is mixed in at.
+LEX_MIN_DF = 2
+LEX_C_GRID = (10.0, 30.0, 100.0)
+LEX_WEIGHT_GRID = (0.0, 0.2, 0.35, 0.5, 0.65)
+SITUATION_LEX_WEIGHT_GRID = (0.0, 0.3, 0.45, 0.6, 0.75, 0.9)
 
 
 @dataclass(slots=True)
@@ -129,12 +134,68 @@ def fit_linear(
     return Linear(tuple(labels), W, b, rules, RULE_SCALE if rules else 1.0)
 
 
+def fit_sparse(X: Any, y: Sequence[str], labels: Sequence[str], C: float, weight: np.ndarray | None) -> Linear:
+    """A multinomial logistic regression on the lexical channel's sparse TF-IDF rows (no standardisation)."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=C, max_iter=3000)
+    clf.fit(X, list(y), sample_weight=weight)
+    W = np.zeros((len(labels), X.shape[1]), np.float32)
+    b = np.full(len(labels), -30.0, np.float32)
+    for row, label in enumerate(clf.classes_):
+        i = list(labels).index(label)
+        W[i], b[i] = clf.coef_[row], clf.intercept_[row]
+    return Linear(tuple(labels), W, b, False)
+
+
+def situation_rows(enc: Encoded, secondary: float, balanced: bool) -> tuple[list[int], list[str], list[float]]:
+    """Training rows of the situation heads: (example index, situation, weight) for each main situation and,
+    at weight `secondary`, each further labelled one; `balanced`: each row also weighted by n / (k · n_main)
+    of its situation, so that every main situation weighs the same in total."""
+    rows, ys, ws = [], [], []
+    for i, e in enumerate(enc.examples):
+        for j, sit in enumerate(e.situations):
+            if j == 0 or secondary > 0:
+                rows.append(i)
+                ys.append(sit)
+                ws.append(1.0 if j == 0 else secondary)
+    if balanced:
+        main = Counter(e.situations[0] for e in enc.examples if e.situations)
+        n = sum(main.values())
+        ws = [w * n / (len(main) * main[y]) if main[y] else w for w, y in zip(ws, ys, strict=True)]
+    return rows, ys, ws
+
+
+def lex_sparse(lexical: Lexical, texts: Sequence[str]) -> Any:
+    """The lexical channel's rows of `texts` as a scipy.sparse CSR matrix (for fitting)."""
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+
+    rows, cols, vals = [], [], []
+    for r, t in enumerate(texts):
+        i, v = lexical.features(t)
+        rows.extend([r] * len(i))
+        cols.extend(i.tolist())
+        vals.extend(v.tolist())
+    return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(lexical.vocab)), dtype=np.float32)
+
+
+def lex_matrix(head: Linear, lexical: Lexical, enc: Encoded) -> np.ndarray:
+    """A lexical head's probabilities for every example of `enc` (rows in the head's label order)."""
+    if not enc.examples:
+        return np.zeros((0, len(head.labels)), np.float32)
+    return np.stack([head.proba_sparse(*lexical.features(e.text)) for e in enc.examples])
+
+
 def _features(enc: Encoded, rules: bool) -> np.ndarray:
     return np.concatenate([enc.X, enc.R * RULE_SCALE], axis=1) if rules else enc.X
 
 
-def emotion_predict(head: Linear, enc: Encoded, rule_weight: float) -> list[str]:
+def emotion_predict(
+    head: Linear, enc: Encoded, rule_weight: float, lex: np.ndarray | None = None, lex_weight: float = 0.0
+) -> list[str]:
     p = head.proba(enc.X, enc.R if head.rules else None)
+    if lex is not None and lex_weight:
+        p = (1 - lex_weight) * p + lex_weight * lex
     if rule_weight:
         p = (1 - rule_weight) * p + rule_weight * enc.R[:, : len(EMOTIONS)]
     return [head.labels[i] for i in p.argmax(axis=1)]
@@ -144,8 +205,12 @@ def _cue_matrix(enc: Encoded) -> np.ndarray:
     return np.stack([cue_features(c) for c in enc.cue_scores]) if enc.cue_scores else np.zeros((0, len(SITUATIONS)))
 
 
-def situation_predict(head: Linear, enc: Encoded, cue_weight: float) -> list[str]:
+def situation_predict(
+    head: Linear, enc: Encoded, cue_weight: float, lex: np.ndarray | None = None, lex_weight: float = 0.0
+) -> list[str]:
     p = head.proba(enc.X, _cue_matrix(enc) if head.rules else None)
+    if lex is not None and lex_weight:
+        p = (1 - lex_weight) * p + lex_weight * lex
     out = []
     for row, cue in zip(p, enc.cue_scores, strict=True):
         scores = {s: (1 - cue_weight) * float(row[i]) + cue_weight * cue.get(s, 0.0) for i, s in enumerate(head.labels)}
@@ -171,7 +236,7 @@ class TrainReport:
     counts: dict[str, Any]
 
 
-def _concat(parts: Sequence[Encoded]) -> Encoded:
+def concat(parts: Sequence[Encoded]) -> Encoded:
     parts = [p for p in parts if p.examples]
     return Encoded(
         [e for p in parts for e in p.examples],
@@ -191,19 +256,33 @@ def train(
     c_grid: Sequence[float] = C_GRID,
     weight_grid: Sequence[float] = CUSTOMER_WEIGHT_GRID,
     log: Callable[[str], Any] = logger.info,
+    lexical: bool = True,
 ) -> tuple[LearnedModels, TrainReport]:
     """Fit every grid point on train, pick by dev (mean per-language macro-F1): the shipped heads are the ones
     scored on dev (no refit on train + dev). `customer_train` holds the in-domain examples (the corpus' train
     split and what is added to it); an example without an emotion trains the situation head only, one
-    without situations the emotion head only."""
+    without situations the emotion head only. `lexical`: also fit the character n-gram heads (in-domain
+    examples only) and choose the weight they are mixed in at (0 is in the grid)."""
     has_external = external is not None and len(external.examples) > 0
     parts = [customer_train, external] if has_external and external is not None else [customer_train]
-    both = _concat(parts)
+    both = concat(parts)
     n_in = len(customer_train.examples)
     emo_rows = np.array([e.emotion is not None for e in both.examples])
     y = [e.emotion or "" for e, keep in zip(both.examples, emo_rows, strict=True) if keep]
     if not has_external:
         weight_grid = (1.0,)
+    lex = Lexical.fit([e.text for e in customer_train.examples], LEX_MIN_DF) if lexical else None
+    emo_lex: dict[float, Linear] = {}
+    dev_lex: dict[float, np.ndarray | None] = {0.0: None}
+    if lex is not None:
+        in_emo = [i for i, e in enumerate(customer_train.examples) if e.emotion is not None]
+        Xl = lex_sparse(lex, [customer_train.examples[i].text for i in in_emo])
+        yl = [customer_train.examples[i].emotion or "" for i in in_emo]
+        for lc in LEX_C_GRID:
+            emo_lex[lc] = fit_sparse(Xl, yl, EMOTIONS, lc, None)
+            dev_lex[lc] = lex_matrix(emo_lex[lc], lex, customer_dev)
+        log(f"lexical channel: {len(lex.vocab)} character n-grams")
+    lex_points = [(0.0, 0.0)] + [(lc, lw) for lc in emo_lex for lw in LEX_WEIGHT_GRID if lw]
     grid: list[dict[str, Any]] = []
     best: tuple[float, Any] | None = None
     heads_by_key: dict[tuple[float, float, bool], Linear] = {}
@@ -215,57 +294,96 @@ def train(
                 head = fit_linear(X, y, EMOTIONS, C, w, rules)
                 heads_by_key[(C, wc, rules)] = head
                 scores = []
-                for rw in RULE_WEIGHT_GRID:
-                    got = emotion_predict(head, customer_dev, rw)
-                    score = per_lang_macro(customer_dev, got)
-                    scores.append(score)
-                    row = {"rules_as_features": rules, "C": C, "customer_weight": wc, "rule_weight": rw}
-                    grid.append({**row, "dev": round(score, 4)})
-                    if best is None or score > best[0] + 1e-9:
-                        best = (score, {**row, "dev": round(score, 4)})
+                for lc, lw in lex_points:
+                    for rw in RULE_WEIGHT_GRID:
+                        got = emotion_predict(head, customer_dev, rw, dev_lex[lc], lw)
+                        score = per_lang_macro(customer_dev, got)
+                        scores.append(score)
+                        row = {
+                            "rules_as_features": rules,
+                            "C": C,
+                            "customer_weight": wc,
+                            "rule_weight": rw,
+                            "lex_C": lc,
+                            "lex_weight": lw,
+                        }
+                        grid.append({**row, "dev": round(score, 4)})
+                        if best is None or score > best[0] + 1e-9:
+                            best = (score, {**row, "dev": round(score, 4)})
                 log(f"emotion C={C} customer_weight={wc} rules_as_features={rules}: dev {max(scores):.3f}")
     assert best is not None
     choice = best[1]
     emotion = heads_by_key[(choice["C"], choice["customer_weight"], choice["rules_as_features"])]
     # The vector-only head of the same C and weight: the evaluation's "model only".
     vector_only = heads_by_key[(choice["C"], choice["customer_weight"], False)]
-    # Situations: in-domain examples only (no public set has them); the main (first) situation, and each
-    # further labelled situation as an extra row of weight SECONDARY_WEIGHT.
-    rows, ys, ws = [], [], []
-    for i, e in enumerate(customer_train.examples):
-        for j, sit in enumerate(e.situations):
-            if j == 0 or SECONDARY_WEIGHT > 0:
-                rows.append(i)
-                ys.append(sit)
-                ws.append(1.0 if j == 0 else SECONDARY_WEIGHT)
+    # Situations: in-domain examples only (no public set has them); the main (first) situation, each further
+    # labelled situation as an extra row of weight `sec` (0 in the grid), rows weighted per main situation or not.
     cues_train = _cue_matrix(customer_train)
     want_s = [e.situations[0] for e in customer_dev.examples]
     sbest: tuple[float, Any] | None = None
-    sheads = {}
-    for with_cues in (False, True):
-        Xs = np.concatenate([customer_train.X, cues_train], axis=1) if with_cues else customer_train.X
-        for C in SITUATION_C_GRID:
-            sheads[(C, with_cues)] = head = fit_linear(Xs[rows], ys, SITUATIONS, C, np.array(ws), with_cues)
-            head.rule_scale = 1.0
-            for cw in CUE_WEIGHT_GRID:
-                got = situation_predict(head, customer_dev, cw)
-                acc = float(np.mean([g == w for g, w in zip(got, want_s, strict=True)]))
-                grid.append(
-                    {"situation_C": C, "cues_as_features": with_cues, "cue_weight": cw, "dev_top1": round(acc, 4)}
-                )
-                if sbest is None or acc > sbest[0] + 1e-9:
-                    sbest = (acc, (C, with_cues, cw))
+    sheads: dict[tuple[Any, ...], Linear] = {}
+    for sec in SECONDARY_WEIGHT_GRID:
+        for balanced in (False, True):
+            rows, ys, wl = situation_rows(customer_train, sec, balanced)
+            ws = np.array(wl)
+            sdev_lex: dict[float, np.ndarray | None] = {0.0: None}
+            if lex is not None:
+                Xl = lex_sparse(lex, [customer_train.examples[i].text for i in rows])
+                for lc in LEX_C_GRID:
+                    sheads[("lex", lc, sec, balanced)] = hl = fit_sparse(Xl, ys, SITUATIONS, lc, ws)
+                    sdev_lex[lc] = lex_matrix(hl, lex, customer_dev)
+            s_lex_points = [(0.0, 0.0)]
+            s_lex_points += [(lc, lw) for lc in LEX_C_GRID if lc in sdev_lex for lw in SITUATION_LEX_WEIGHT_GRID if lw]
+            for with_cues in (False, True):
+                Xs = np.concatenate([customer_train.X, cues_train], axis=1) if with_cues else customer_train.X
+                for C in SITUATION_C_GRID:
+                    head = fit_linear(Xs[rows], ys, SITUATIONS, C, ws, with_cues)
+                    head.rule_scale = 1.0
+                    sheads[("vec", C, with_cues, sec, balanced)] = head
+                    for lc, lw in s_lex_points:
+                        for cw in CUE_WEIGHT_GRID:
+                            got = situation_predict(head, customer_dev, cw, sdev_lex[lc], lw)
+                            acc = float(np.mean([g == w for g, w in zip(got, want_s, strict=True)]))
+                            point = {
+                                "situation_C": C,
+                                "cues_as_features": with_cues,
+                                "secondary_weight": sec,
+                                "balanced": balanced,
+                                "cue_weight": cw,
+                                "situation_lex_C": lc,
+                                "situation_lex_weight": lw,
+                            }
+                            grid.append({**point, "dev_top1": round(acc, 4)})
+                            if sbest is None or acc > sbest[0] + 1e-9:
+                                sbest = (acc, point)
     assert sbest is not None
-    sC, s_cues, cw = sbest[1]
-    log(f"chosen: emotion {choice}; situation C={sC} cues_as_features={s_cues} cue_weight={cw} (dev {sbest[0]:.3f})")
+    sp = sbest[1]
+    sC, s_cues, cw, slc, slw = (
+        sp["situation_C"],
+        sp["cues_as_features"],
+        sp["cue_weight"],
+        sp["situation_lex_C"],
+        sp["situation_lex_weight"],
+    )
+    sec, balanced = sp["secondary_weight"], sp["balanced"]
+    log(f"chosen: emotion {choice}; situation {sp} (dev {sbest[0]:.3f})")
+    heads = {"emotion": emotion, "emotion_vector": vector_only, "situation": sheads[("vec", sC, s_cues, sec, balanced)]}
+    use_lex = lex is not None and (choice["lex_weight"] > 0 or slw > 0)
+    if use_lex:
+        # Both lexical heads ship with the channel; one chosen at weight 0 is carried but not mixed in.
+        heads["emotion_lex"] = emo_lex[choice["lex_C"] or LEX_C_GRID[0]]
+        heads["situation_lex"] = sheads[("lex", slc or LEX_C_GRID[0], sec, balanced)]
     models = LearnedModels(
         encoder_name,
         dim,
-        {"emotion": emotion, "emotion_vector": vector_only, "situation": sheads[(sC, s_cues)]},
+        heads,
         rule_weight=float(choice["rule_weight"]),
         cue_weight=float(cw),
+        lexical=lex if use_lex else None,
+        lex_weight=float(choice["lex_weight"]) if use_lex else 0.0,
+        situation_lex_weight=float(slw) if use_lex else 0.0,
     )
-    assert set(models.heads) == set(HEADS)
+    assert set(HEADS) <= set(models.heads)
     counts = {
         "in_domain": dict(Counter(f"{e.source}:{e.emotion or e.situations[0]}" for e in customer_train.examples)),
         "external": dict(Counter(f"{e.source}:{e.emotion}" for e in external.examples)) if external else {},
@@ -275,8 +393,13 @@ def train(
             **choice,
             "situation_C": sC,
             "situation_cues_as_features": s_cues,
+            "situation_secondary_weight": sec,
+            "situation_balanced": balanced,
             "cue_weight": cw,
+            "situation_lex_C": slc,
+            "situation_lex_weight": slw,
             "situation_dev_top1": round(sbest[0], 4),
+            "lex_ngrams": len(lex.vocab) if use_lex and lex is not None else 0,
         },
         grid,
         counts,
@@ -312,17 +435,21 @@ def score_situations(examples: Sequence[corpora.Example], got: Sequence[str | No
 
 
 def evaluate_encoded(models: LearnedModels, enc: Encoded) -> dict[str, Any]:
-    """Per language and overall: rules only, model only (the vector head), combined (what the analyzer
-    answers), for emotion and the main situation."""
-    combined = emotion_predict(models.emotion, enc, models.rule_weight)
-    model_only = emotion_predict(models.heads["emotion_vector"], enc, 0.0)
+    """Per language and overall: rules only, model only (the learned heads without the rules: the vector head
+    and the lexical head), combined (what the analyzer answers), for emotion and the main situation."""
+    lex_e = lex_s = None
+    if models.lexical is not None:
+        lex_e = lex_matrix(models.heads["emotion_lex"], models.lexical, enc)
+        lex_s = lex_matrix(models.heads["situation_lex"], models.lexical, enc) if enc.cue_scores else None
+    combined = emotion_predict(models.emotion, enc, models.rule_weight, lex_e, models.lex_weight)
+    model_only = emotion_predict(models.heads["emotion_vector"], enc, 0.0, lex_e, models.lex_weight)
     rules_only = enc.rules_label
     s_rules = [max(c, key=lambda s: c[s]) if c else None for c in enc.cue_scores]
     s_rules = [
         s if s is not None and enc.cue_scores[i][s] >= 0.3 else None for i, s in enumerate(s_rules)
     ]  # MIN_SCORE of the cue patterns
-    s_model = situation_predict(models.situation, enc, 0.0)
-    s_comb = situation_predict(models.situation, enc, models.cue_weight)
+    s_model = situation_predict(models.situation, enc, 0.0, lex_s, models.situation_lex_weight)
+    s_comb = situation_predict(models.situation, enc, models.cue_weight, lex_s, models.situation_lex_weight)
     out: dict[str, Any] = {}
     groups = {lang: [i for i, e in enumerate(enc.examples) if e.lang == lang] for lang in LANGS}
     groups["all"] = list(range(len(enc.examples)))
@@ -352,8 +479,26 @@ def evaluate_goemotions(models: LearnedModels, enc: Encoded) -> dict[str, Any]:
     want = [e.emotion or "neutral" for e in enc.examples]
     return {
         "rules": score_emotions(want, enc.rules_label),
-        "model": score_emotions(want, emotion_predict(models.heads["emotion_vector"], enc, 0.0)),
-        "combined": score_emotions(want, emotion_predict(models.emotion, enc, models.rule_weight)),
+        "model": score_emotions(
+            want,
+            emotion_predict(
+                models.heads["emotion_vector"],
+                enc,
+                0.0,
+                lex_matrix(models.heads["emotion_lex"], models.lexical, enc) if models.lexical else None,
+                models.lex_weight,
+            ),
+        ),
+        "combined": score_emotions(
+            want,
+            emotion_predict(
+                models.emotion,
+                enc,
+                models.rule_weight,
+                lex_matrix(models.heads["emotion_lex"], models.lexical, enc) if models.lexical else None,
+                models.lex_weight,
+            ),
+        ),
     }
 
 
@@ -396,8 +541,29 @@ def _table(rows: dict[str, dict[str, Any]], keys: Sequence[str]) -> list[str]:
     return lines
 
 
+def _figures(split: dict[str, Any]) -> list[str]:
+    rows = {}
+    for lang, v in split.items():
+        for kind in ("rules", "model", "combined"):
+            e = v["emotion"][kind]
+            s = v["situation"][kind] if v.get("situation") else {"top1_main": 0.0, "top1_any": 0.0}
+            rows[f"{lang} {kind}"] = {
+                "emotion macro-F1": e["macro_f1"],
+                "neutral on emotional": e["neutral_rate_on_emotional"],
+                "situation top-1 (main)": s["top1_main"],
+                "situation top-1 (any labelled)": s["top1_any"],
+            }
+    return _table(
+        rows, ["emotion macro-F1", "neutral on emotional", "situation top-1 (main)", "situation top-1 (any labelled)"]
+    )
+
+
 def model_card(
-    models: LearnedModels, report: TrainReport, dev: dict[str, Any], goemotions: dict[str, Any] | None
+    models: LearnedModels,
+    report: TrainReport,
+    dev: dict[str, Any],
+    goemotions: dict[str, Any] | None,
+    blind: dict[str, Any] | None = None,
 ) -> str:
     """MODEL_CARD.md: data, label mapping, encoder, choice and figures, the command that rebuilt it."""
     m = corpora.mapping()
@@ -431,18 +597,36 @@ def model_card(
         "analysis, a warning at start).",
         "- Heads: multinomial logistic regression (scikit-learn `LogisticRegression`, lbfgs) stored as float16 "
         "weights; inference is numpy (`softmax(W·x + b)`).",
-        f"  - `emotion`: the vector{emotion_rules}; then fused with the rule scores at weight {models.rule_weight}.",
-        '  - `emotion_vector`: the vector alone (the evaluation\'s "model only").',
+        f"  - `emotion`: the vector{emotion_rules}; mixed with `emotion_lex` at weight {models.lex_weight}; then "
+        f"fused with the rule scores at weight {models.rule_weight}.",
+        "  - `emotion_vector`: the vector alone (with `emotion_lex` at the same weight: the evaluation's "
+        '"model only").',
         f"  - `situation`: the vector{situation_cues}, trained on the "
         "main situation (further labelled situations as extra rows of weight "
-        f"{SECONDARY_WEIGHT}); fused with the cue patterns' noisy-or at weight {models.cue_weight} (a situation is "
-        f"listed at fused score >= {models.situation_min}).",
-        "- Features are z-scored for fitting; the scaling is folded back into the stored weights.",
+        f"{report.choice.get('situation_secondary_weight')}; rows weighted to balance the main situations: "
+        f"{'yes' if report.choice.get('situation_balanced') else 'no'}); mixed with `situation_lex` at weight "
+        f"{models.situation_lex_weight}; fused with the "
+        f"cue patterns' noisy-or at weight {models.cue_weight} (a situation is listed at fused score >= "
+        f"{models.situation_min}, the best one down to {models.situation_min / 2}).",
+        (
+            f"  - `emotion_lex`, `situation_lex`: the lexical channel, character 1-3-grams of the message (every "
+            f"language's normalisation, Traditional → Simplified, case-folded), TF-IDF over "
+            f"{len(models.lexical.vocab)} n-grams seen in at least {LEX_MIN_DF} in-domain training messages; "
+            "multinomial logistic regressions on the in-domain examples only."
+            if models.lexical is not None
+            else "  - no lexical channel in this file."
+        ),
+        "- Vector and rule features are z-scored for fitting; the scaling is folded back into the stored weights.",
         "",
         "## Data",
         "",
-        "- The project's customer-message corpus (eval/customer_messages/, the project's own): `train.yml` to fit, "
-        "`dev.yml` to choose settings; `blind.yml` never used here.",
+        "- The project's customer-message corpus (eval/customer_messages/, the project's own): `train.yml` to fit; "
+        + (
+            "`dev.yml` and `blind.yml` together to choose settings (`blind.yml` was scored once on 2026-12-02 and "
+            "is development data since; neither is fitted on)."
+            if report.choice.get("chosen_on") == "dev+blind"
+            else "`dev.yml` to choose settings; `blind.yml` not used."
+        ),
         "- In-domain additions: the Chinese train messages written in the other script (OpenCC), "
         "eval/analysis_messages.yml (emotion only) and the situation cue files' examples (situation only), "
         "unless the command says --no-augment / --no-extras.",
@@ -462,29 +646,27 @@ def model_card(
         "",
         "A GoEmotions row whose labels map to two different emotions is dropped.",
         "",
-        "## Choice (on dev)",
+        "## Choice",
         "",
         f"`{json.dumps(report.choice)}` — the grid: rules as features or not × C × customer-example weight × "
-        "late rule-fusion weight, scored by the mean over zh-Hans, zh-Hant, en of emotion macro-F1 on dev; "
-        "situations: C × cue weight by top-1 (main situation) on dev.",
+        "lexical C × lexical weight × late rule-fusion weight, scored by the mean over zh-Hans, zh-Hant, en of "
+        "emotion macro-F1 on the chosen-on splits; situations: cues as features or not × C × secondary-situation row "
+        "weight × balanced or not × lexical C × lexical weight × cue weight by top-1 (main situation).",
         "",
-        "## Figures (dev split; emotion macro-F1 and neutral rate on emotional messages, situation top-1)",
+        "## Figures (emotion macro-F1 and neutral rate on emotional messages, situation top-1)",
+        "",
+        "Dev split:",
         "",
     ]
-    rows = {}
-    for lang, v in dev.items():
-        for kind in ("rules", "model", "combined"):
-            e = v["emotion"][kind]
-            s = v["situation"][kind] if v.get("situation") else {"top1_main": 0.0, "top1_any": 0.0}
-            rows[f"{lang} {kind}"] = {
-                "emotion macro-F1": e["macro_f1"],
-                "neutral on emotional": e["neutral_rate_on_emotional"],
-                "situation top-1 (main)": s["top1_main"],
-                "situation top-1 (any labelled)": s["top1_any"],
-            }
-    lines += _table(
-        rows, ["emotion macro-F1", "neutral on emotional", "situation top-1 (main)", "situation top-1 (any labelled)"]
-    )
+    lines += _figures(dev)
+    if blind:
+        lines += [
+            "",
+            "Old blind split (`blind.yml`: scored once on 2026-12-02, used as development data in round 2, so no "
+            "longer an unseen figure):",
+            "",
+        ]
+        lines += _figures(blind)
     if goemotions:
         lines += ["", "GoEmotions dev, mapped (English Reddit; no customer-service text):", ""]
         lines += _table(
@@ -496,7 +678,7 @@ def model_card(
         )
     lines += [
         "",
-        "Blind-split figures are in docs/analysis.md (scored once, after this choice).",
+        "Figures on a new blind split, if any, are in docs/analysis.md.",
         "",
         "## Limits",
         "",

@@ -74,6 +74,20 @@ def default_encoder() -> str:
     show_default=True,
     help="also train on eval/analysis_messages.yml (emotion) and the situation cue files' examples",
 )
+@click.option(
+    "--choose-on",
+    type=click.Choice(["dev", "dev+blind"]),
+    default="dev+blind",
+    show_default=True,
+    help="the corpus splits the settings are chosen on (blind.yml was scored once on 2026-12-02 and is "
+    "development data since)",
+)
+@click.option(
+    "--lexical/--no-lexical",
+    default=True,
+    show_default=True,
+    help="also fit the character n-gram heads and choose the weight they are mixed in at",
+)
 def train_emotion(
     encoder_name: str | None,
     cache: Path,
@@ -85,6 +99,8 @@ def train_emotion(
     goemotions_dev: bool,
     augment: bool,
     extras: bool,
+    choose_on: str,
+    lexical: bool,
 ) -> None:
     """Fit the emotion and situation heads on the customer corpus' train split (+ GoEmotions train and CPED,
     subsampled per label), choose settings on its dev split, write the model file and MODEL_CARD.md."""
@@ -107,6 +123,7 @@ def train_emotion(
     if augment:
         ctrain += corpora.augment_scripts([e for e in ctrain if e.source == "customer"])
     cdev = corpora.load_customer("dev", customer_dir)
+    cblind = corpora.load_customer("blind", customer_dir) if choose_on == "dev+blind" else []
     ext: list[corpora.Example] = []
     if goemotions_per_label:
         ext += corpora.subsample(
@@ -116,9 +133,15 @@ def train_emotion(
         ext += corpora.subsample(corpora.load_cped(shared_data and shared_data / "cped"), cped_per_label)
     enc_train = training.encode(ctrain, rules, vc, encoder, situations=True)
     enc_dev = training.encode(cdev, rules, vc, encoder, situations=True)
+    enc_blind = training.encode(cblind, rules, vc, encoder, situations=True) if cblind else None
+    enc_choose = training.concat([enc_dev, enc_blind]) if enc_blind is not None else enc_dev
     enc_ext = training.encode(ext, rules, vc, encoder, situations=False) if ext else None
-    models, report = training.train(enc_train, enc_dev, enc_ext, name, int(encoder.dim), log=click.echo)
+    models, report = training.train(
+        enc_train, enc_choose, enc_ext, name, int(encoder.dim), log=click.echo, lexical=lexical
+    )
+    report.choice["chosen_on"] = choose_on
     dev = training.evaluate_encoded(models, enc_dev)
+    blind = training.evaluate_encoded(models, enc_blind) if enc_blind is not None else None
     ge = None
     if goemotions_dev:
         gdev = [e for e in corpora.load_goemotions("dev", shared_data and shared_data / "goemotions") if e.emotion]
@@ -130,12 +153,13 @@ def train_emotion(
         choice=report.choice,
         counts=report.counts,
         dev={k: _brief(v) for k, v in dev.items()},
+        blind_as_development={k: _brief(v) for k, v in blind.items()} if blind else None,
         goemotions_dev=_brief_emotion(ge) if ge else None,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     models.save(out)
     card = out.parent / "MODEL_CARD.md"
-    card.write_text(training.model_card(models, report, dev, ge), encoding="utf-8")
+    card.write_text(training.model_card(models, report, dev, ge, blind), encoding="utf-8")
     (cache / "last_grid.json").write_text(json.dumps(report.grid, indent=1), encoding="utf-8")
     click.echo(f"wrote {out} ({out.stat().st_size} bytes) and {card}")
     for lang, v in dev.items():

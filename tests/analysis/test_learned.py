@@ -102,6 +102,10 @@ def test_shipped_model_loads_and_probabilities_sum_to_one() -> None:
     assert all(0 <= x <= 1 for x in p.values())
     sp = models.situation_proba(v)
     assert set(sp) <= set(SITUATIONS) and abs(sum(sp.values()) - 1) < 1e-5
+    if models.lexical is not None:  # the character n-gram heads read the text beside the vector
+        p = models.emotion_proba(v, scores, set(), text="退款到底什么时候到？")
+        sp = models.situation_proba(v, text="退款到底什么时候到？")
+        assert abs(sum(p.values()) - 1) < 1e-5 and abs(sum(sp.values()) - 1) < 1e-5
     card = (learned.MODEL_FILE.parent / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert models.encoder in card and "assist train emotion" in card
 
@@ -177,3 +181,66 @@ def test_corpus_mapping_is_valid() -> None:
     assert corpora.map_goemotions([0, 1], ["anger", "disgust"]) == "anger"  # both map to anger
     assert corpora.map_goemotions([0, 1], ["anger", "surprise"]) == "anger"  # surprise is dropped
     assert set(table) == {"goemotions", "cped"}
+
+
+def test_lexical_channel_saves_loads_and_mixes_in(tmp_path: Path) -> None:
+    lex = learned.Lexical.fit(["退款退款", "退款到了吗", "refund please", "Refund now", "谢谢 thanks"], min_df=1)
+    assert lex.features("謝謝")[0].tolist() == lex.features("谢谢")[0].tolist()  # Traditional reads as Simplified
+    idx, val = lex.features("REFUND   please")
+    assert idx.tolist() == lex.features("refund please")[0].tolist() and abs(float(np.linalg.norm(val)) - 1) < 1e-5
+    assert lex.features("ℤℤℤ")[0].size == 0  # nothing known: an empty vector, no error
+    rng = np.random.default_rng(1)
+    dim, v = 4, len(lex.vocab)
+
+    def head(labels: tuple[str, ...], d: int) -> learned.Linear:
+        W = rng.normal(size=(len(labels), d)).astype(np.float32)
+        return learned.Linear(labels, W, np.zeros(len(labels), np.float32), False)
+
+    heads = {
+        "emotion": head(EMOTIONS, dim),
+        "emotion_vector": head(EMOTIONS, dim),
+        "situation": head(SITUATIONS, dim),
+        "emotion_lex": head(EMOTIONS, v),
+        "situation_lex": head(SITUATIONS, v),
+    }
+    models = learned.LearnedModels("fake:x", dim, heads, lexical=lex, lex_weight=0.5, situation_lex_weight=0.5)
+    path = tmp_path / "m.npz"
+    models.save(path)
+    loaded = learned.LearnedModels.load(path)
+    assert loaded.lexical is not None and loaded.lexical.vocab == lex.vocab
+    assert loaded.lex_weight == 0.5 and loaded.situation_lex_weight == 0.5
+    x = rng.normal(size=dim).astype(np.float32)
+    scores = {e: 1 / len(EMOTIONS) for e in EMOTIONS}
+    with_text = loaded.emotion_proba(x, scores, set(), text="退款退款")
+    without = loaded.emotion_proba(x, scores, set())
+    assert abs(sum(with_text.values()) - 1) < 1e-5 and with_text != without
+    sp = loaded.situation_proba(x, text="refund please")
+    assert abs(sum(sp.values()) - 1) < 1e-5 and sp != loaded.situation_proba(x)
+    # A file whose lexical heads do not match its vocabulary is refused.
+    heads["emotion_lex"] = head(EMOTIONS, v + 1)
+    learned.LearnedModels("fake:x", dim, heads, lexical=lex, lex_weight=0.5).save(path)
+    with pytest.raises(ValueError, match="vocabulary"):
+        learned.LearnedModels.load(path)
+
+
+def test_round_one_files_still_load(tmp_path: Path) -> None:
+    """A format-1 file (no lexical channel) loads and reads by its vector heads alone."""
+    import json
+
+    rng = np.random.default_rng(2)
+    heads = {
+        name: learned.Linear(labels, rng.normal(size=(len(labels), 4)).astype(np.float32), np.zeros(len(labels)), False)
+        for name, labels in (("emotion", EMOTIONS), ("emotion_vector", EMOTIONS), ("situation", SITUATIONS))
+    }
+    path = tmp_path / "old.npz"
+    learned.LearnedModels("fake:x", 4, heads).save(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["format"] = 1
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+    models = learned.LearnedModels.load(path)
+    assert models.lexical is None and models.lex_weight == 0.0
+    p = models.emotion_proba(np.ones(4, np.float32), {}, set(), text="退款")
+    assert abs(sum(p.values()) - 1) < 1e-5
