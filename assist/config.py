@@ -76,6 +76,11 @@ class RetrievalSettings(BaseModel):
         "0.45 chosen on eval/retrieval.yml once examples made the text channels stronger, docs/retrieval.md)",
     )
     w_situation: float = 0.35
+    learned_situations: bool = Field(
+        False,
+        description="rank by the situations the analysis read (the learned model fused with the cue patterns) "
+        "when it read the message with its vector; false: the cue patterns alone",
+    )
     w_emotion: float = 0.2
     w_customer: float = 0.1
     w_technique: float = 0.05

@@ -53,10 +53,20 @@ def _situations(text: str, lang: str) -> list[tuple[float, dict[str, Any]]]:
     return [(h.score, h.as_dict()) for h in detect_situations(text, lang)]
 
 
-def situations_in_context(text: str, lang: str, earlier: Sequence[str]) -> list[dict[str, Any]]:
+def situations_in_context(
+    text: str, lang: str, earlier: Sequence[str], own: Sequence[Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Situations of the latest customer message; earlier customer messages (newest first) add theirs,
-    discounted, so a short follow-up keeps its topic; its own situations lead when it has any."""
-    found = {d["situation"]: d for _, d in _situations(text, lang)}
+    discounted, so a short follow-up keeps its topic; its own situations lead when it has any. `own`, when
+    given, are the message's own situations as the analysis read them (the learned model fused with the cue
+    patterns) instead of the cue patterns alone."""
+    if own is None:
+        found = {d["situation"]: d for _, d in _situations(text, lang)}
+    else:
+        found = {
+            d["situation"]: {"situation": d["situation"], "score": d["score"], "evidence": list(d["evidence"])}
+            for d in own
+        }
     factor = CARRY_BESIDE_OWN if found else 1.0
     for previous in earlier[:CARRY_TURNS]:
         factor *= CARRY_OVER
@@ -157,7 +167,7 @@ class Suggester:
         """`for_analysis` for every team watching a conversation: situations, slots and the phrases' scores are
         worked out once; each team's list is cut from the phrases it may see."""
         lang = analysis.lang or "en"
-        situations = situations_in_context(text, lang, earlier)
+        situations = situations_in_context(text, lang, earlier, self._learned_situations(analysis))
         learned: dict[str | None, dict[int, Any]] = {}
         if channel == "rerank":
             learned, vector = self.learned(text, teams, vector)
@@ -179,6 +189,16 @@ class Suggester:
             team: SuggestResult(lang=lang, situations=found, analysis=analysis, items=self._items(hits, values))
             for team, hits in self.searcher.search_teams(query, teams, channel).items()
         }
+
+    def _learned_situations(self, analysis: Analysis) -> list[Mapping[str, Any]] | None:
+        """The message's situations as the learned model read them (fused with the cue patterns), when it did
+        and the settings use them; None: the cue patterns alone."""
+        if not getattr(self.searcher.settings, "learned_situations", False):
+            return None
+        read: list[Mapping[str, Any]] = [dict(s) for s in analysis.situations]
+        if not read or any(s.get("source") != "model+cues" for s in read):
+            return None
+        return read
 
     @staticmethod
     def _items(hits: Sequence[Any], values: Mapping[str, str]) -> list[Suggestion]:

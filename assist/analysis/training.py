@@ -678,7 +678,8 @@ def model_card(
         )
     lines += [
         "",
-        "Figures on a new blind split, if any, are in docs/analysis.md.",
+        "Figures on the new blind split (`blind2.yml`, scored once) are in docs/analysis.md; a retrained file "
+        "has not been scored on it.",
         "",
         "## Limits",
         "",
