@@ -76,10 +76,13 @@ class RetrievalSettings(BaseModel):
         "0.45 chosen on eval/retrieval.yml once examples made the text channels stronger, docs/retrieval.md)",
     )
     w_situation: float = 0.35
-    learned_situations: bool = Field(
-        False,
-        description="rank by the situations the analysis read (the learned model fused with the cue patterns) "
-        "when it read the message with its vector; false: the cue patterns alone",
+    learned_situations: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="weight of the situations the analysis read (the learned model fused with the cue "
+        "patterns, when it read the message with its vector) beside the cue patterns' in the ranking; "
+        "0: the cue patterns alone (0.5 chosen on the development sets, docs/retrieval.md)",
     )
     w_emotion: float = 0.2
     w_customer: float = 0.1

@@ -54,19 +54,26 @@ def _situations(text: str, lang: str) -> list[tuple[float, dict[str, Any]]]:
 
 
 def situations_in_context(
-    text: str, lang: str, earlier: Sequence[str], own: Sequence[Mapping[str, Any]] | None = None
+    text: str,
+    lang: str,
+    earlier: Sequence[str],
+    own: Sequence[Mapping[str, Any]] | None = None,
+    own_weight: float = 1.0,
 ) -> list[dict[str, Any]]:
     """Situations of the latest customer message; earlier customer messages (newest first) add theirs,
     discounted, so a short follow-up keeps its topic; its own situations lead when it has any. `own`, when
     given, are the message's own situations as the analysis read them (the learned model fused with the cue
-    patterns) instead of the cue patterns alone."""
-    if own is None:
-        found = {d["situation"]: d for _, d in _situations(text, lang)}
-    else:
-        found = {
-            d["situation"]: {"situation": d["situation"], "score": d["score"], "evidence": list(d["evidence"])}
-            for d in own
-        }
+    patterns): each situation then scores `own_weight` × that reading + (1 − `own_weight`) × the cue patterns'."""
+    found = {d["situation"]: d for _, d in _situations(text, lang)}
+    if own is not None:
+        cues = {name: float(d["score"]) for name, d in found.items()}
+        read = {d["situation"]: float(d["score"]) for d in own}
+        evidence = {d["situation"]: list(d["evidence"]) for d in own}
+        found = {}
+        for name in dict.fromkeys([*read, *cues]):
+            score = round(own_weight * read.get(name, 0.0) + (1 - own_weight) * cues.get(name, 0.0), 3)
+            if score > 0:
+                found[name] = {"situation": name, "score": score, "evidence": evidence.get(name, [])}
     factor = CARRY_BESIDE_OWN if found else 1.0
     for previous in earlier[:CARRY_TURNS]:
         factor *= CARRY_OVER
@@ -167,7 +174,8 @@ class Suggester:
         """`for_analysis` for every team watching a conversation: situations, slots and the phrases' scores are
         worked out once; each team's list is cut from the phrases it may see."""
         lang = analysis.lang or "en"
-        situations = situations_in_context(text, lang, earlier, self._learned_situations(analysis))
+        weight = float(getattr(self.searcher.settings, "learned_situations", 0.0))
+        situations = situations_in_context(text, lang, earlier, self._learned_situations(analysis), weight)
         learned: dict[str | None, dict[int, Any]] = {}
         if channel == "rerank":
             learned, vector = self.learned(text, teams, vector)
@@ -193,7 +201,7 @@ class Suggester:
     def _learned_situations(self, analysis: Analysis) -> list[Mapping[str, Any]] | None:
         """The message's situations as the learned model read them (fused with the cue patterns), when it did
         and the settings use them; None: the cue patterns alone."""
-        if not getattr(self.searcher.settings, "learned_situations", False):
+        if not getattr(self.searcher.settings, "learned_situations", 0.0):
             return None
         read: list[Mapping[str, Any]] = [dict(s) for s in analysis.situations]
         if not read or any(s.get("source") != "model+cues" for s in read):

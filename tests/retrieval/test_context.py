@@ -20,3 +20,31 @@ def test_situations_in_context_are_fresh_on_every_call() -> None:
     for s in again:
         if s.get("from_earlier"):
             assert s["evidence"] == direct[s["situation"]]["evidence"]
+
+
+def test_the_analysis_reading_and_the_cue_patterns_are_mixed_by_weight() -> None:
+    text = "I want a refund for the broken kettle"
+    cues = {h.situation: round(h.score, 3) for h in detect_situations(text, "en")}
+    assert "refund_return" in cues
+    read = [{"situation": "defect", "score": 0.8, "evidence": [], "source": "model+cues"}]
+    mixed = {s["situation"]: s["score"] for s in situations_in_context(text, "en", [], read, 0.5)}
+    assert mixed["defect"] == round(0.5 * 0.8 + 0.5 * cues.get("defect", 0.0), 3)
+    assert mixed["refund_return"] == round(0.5 * cues["refund_return"], 3)  # the model did not read it
+    only_read = situations_in_context(text, "en", [], read, 1.0)
+    assert [s["situation"] for s in only_read] == ["defect"]
+    assert situations_in_context(text, "en", [], None, 0.5) == situations_in_context(text, "en", [])
+
+
+def test_suggestions_rank_by_the_learned_reading_only_when_the_model_read_the_message() -> None:
+    from types import SimpleNamespace
+
+    from assist.suggest import Suggester
+
+    def analysis(source: str) -> SimpleNamespace:
+        return SimpleNamespace(situations=[{"situation": "delay", "score": 0.9, "evidence": [], "source": source}])
+
+    on = Suggester(None, SimpleNamespace(settings=SimpleNamespace(learned_situations=0.5)))  # type: ignore[arg-type]
+    off = Suggester(None, SimpleNamespace(settings=SimpleNamespace(learned_situations=0.0)))  # type: ignore[arg-type]
+    assert on._learned_situations(analysis("model+cues")) == [analysis("model+cues").situations[0]]  # type: ignore[arg-type]
+    assert on._learned_situations(analysis("cues")) is None  # type: ignore[arg-type]  # rules only: cue patterns
+    assert off._learned_situations(analysis("model+cues")) is None  # type: ignore[arg-type]
