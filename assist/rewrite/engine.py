@@ -13,6 +13,7 @@ from assist.lang import CONVERTERS, aligned
 from assist.languages import detect_lang
 from assist.rewrite import clauses
 from assist.rewrite.edits import Edit, apply_changes, compose, overlaps, trim
+from assist.rewrite.prefilter import Condition, Prefilter, allowed
 from assist.rewrite.result import Change, Flag, RewriteResult
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
 
@@ -27,6 +28,7 @@ class _Compiled:
     regex: re.Pattern[str]
     parts: tuple[tuple[bool, str], ...]  # (is a group reference, text)
     order: int
+    needs: tuple[Condition, ...]  # prefilter: literal strings a match must contain (assist/rewrite/prefilter.py)
 
     @property
     def grouped(self) -> bool:
@@ -43,7 +45,7 @@ def _convert_literal(name: str | None, text: str) -> str:
     return CONVERTERS[name](text) if name else text
 
 
-def _compile(rule: Rule, flags: int, order: int, clause_break: str) -> _Compiled:
+def _compile(rule: Rule, flags: int, order: int, clause_break: str, prefilter: Prefilter) -> _Compiled:
     pattern = rule.pattern
     if rule.scope == "clause":  # a clause rule's match must end where a clause ends
         pattern = f"(?:{pattern})(?=[ \\t]*(?:{clause_break})|[ \\t]*$)"
@@ -57,7 +59,7 @@ def _compile(rule: Rule, flags: int, order: int, clause_break: str) -> _Compiled
                 parts.append((True, m.group(1)))
                 pos = m.end()
         parts.append((False, rule.replace[pos:]))
-    return _Compiled(rule, regex, tuple(p for p in parts if p[1]), order)
+    return _Compiled(rule, regex, tuple(p for p in parts if p[1]), order, prefilter.add(rule.pattern))
 
 
 class _Lang:
@@ -68,14 +70,15 @@ class _Lang:
         self.spec = rule_set.language
         flags = self.spec.re_flags
         brk = self.spec.clause_break
-        compiled = [_compile(r, flags, offset + i, brk) for i, r in enumerate(rule_set.rules)]
+        self.prefilter = Prefilter(flags)
+        compiled = [_compile(r, flags, offset + i, brk, self.prefilter) for i, r in enumerate(rule_set.rules)]
         self.rewrites = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "phrase"]
         self.clauses = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "clause"]
         self.brk = re.compile(self.spec.clause_break, flags)
         # Word swaps (你→您, 但是→同时, dropped fillers) may share a clause with one template.
         self.offers = re.compile(self.spec.offers, flags) if self.spec.offers else None
         self.lexical = frozenset(c.rule.id for c in compiled if LEXICAL_TAGS & set(c.rule.tags))
-        self.detectors = clauses.compile_families(self.name, rule_set.families, flags)
+        self.detectors = clauses.compile_families(self.name, rule_set.families, flags, self.prefilter)
         self.flaggers = [c for c in compiled if c.rule.is_flag]
         self.sentence = re.compile(self.spec.sentence)
         ln = self.spec.long_negative
@@ -185,7 +188,7 @@ class Rewriter:
         """Keep a sentence's changes only when they cover its negatives, one rule per clause; else flag."""
         match_script, _ = lang.scripts(code)
         subject = _aligned(text, match_script) if match_script else text
-        hits = clauses.detect(subject, lang.detectors)
+        hits = clauses.detect(subject, lang.detectors, lang.prefilter.present(subject))
         if not hits and len(changes) < 2:
             return changes, []
         scope = {c.rule.id for c in lang.clauses}
@@ -238,9 +241,10 @@ class Rewriter:
             match_script, output_script = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
             swaps = [(a, b) for a, b in lang.spec.punctuation if a not in text and b in text]
+            present = lang.prefilter.present(subject)
             starts = clauses.clause_starts(subject, lang.brk) if lang.clauses else []
             for c in lang.clauses:  # whole clauses: no trimming, they win over phrase rules
-                if c.rule.codes and code not in c.rule.codes:
+                if c.rule.codes and code not in c.rule.codes or not allowed(c.needs, present):
                     continue
                 for m in _clause_matches(c, subject, starts):
                     after = self._fill(c, m, text, output_script, swaps, lang)
@@ -249,7 +253,7 @@ class Rewriter:
                     key = (-c.rule.priority - 1000, m.start() - m.end(), m.start(), c.order)
                     candidates.append((key, Edit(m.start(), m.end(), after, [c.rule.id], [c.rule.note])))
             for c in lang.rewrites:
-                if c.rule.codes and code not in c.rule.codes:
+                if c.rule.codes and code not in c.rule.codes or not allowed(c.needs, present):
                     continue
                 for m in c.regex.finditer(subject):
                     after = self._fill(c, m, text, output_script, swaps, lang)
@@ -296,7 +300,10 @@ class Rewriter:
         for lang in langs:
             match_script, _ = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
+            present = lang.prefilter.present(subject)
             for c in lang.flaggers:
+                if not allowed(c.needs, present):
+                    continue
                 for m in c.regex.finditer(subject):
                     s, e = m.span()
                     flags.setdefault((s, e, c.rule.id), Flag(s, e, text[s:e], c.rule.id, c.rule.note))
