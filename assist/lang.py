@@ -121,10 +121,21 @@ CONVERTERS: dict[str, Callable[[str], str]] = {
     name: partial(_convert, name) for name in ("t2s", "s2t", "s2tw", "tw2s", "s2hk", "hk2s", "t2tw", "t2hk")
 }
 
+# Written Cantonese (Hong Kong chat): characters both OpenCC tables leave alone, so they tell neither script by
+# themselves, yet a draft using them is written by a Hong Kong agent in Traditional characters (唔該晒你嘅耐心).
+CANTONESE = frozenset("咗嘅啲嚟喺哋嘢㗎喎冇唔佢睇噉乜嘥攞畀嗰啱咁嚿揸")
+
+
+@lru_cache(maxsize=1)
+def _traditional_or_cantonese() -> frozenset[str]:
+    return _script_chars()[0] | (CANTONESE - _script_chars()[1])
+
+
 # Character sets a manifest's detection may weigh a text's code by (`detect.variants`).
 CHAR_SETS: dict[str, Callable[[], frozenset[str]]] = {
     "traditional_only": lambda: _script_chars()[0],
     "simplified_only": lambda: _script_chars()[1],
+    "traditional_or_cantonese": _traditional_or_cantonese,
 }
 
 
