@@ -13,7 +13,7 @@ from assist.lang import CONVERTERS, aligned
 from assist.languages import detect_lang
 from assist.rewrite import clauses
 from assist.rewrite.edits import Edit, apply_changes, compose, overlaps, trim
-from assist.rewrite.prefilter import Condition, Prefilter, allowed
+from assist.rewrite.prefilter import Condition, Index, Prefilter
 from assist.rewrite.result import Change, Flag, RewriteResult
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
 
@@ -74,12 +74,15 @@ class _Lang:
         compiled = [_compile(r, flags, offset + i, brk, self.prefilter) for i, r in enumerate(rule_set.rules)]
         self.rewrites = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "phrase"]
         self.clauses = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "clause"]
+        self.rewrite_index = Index(self.rewrites, _needs)  # the prefilter: rules that may match a text
+        self.clause_index = Index(self.clauses, _needs)
         self.brk = re.compile(self.spec.clause_break, flags)
         # Word swaps (你→您, 但是→同时, dropped fillers) may share a clause with one template.
         self.offers = re.compile(self.spec.offers, flags) if self.spec.offers else None
         self.lexical = frozenset(c.rule.id for c in compiled if LEXICAL_TAGS & set(c.rule.tags))
         self.detectors = clauses.compile_families(self.name, rule_set.families, flags, self.prefilter)
         self.flaggers = [c for c in compiled if c.rule.is_flag]
+        self.flagger_index = Index(self.flaggers, _needs)
         self.sentence = re.compile(self.spec.sentence)
         ln = self.spec.long_negative
         self.markers = re.compile(ln.markers, flags) if ln else None
@@ -242,9 +245,10 @@ class Rewriter:
             subject = _aligned(text, match_script) if match_script else text
             swaps = [(a, b) for a, b in lang.spec.punctuation if a not in text and b in text]
             present = lang.prefilter.present(subject)
-            starts = clauses.clause_starts(subject, lang.brk) if lang.clauses else []
-            for c in lang.clauses:  # whole clauses: no trimming, they win over phrase rules
-                if c.rule.codes and code not in c.rule.codes or not allowed(c.needs, present):
+            maybe = lang.clause_index.allowed(present)
+            starts = clauses.clause_starts(subject, lang.brk) if maybe else []
+            for c in maybe:  # whole clauses: no trimming, they win over phrase rules
+                if c.rule.codes and code not in c.rule.codes:
                     continue
                 for m in _clause_matches(c, subject, starts):
                     after = self._fill(c, m, text, output_script, swaps, lang)
@@ -252,8 +256,8 @@ class Rewriter:
                         continue
                     key = (-c.rule.priority - 1000, m.start() - m.end(), m.start(), c.order)
                     candidates.append((key, Edit(m.start(), m.end(), after, [c.rule.id], [c.rule.note])))
-            for c in lang.rewrites:
-                if c.rule.codes and code not in c.rule.codes or not allowed(c.needs, present):
+            for c in lang.rewrite_index.allowed(present):
+                if c.rule.codes and code not in c.rule.codes:
                     continue
                 for m in c.regex.finditer(subject):
                     after = self._fill(c, m, text, output_script, swaps, lang)
@@ -300,10 +304,7 @@ class Rewriter:
         for lang in langs:
             match_script, _ = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
-            present = lang.prefilter.present(subject)
-            for c in lang.flaggers:
-                if not allowed(c.needs, present):
-                    continue
+            for c in lang.flagger_index.allowed(lang.prefilter.present(subject)):
                 for m in c.regex.finditer(subject):
                     s, e = m.span()
                     flags.setdefault((s, e, c.rule.id), Flag(s, e, text[s:e], c.rule.id, c.rule.note))
@@ -319,6 +320,10 @@ class Rewriter:
                 rid = f"{lang.name}.long_negative"
                 flags.setdefault((s, e, rid), Flag(s, e, text[s:e], rid, ln.note))
         return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
+
+
+def _needs(c: _Compiled) -> tuple[Condition, ...]:
+    return c.needs
 
 
 def _clause_matches(c: _Compiled, subject: str, starts: list[int]) -> Iterable[re.Match[str]]:

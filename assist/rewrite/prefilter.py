@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 _sre_parse: Any = getattr(re, "_parser", None)  # the stdlib's regex parser (private, as sre_parse was)
 
@@ -68,9 +70,11 @@ class Prefilter:
         self._flags = flags
         self._singles: set[str] = set()
         self._multi: dict[str, set[str]] = {}  # first character -> strings of two or more characters
+        # A draft is scanned by the first pass, the settling and the flags: the same text three times.
+        self.present = lru_cache(maxsize=64)(self._present)
 
     def add(self, pattern: str) -> tuple[Condition, ...]:
-        """Conditions of one pattern, remembered for the scan."""
+        """Conditions of one pattern, remembered for the scan (add every pattern before the first scan)."""
         conds = conditions(pattern, self._flags)
         for cond in conds:
             for s in cond:
@@ -80,12 +84,38 @@ class Prefilter:
                     self._multi.setdefault(s[0], set()).add(s)
         return conds
 
-    def present(self, text: str) -> frozenset[str]:
-        """The remembered strings that occur in `text`."""
+    def _present(self, text: str) -> frozenset[str]:
+        """The remembered strings that occur in `text` (`present`, the same with the last texts kept)."""
         view = fold(text) if self.fold else text
         chars = set(view)
         found = [s for ch in chars.intersection(self._multi) for s in self._multi[ch] if s in view]
         return frozenset(chars.intersection(self._singles).union(found))
+
+
+class Index(Generic[T]):
+    """Items (rules) with their conditions, indexed by the strings of their first condition.
+
+    `allowed(present)` gives, in their original order, the items whose every condition is met: the same as
+    checking `allowed(needs, present)` item by item, without visiting the items none of whose strings occur.
+    """
+
+    def __init__(self, items: Sequence[T], needs: Callable[[T], tuple[Condition, ...]]) -> None:
+        self._items = list(items)
+        self._needs = [needs(it) for it in self._items]
+        self._always = [i for i, n in enumerate(self._needs) if not n]
+        self._by_string: dict[str, list[int]] = {}
+        for i, n in enumerate(self._needs):
+            if n:
+                for s in n[0]:
+                    self._by_string.setdefault(s, []).append(i)
+
+    def allowed(self, present: frozenset[str]) -> list[T]:
+        found = set(self._always)
+        for s in present:
+            hit = self._by_string.get(s)
+            if hit:
+                found.update(hit)
+        return [self._items[i] for i in sorted(found) if allowed(self._needs[i][1:], present)]
 
 
 def allowed(conds: Iterable[Condition], present: frozenset[str]) -> bool:
