@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assist.errors import AssistError
-from assist.rewrite.prefilter import Condition, Prefilter, allowed
+from assist.rewrite.prefilter import ALWAYS, Needs, Prefilter, allowed
 from assist.rewrite.rules import Family
 
 SPLICE_RULE = "engine.one_rule_per_clause"
@@ -29,7 +29,7 @@ class Detector:
     family: Family
     regex: re.Pattern[str]
     rule: str  # "<folder>.family.<name>", the id a flag carries
-    needs: tuple[Condition, ...] = ()  # prefilter: literal strings a match must contain
+    needs: Needs = ALWAYS  # prefilter: literal strings a match must contain
 
 
 @dataclass(frozen=True, slots=True)

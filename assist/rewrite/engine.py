@@ -13,7 +13,7 @@ from assist.lang import CONVERTERS, aligned
 from assist.languages import detect_lang
 from assist.rewrite import clauses
 from assist.rewrite.edits import Edit, apply_changes, compose, overlaps, trim
-from assist.rewrite.prefilter import Condition, Index, Prefilter
+from assist.rewrite.prefilter import Index, Needs, Prefilter
 from assist.rewrite.result import Change, Flag, RewriteResult
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
 
@@ -28,7 +28,7 @@ class _Compiled:
     regex: re.Pattern[str]
     parts: tuple[tuple[bool, str], ...]  # (is a group reference, text)
     order: int
-    needs: tuple[Condition, ...]  # prefilter: literal strings a match must contain (assist/rewrite/prefilter.py)
+    needs: Needs  # prefilter: literal strings a match must contain (assist/rewrite/prefilter.py)
 
     @property
     def grouped(self) -> bool:
@@ -203,7 +203,7 @@ class Rewriter:
             # a word swap (你→您) does not cover a negative phrase around it
             real = [c for c in mine if any(r not in lang.lexical for r in rules_of.get((c.start, c.end), [c.rule]))]
             found = [h for h in hits if ss <= h.start < se]
-            spliced = any(
+            spliced = bool(mine) and any(  # a sentence no change touches has nothing spliced
                 len(
                     {
                         r
@@ -322,7 +322,7 @@ class Rewriter:
         return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
 
 
-def _needs(c: _Compiled) -> tuple[Condition, ...]:
+def _needs(c: _Compiled) -> Needs:
     return c.needs
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
@@ -34,23 +34,40 @@ MAX_CLASS = 32  # a character class wider than this gives no condition (\u4e00-\
 MAX_CONDITIONS = 2  # kept per pattern (the cheapest first): more only costs checks
 
 Condition = frozenset[str]  # a match contains at least one of these strings
-_NONE: tuple[Condition, ...] = ()
+Needs = tuple[tuple[Condition, ...], ...]  # any one alternative with all its conditions met; ((),): always
+ALWAYS: Needs = ((),)
+MAX_ALTERNATIVES = 12  # a top-level alternation with more branches is taken as one
 
 
-def conditions(pattern: str, flags: int = 0) -> tuple[Condition, ...]:
-    """Conditions every match of `pattern` (compiled with `flags`) meets; () when none can be told."""
+def conditions(pattern: str, flags: int = 0) -> Needs:
+    """What every match of `pattern` (compiled with `flags`) needs: for a pattern that is an alternation at
+    its top (`a|b|c`, a family's joined patterns), one conjunction of conditions per branch; ALWAYS when
+    nothing can be told."""
     if _sre_parse is None:
-        return _NONE
+        return ALWAYS
     try:
         parsed = _sre_parse.parse(pattern, flags)
         items = list(parsed)
-        found = _sequence(items)
-        local = _local_flags(items)
+        if _local_flags(items):  # (?i:…) / (?-i:…) inside: the text view would not fit every part
+            return ALWAYS
+        alternatives = _alternatives(items)
+        if len(alternatives) > MAX_ALTERNATIVES:
+            alternatives = [items]
+        found = [_sequence(alt) for alt in alternatives]
     except (re.error, TypeError, ValueError, AttributeError, IndexError):  # pragma: no cover - defensive
-        return _NONE
+        return ALWAYS
     fold = bool((flags | parsed.state.flags) & re.IGNORECASE)
-    if local:  # (?i:…) / (?-i:…) inside: the text view would not fit every part
-        return _NONE
+    out: list[tuple[Condition, ...]] = []
+    for conds in found:
+        best = _best(conds, fold)
+        if not best:
+            return ALWAYS  # a branch that can match without a known literal
+        if best not in out:
+            out.append(best)
+    return tuple(out)
+
+
+def _best(found: list[Condition], fold: bool) -> tuple[Condition, ...]:
     out: set[Condition] = set()
     for cond in found:
         if fold:
@@ -60,6 +77,18 @@ def conditions(pattern: str, flags: int = 0) -> tuple[Condition, ...]:
         if cond and all(cond):
             out.add(cond)
     return tuple(sorted(out, key=_cost)[:MAX_CONDITIONS])
+
+
+def _alternatives(items: list[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]]:
+    """The branches of a pattern that is an alternation at its top (through plain groups), else itself."""
+    if len(items) == 1:
+        op, av = items[0]
+        name = str(op)
+        if name == "BRANCH":
+            return [alt for branch in av[1] for alt in _alternatives(list(branch))]
+        if name == "SUBPATTERN" and not av[1] and not av[2]:
+            return _alternatives(list(av[3]))
+    return [items]
 
 
 class Prefilter:
@@ -73,16 +102,17 @@ class Prefilter:
         # A draft is scanned by the first pass, the settling and the flags: the same text three times.
         self.present = lru_cache(maxsize=64)(self._present)
 
-    def add(self, pattern: str) -> tuple[Condition, ...]:
-        """Conditions of one pattern, remembered for the scan (add every pattern before the first scan)."""
-        conds = conditions(pattern, self._flags)
-        for cond in conds:
-            for s in cond:
-                if len(s) == 1:
-                    self._singles.add(s)
-                else:
-                    self._multi.setdefault(s[0], set()).add(s)
-        return conds
+    def add(self, pattern: str) -> Needs:
+        """What one pattern needs, its strings remembered for the scan (add every pattern before the first scan)."""
+        needs = conditions(pattern, self._flags)
+        for alt in needs:
+            for cond in alt:
+                for s in cond:
+                    if len(s) == 1:
+                        self._singles.add(s)
+                    else:
+                        self._multi.setdefault(s[0], set()).add(s)
+        return needs
 
     def _present(self, text: str) -> frozenset[str]:
         """The remembered strings that occur in `text` (`present`, the same with the last texts kept)."""
@@ -93,21 +123,21 @@ class Prefilter:
 
 
 class Index(Generic[T]):
-    """Items (rules) with their conditions, indexed by the strings of their first condition.
+    """Items (rules) with what they need, indexed by the strings of each alternative's first condition.
 
-    `allowed(present)` gives, in their original order, the items whose every condition is met: the same as
-    checking `allowed(needs, present)` item by item, without visiting the items none of whose strings occur.
+    `allowed(present)` gives, in their original order, the items `allowed(needs, present)` accepts, without
+    visiting the items none of whose strings occur.
     """
 
-    def __init__(self, items: Sequence[T], needs: Callable[[T], tuple[Condition, ...]]) -> None:
+    def __init__(self, items: Sequence[T], needs: Callable[[T], Needs]) -> None:
         self._items = list(items)
         self._needs = [needs(it) for it in self._items]
-        self._always = [i for i, n in enumerate(self._needs) if not n]
-        self._by_string: dict[str, list[int]] = {}
+        self._always = [i for i, n in enumerate(self._needs) if any(not alt for alt in n)]
+        self._by_string: dict[str, set[int]] = {}
         for i, n in enumerate(self._needs):
-            if n:
-                for s in n[0]:
-                    self._by_string.setdefault(s, []).append(i)
+            for alt in n:
+                for s in alt[0] if alt else ():
+                    self._by_string.setdefault(s, set()).add(i)
 
     def allowed(self, present: frozenset[str]) -> list[T]:
         found = set(self._always)
@@ -115,15 +145,18 @@ class Index(Generic[T]):
             hit = self._by_string.get(s)
             if hit:
                 found.update(hit)
-        return [self._items[i] for i in sorted(found) if allowed(self._needs[i][1:], present)]
+        return [self._items[i] for i in sorted(found) if allowed(self._needs[i], present)]
 
 
-def allowed(conds: Iterable[Condition], present: frozenset[str]) -> bool:
-    """Whether every condition has one of its strings present (a pattern without conditions: always)."""
-    for cond in conds:
-        if present.isdisjoint(cond):
-            return False
-    return True
+def allowed(needs: Needs, present: frozenset[str]) -> bool:
+    """Whether some alternative has every condition met by a present string (ALWAYS: always)."""
+    for alt in needs:
+        for cond in alt:
+            if present.isdisjoint(cond):
+                break
+        else:
+            return True
+    return False
 
 
 def fold(text: str) -> str:
