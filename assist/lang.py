@@ -3,9 +3,11 @@ character sets that tell the scripts apart. Which languages exist and how to det
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import lru_cache, partial
 from importlib import resources
+from typing import Any
 
 import opencc
 
@@ -31,13 +33,13 @@ def _converter(config: str) -> opencc.OpenCC:
 
 # Texts up to this long keep what is computed from them (conversions here, search tokens, situations): bank
 # phrases, cue spans and chat messages come back again and again on the suggestion path, and OpenCC and jieba
-# are pure Python. Longer texts are worked out each time.
+# are pure Python. Longer texts are worked out each time, piece by piece (below).
 CACHED_CHARS = 256
 
 
 @lru_cache(maxsize=8192)
 def _convert_cached(config: str, text: str) -> str:
-    return str(_converter(config).convert(text))
+    return _convert_pieces(config, text)
 
 
 def _convert(config: str, text: str) -> str:
@@ -45,7 +47,61 @@ def _convert(config: str, text: str) -> str:
         return text  # every key of OpenCC's tables holds a Chinese character, so such text never changes
     if len(text) <= CACHED_CHARS:
         return _convert_cached(config, text)
-    return str(_converter(config).convert(text))
+    return _convert_pieces(config, text)
+
+
+# OpenCC (opencc-python-reimplemented) splits a text at its separators (punctuation, spaces; no dictionary key
+# holds one) and converts each piece on its own. So do we, with each piece kept (a draft's pieces come back on
+# every keystroke and every rewrite pass) and a piece holding no character that the configuration's
+# dictionaries change returned as it is. The result is OpenCC's, character for character
+# (tests/test_languages.py compares them).
+@lru_cache(maxsize=65536)
+def _convert_piece(config: str, piece: str) -> str:
+    return str(_converter(config).convert(piece))
+
+
+def _convert_pieces(config: str, text: str) -> str:
+    parts = _converter(config).split_chars_re.split(text)  # pieces at even indexes, separators between
+    changes = _changing_chars(config)
+    for i in range(0, len(parts), 2):
+        piece = parts[i]
+        if piece and not changes.isdisjoint(piece):
+            parts[i] = _convert_piece(config, piece)
+    return "".join(parts)
+
+
+@lru_cache(maxsize=16)
+def _changing_chars(config: str) -> frozenset[str]:
+    """Every character some dictionary of `config` replaces (all of a key that changes length).
+
+    A text with none of them comes out of every step of the conversion as it went in: each step replaces
+    dictionary keys by their first value, and a key whose value differs holds one of these characters.
+    """
+    package = resources.files("opencc")
+    spec = json.loads(package.joinpath("config", f"{config}.json").read_text(encoding="utf-8"))
+    files: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("type") == "group":
+            for sub in node.get("dicts", []):
+                walk(sub)
+        elif node.get("type") == "txt":
+            files.append(str(node["file"]))
+
+    for step in spec["conversion_chain"]:
+        walk(step["dict"])
+    out: set[str] = set()
+    for name in files:
+        for line in package.joinpath("dictionary", name).read_text(encoding="utf-8").splitlines():
+            if "\t" not in line:
+                continue
+            key, value = line.strip().split("\t")
+            first = value.split(" ")[0]
+            if len(first) != len(key):
+                out.update(key)
+            else:
+                out.update(k for k, v in zip(key, first, strict=True) if k != v)
+    return frozenset(out)
 
 
 def to_simplified(text: str) -> str:
@@ -65,10 +121,21 @@ CONVERTERS: dict[str, Callable[[str], str]] = {
     name: partial(_convert, name) for name in ("t2s", "s2t", "s2tw", "tw2s", "s2hk", "hk2s", "t2tw", "t2hk")
 }
 
+# Written Cantonese (Hong Kong chat): characters both OpenCC tables leave alone, so they tell neither script by
+# themselves, yet a draft using them is written by a Hong Kong agent in Traditional characters (唔該晒你嘅耐心).
+CANTONESE = frozenset("咗嘅啲嚟喺哋嘢㗎喎冇唔佢睇噉乜嘥攞畀嗰啱咁嚿揸")
+
+
+@lru_cache(maxsize=1)
+def _traditional_or_cantonese() -> frozenset[str]:
+    return _script_chars()[0] | (CANTONESE - _script_chars()[1])
+
+
 # Character sets a manifest's detection may weigh a text's code by (`detect.variants`).
 CHAR_SETS: dict[str, Callable[[], frozenset[str]]] = {
     "traditional_only": lambda: _script_chars()[0],
     "simplified_only": lambda: _script_chars()[1],
+    "traditional_or_cantonese": _traditional_or_cantonese,
 }
 
 

@@ -80,6 +80,34 @@ def test_offset_preserving_conversion() -> None:
     assert out == "我们的快递还没到" and len(out) == len(text)
 
 
+def test_piecewise_conversion_is_opencc_s() -> None:
+    """assist.lang converts piece by piece, skipping pieces nothing changes: the result is OpenCC's exactly."""
+    import random
+
+    import opencc
+    import yaml
+
+    from assist import lang
+
+    texts = [d["text"] for d in yaml.safe_load((ROOT / "eval" / "rewrite_corpus.yml").read_text(encoding="utf-8"))]
+    rng = random.Random(16)
+    keys: list[str] = []
+    for name in ("TSPhrases.txt", "STPhrases.txt", "TWVariants.txt"):
+        rows = (Path(opencc.__file__).parent / "dictionary" / name).read_text(encoding="utf-8").splitlines()
+        found = [row.split("\t")[0] for row in rows if "\t" in row]
+        keys += rng.sample(found, min(300, len(found)))
+    seps = ["，", "。", " ", "!", "、", "…", "a", "1", ""]
+    texts += ["".join(rng.choice(keys) + rng.choice(seps) for _ in range(rng.randint(1, 12))) for _ in range(600)]
+    texts.append("，".join(texts[:40]))  # longer than the whole-text cache holds
+    for config in ("t2s", "s2tw"):
+        reference = opencc.OpenCC(config)
+        for text in texts:
+            for variant in (text, lang.to_traditional(text), lang.to_simplified(text)):
+                assert lang._convert_pieces(config, variant) == reference.convert(variant), (config, variant)
+                assert lang.CONVERTERS[config](variant) == reference.convert(variant), (config, variant)
+    assert not any(ch.isascii() for ch in lang._changing_chars("t2s") | lang._changing_chars("s2tw"))
+
+
 def test_manifest_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "xx"
     bad.mkdir()

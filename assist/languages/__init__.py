@@ -179,7 +179,7 @@ class Registry:
         code = lg.codes[0]
         variants = next(v for x, _, v in self._detect if x is lg)
         if variants:
-            counts = {c: sum(ch in chars for ch in found[best]) for c, chars in variants.items()}
+            counts = {c: sum(map(chars.__contains__, found[best])) for c, chars in variants.items()}
             top = max(counts.values())
             if top > 0:
                 code = next(c for c in lg.codes if counts.get(c) == top)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assist.errors import AssistError
+from assist.rewrite.prefilter import ALWAYS, Needs, Prefilter, allowed
 from assist.rewrite.rules import Family
 
 SPLICE_RULE = "engine.one_rule_per_clause"
@@ -28,6 +29,7 @@ class Detector:
     family: Family
     regex: re.Pattern[str]
     rule: str  # "<folder>.family.<name>", the id a flag carries
+    needs: Needs = ALWAYS  # prefilter: literal strings a match must contain
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,13 @@ class Hit:
     detector: Detector
 
 
-def compile_families(folder: str, families: Iterable[Family], flags: int) -> list[Detector]:
-    return [Detector(f, re.compile(f.pattern, flags), f"{folder}.family.{f.family}") for f in families]
+def compile_families(
+    folder: str, families: Iterable[Family], flags: int, prefilter: Prefilter | None = None
+) -> list[Detector]:
+    pf = prefilter or Prefilter(flags)
+    return [
+        Detector(f, re.compile(f.pattern, flags), f"{folder}.family.{f.family}", pf.add(f.pattern)) for f in families
+    ]
 
 
 def clause_starts(text: str, brk: re.Pattern[str]) -> list[int]:
@@ -71,9 +78,19 @@ def clause_spans(text: str, brk: re.Pattern[str], start: int = 0, end: int | Non
     return out
 
 
-def detect(subject: str, detectors: Sequence[Detector]) -> list[Hit]:
-    """Every negative phrase of every family (overlaps kept: families may share words)."""
-    return [Hit(m.start(), m.end(), d) for d in detectors for m in d.regex.finditer(subject) if m.end() > m.start()]
+def detect(subject: str, detectors: Sequence[Detector], present: frozenset[str] | None = None) -> list[Hit]:
+    """Every negative phrase of every family (overlaps kept: families may share words).
+
+    `present`: the prefilter's strings found in `subject` (Prefilter.present); a detector whose conditions it
+    does not meet cannot match and is skipped. None runs every detector.
+    """
+    return [
+        Hit(m.start(), m.end(), d)
+        for d in detectors
+        if present is None or allowed(d.needs, present)
+        for m in d.regex.finditer(subject)
+        if m.end() > m.start()
+    ]
 
 
 def overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:

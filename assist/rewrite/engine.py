@@ -13,6 +13,7 @@ from assist.lang import CONVERTERS, aligned
 from assist.languages import detect_lang
 from assist.rewrite import clauses
 from assist.rewrite.edits import Edit, apply_changes, compose, overlaps, trim
+from assist.rewrite.prefilter import Index, Needs, Prefilter
 from assist.rewrite.result import Change, Flag, RewriteResult
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
 
@@ -27,6 +28,7 @@ class _Compiled:
     regex: re.Pattern[str]
     parts: tuple[tuple[bool, str], ...]  # (is a group reference, text)
     order: int
+    needs: Needs  # prefilter: literal strings a match must contain (assist/rewrite/prefilter.py)
 
     @property
     def grouped(self) -> bool:
@@ -43,7 +45,7 @@ def _convert_literal(name: str | None, text: str) -> str:
     return CONVERTERS[name](text) if name else text
 
 
-def _compile(rule: Rule, flags: int, order: int, clause_break: str) -> _Compiled:
+def _compile(rule: Rule, flags: int, order: int, clause_break: str, prefilter: Prefilter) -> _Compiled:
     pattern = rule.pattern
     if rule.scope == "clause":  # a clause rule's match must end where a clause ends
         pattern = f"(?:{pattern})(?=[ \\t]*(?:{clause_break})|[ \\t]*$)"
@@ -57,7 +59,7 @@ def _compile(rule: Rule, flags: int, order: int, clause_break: str) -> _Compiled
                 parts.append((True, m.group(1)))
                 pos = m.end()
         parts.append((False, rule.replace[pos:]))
-    return _Compiled(rule, regex, tuple(p for p in parts if p[1]), order)
+    return _Compiled(rule, regex, tuple(p for p in parts if p[1]), order, prefilter.add(rule.pattern))
 
 
 class _Lang:
@@ -68,15 +70,19 @@ class _Lang:
         self.spec = rule_set.language
         flags = self.spec.re_flags
         brk = self.spec.clause_break
-        compiled = [_compile(r, flags, offset + i, brk) for i, r in enumerate(rule_set.rules)]
+        self.prefilter = Prefilter(flags)
+        compiled = [_compile(r, flags, offset + i, brk, self.prefilter) for i, r in enumerate(rule_set.rules)]
         self.rewrites = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "phrase"]
         self.clauses = [c for c in compiled if not c.rule.is_flag and c.rule.scope == "clause"]
+        self.rewrite_index = Index(self.rewrites, _needs)  # the prefilter: rules that may match a text
+        self.clause_index = Index(self.clauses, _needs)
         self.brk = re.compile(self.spec.clause_break, flags)
         # Word swaps (你→您, 但是→同时, dropped fillers) may share a clause with one template.
         self.offers = re.compile(self.spec.offers, flags) if self.spec.offers else None
         self.lexical = frozenset(c.rule.id for c in compiled if LEXICAL_TAGS & set(c.rule.tags))
-        self.detectors = clauses.compile_families(self.name, rule_set.families, flags)
+        self.detectors = clauses.compile_families(self.name, rule_set.families, flags, self.prefilter)
         self.flaggers = [c for c in compiled if c.rule.is_flag]
+        self.flagger_index = Index(self.flaggers, _needs)
         self.sentence = re.compile(self.spec.sentence)
         ln = self.spec.long_negative
         self.markers = re.compile(ln.markers, flags) if ln else None
@@ -185,7 +191,7 @@ class Rewriter:
         """Keep a sentence's changes only when they cover its negatives, one rule per clause; else flag."""
         match_script, _ = lang.scripts(code)
         subject = _aligned(text, match_script) if match_script else text
-        hits = clauses.detect(subject, lang.detectors)
+        hits = clauses.detect(subject, lang.detectors, lang.prefilter.present(subject))
         if not hits and len(changes) < 2:
             return changes, []
         scope = {c.rule.id for c in lang.clauses}
@@ -197,7 +203,7 @@ class Rewriter:
             # a word swap (你→您) does not cover a negative phrase around it
             real = [c for c in mine if any(r not in lang.lexical for r in rules_of.get((c.start, c.end), [c.rule]))]
             found = [h for h in hits if ss <= h.start < se]
-            spliced = any(
+            spliced = bool(mine) and any(  # a sentence no change touches has nothing spliced
                 len(
                     {
                         r
@@ -238,8 +244,10 @@ class Rewriter:
             match_script, output_script = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
             swaps = [(a, b) for a, b in lang.spec.punctuation if a not in text and b in text]
-            starts = clauses.clause_starts(subject, lang.brk) if lang.clauses else []
-            for c in lang.clauses:  # whole clauses: no trimming, they win over phrase rules
+            present = lang.prefilter.present(subject)
+            maybe = lang.clause_index.allowed(present)
+            starts = clauses.clause_starts(subject, lang.brk) if maybe else []
+            for c in maybe:  # whole clauses: no trimming, they win over phrase rules
                 if c.rule.codes and code not in c.rule.codes:
                     continue
                 for m in _clause_matches(c, subject, starts):
@@ -248,7 +256,7 @@ class Rewriter:
                         continue
                     key = (-c.rule.priority - 1000, m.start() - m.end(), m.start(), c.order)
                     candidates.append((key, Edit(m.start(), m.end(), after, [c.rule.id], [c.rule.note])))
-            for c in lang.rewrites:
+            for c in lang.rewrite_index.allowed(present):
                 if c.rule.codes and code not in c.rule.codes:
                     continue
                 for m in c.regex.finditer(subject):
@@ -296,7 +304,7 @@ class Rewriter:
         for lang in langs:
             match_script, _ = lang.scripts(code)
             subject = _aligned(text, match_script) if match_script else text
-            for c in lang.flaggers:
+            for c in lang.flagger_index.allowed(lang.prefilter.present(subject)):
                 for m in c.regex.finditer(subject):
                     s, e = m.span()
                     flags.setdefault((s, e, c.rule.id), Flag(s, e, text[s:e], c.rule.id, c.rule.note))
@@ -312,6 +320,10 @@ class Rewriter:
                 rid = f"{lang.name}.long_negative"
                 flags.setdefault((s, e, rid), Flag(s, e, text[s:e], rid, ln.note))
         return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
+
+
+def _needs(c: _Compiled) -> Needs:
+    return c.needs
 
 
 def _clause_matches(c: _Compiled, subject: str, starts: list[int]) -> Iterable[re.Match[str]]:
