@@ -72,21 +72,24 @@ class Database:
             raise StoreUnavailable(f"the phrase store is unavailable: {type(exc.orig).__name__}") from exc
 
 
-def _create_tables(engine: Engine, attempts: int = 5) -> None:
+def _create_tables(engine: Engine, attempts: int = 8) -> None:
     """Create the tables that are missing. Another process creating them at the same moment (two instances
     starting on an empty store) makes CREATE TABLE fail with "already exists" (SQLite) or a duplicate
-    catalogue row (PostgreSQL): then look again, the tables are there."""
+    catalogue row (PostgreSQL): then look again, the tables are there. SQLite may also answer "database is
+    locked" at once, without waiting out its busy timeout (a connection switching the file to WAL, or a read
+    that must become a write while another connection writes): look again a little later too."""
     for attempt in range(attempts):
         try:
             Base.metadata.create_all(engine)
             return
         except (OperationalError, IntegrityError, ProgrammingError) as exc:
-            racing = not isinstance(exc, OperationalError) or "already exists" in str(exc.orig)
+            text = str(exc.orig)
+            racing = not isinstance(exc, OperationalError) or "already exists" in text or "locked" in text
             if not racing:
                 raise StoreUnavailable(f"cannot open the phrase store: {exc.orig}") from exc
             if attempt == attempts - 1:
                 raise StoreUnavailable(f"cannot create the phrase store's tables: {exc.orig}") from exc
-            time.sleep(0.05 * (attempt + 1))
+            time.sleep(min(0.05 * 2**attempt, 2.0))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

@@ -77,3 +77,32 @@ def test_cli_revoking_an_unknown_token_is_a_clean_error(tmp_path: Path, monkeypa
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 1 and result.output.startswith("error: token 424242 not found")
+
+
+def test_a_store_opening_while_sqlite_answers_locked_looks_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite may answer "database is locked" at once (another connection switching to WAL, or writing while this
+    # one's read must become a write), without waiting out its busy timeout: that is a race, not a broken store.
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from assist.bank import db
+
+    calls = []
+
+    def create_all(engine: object) -> None:
+        calls.append(engine)
+        if len(calls) < 3:
+            raise OperationalError("CREATE TABLE ...", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(db.Base.metadata, "create_all", create_all)
+    monkeypatch.setattr(db.time, "sleep", lambda _: None)
+    db._create_tables(object())  # type: ignore[arg-type]
+    assert len(calls) == 3
+
+    def broken(engine: object) -> None:
+        raise OperationalError("CREATE TABLE ...", {}, sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setattr(db.Base.metadata, "create_all", broken)
+    with pytest.raises(db.StoreUnavailable, match="cannot open the phrase store: disk I/O error"):
+        db._create_tables(object())  # type: ignore[arg-type]
