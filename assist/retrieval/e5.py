@@ -70,6 +70,7 @@ class E5Encoder:
         self.variant = _variant(name)
         self.threads = threads
         self.workers = workers
+        self.one_by_one = True  # one text per engine call: the micro-batcher hands texts over singly
         self.query_tokens = max(query_tokens, 0)
         self.dim = DIM
         self.cache_name = f"{name}|{PASSAGE_PREFIX.strip()}"

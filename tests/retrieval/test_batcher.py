@@ -90,3 +90,20 @@ async def test_an_encoder_with_two_engines_gets_two_batches_at_once() -> None:
     assert [int(v[0]) for v in vectors] == list(range(1, 11))  # each text its own vector
     assert encoder.most == 2 and batcher._running == 0
     assert sum(batcher.batches) == 10 and max(batcher.batches) <= 5  # what waited was shared out
+
+
+@pytest.mark.asyncio
+async def test_an_encoder_of_one_text_per_call_gets_the_waiting_texts_one_at_a_time() -> None:
+    import time
+
+    class OneByOne:
+        name, dim, workers, one_by_one = "single", 3, 2, True
+
+        def encode(self, texts, batch_size=64, progress=None):  # type: ignore[no-untyped-def]
+            time.sleep(0.01)
+            return np.array([[float(len(t)), 0.0, 0.0] for t in texts], dtype=np.float32)
+
+    batcher = EncodeBatcher(OneByOne())  # type: ignore[arg-type]
+    vectors = await asyncio.gather(*(batcher.encode("b" * n) for n in range(1, 9)))
+    assert [int(v[0]) for v in vectors] == list(range(1, 9))
+    assert set(batcher.batches) == {1}  # a text never waits behind another on its engine while one is free
