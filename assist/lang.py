@@ -131,6 +131,16 @@ def _traditional_or_cantonese() -> frozenset[str]:
     return _script_chars()[0] | (CANTONESE - _script_chars()[1])
 
 
+def chinese_script(text: str) -> str | None:
+    """`zh-Hant` or `zh-Hans` when the text's characters show one script more than the other (Cantonese
+    characters count as Traditional); None when they show neither: 我不知道。 is written alike in both."""
+    traditional = sum(map(_traditional_or_cantonese().__contains__, text))
+    simplified = sum(map(_script_chars()[1].__contains__, text))
+    if traditional == simplified:
+        return None
+    return "zh-Hant" if traditional > simplified else "zh-Hans"
+
+
 # Character sets a manifest's detection may weigh a text's code by (`detect.variants`).
 CHAR_SETS: dict[str, Callable[[], frozenset[str]]] = {
     "traditional_only": lambda: _script_chars()[0],

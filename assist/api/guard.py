@@ -16,7 +16,7 @@ from assist.deps import GuardDep, HubDep, LeadDep, PrincipalDep, SettingsDep
 from assist.errors import Forbidden, ImportInvalid, InvalidInput, PayloadTooLarge, responses
 from assist.guard import io
 from assist.guard.schema import Category, Expression, GuardRuleIn, Kind, RuleStatus, Severity, When
-from assist.guard.service import conversation_replies
+from assist.guard.service import conversation_messages, draft_lang, replies_of
 from assist.protocol import ConversationId
 from assist.schemas._base import Schema
 from assist.schemas.guard import CheckResult
@@ -45,8 +45,10 @@ async def check_draft(body: CheckIn, guard: GuardDep, hub: HubDep, principal: Pr
         if principal.role == "agent":
             raise Forbidden("an agent's drafts are checked with the rules of the token's team")
         team = body.team
-    replies = await conversation_replies(hub, body.conversation_id, principal)
-    return await to_thread.run_sync(lambda: guard.check(body.text, body.lang, replies, team))
+    messages = await conversation_messages(hub, body.conversation_id, principal)
+    replies = None if messages is None else replies_of(messages)
+    lang = draft_lang(body.text, messages) if body.lang == "auto" else body.lang
+    return await to_thread.run_sync(lambda: guard.check(body.text, lang, replies, team))
 
 
 # ---- rules ----------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The pre-send check as a service: the current guard (rebuilt when rules change, here or on another instance
 through the broker), the rewriter, and bank phrases for the rewriter's flags.
 
-`GuardService.check` answers POST /api/check and the websocket draft flow; `conversation_replies` reads the
-agent's earlier replies from the hub for the must-say checks."""
+`GuardService.check` answers POST /api/check and the websocket draft flow; `conversation_messages` reads the
+conversation from the hub: the agent's earlier replies for the must-say checks, and the script a draft that
+shows none is rewritten in (`draft_lang`)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,16 @@ from assist.errors import Forbidden, NotFound
 from assist.guard.engine import Guard
 from assist.guard.shipped import load_shipped
 from assist.guard.store import GuardStore
+from assist.lang import chinese_script
+from assist.languages import detect_lang
 from assist.rewrite import Rewriter
 from assist.schemas.guard import CheckResult
 from assist.schemas.guard import GuardHit as GuardHitOut
 from assist.schemas.rewrite import RewriteResult
 
 logger = logging.getLogger(__name__)
+
+CHINESE = ("zh-Hans", "zh-Hant")  # the codes whose drafts may show neither script
 
 FLAG_PHRASES = 3
 NO_PHRASES = frozenset({"engine.too_long"})
@@ -71,17 +76,35 @@ class GuardService:
             flag["phrases"] = found[situation]
 
 
-async def conversation_replies(hub: Any, conversation_id: str | None, viewer: Principal) -> list[str] | None:
-    """The agent's replies held for a conversation, oldest first, as `viewer` may see it; None without an id or
-    for a conversation the hub does not hold (the must-say checks that need history are then skipped). A
-    conversation of another team raises Forbidden (assist.hub's access check)."""
+async def conversation_messages(
+    hub: Any, conversation_id: str | None, viewer: Principal
+) -> list[tuple[str, str]] | None:
+    """(role, text) of the messages held for a conversation, oldest first, as `viewer` may see it; None without
+    an id or for a conversation the hub does not hold (the must-say checks that need history are then skipped,
+    and a draft's script is its own). A conversation of another team raises Forbidden (assist.hub's access
+    check)."""
     if not conversation_id:
         return None
     try:
         state = await hub.state(conversation_id, viewer)
     except NotFound:
         return None
-    return [m.text for m in state.messages if m.role == "agent"]
+    return [(m.role, m.text) for m in state.messages]
+
+
+def replies_of(messages: Sequence[tuple[str, str]]) -> list[str]:
+    return [text for role, text in messages if role == "agent"]
+
+
+def draft_lang(text: str, messages: Sequence[tuple[str, str]] | None) -> str:
+    """The language to rewrite a draft in: `auto` (the draft's own), except for a Chinese draft whose characters
+    show neither script (我不知道。): then the script the conversation shows, the agent's own replies first,
+    then the customer's, so a Traditional conversation's rewrite comes back in Traditional."""
+    if not messages or chinese_script(text) is not None or detect_lang(text).lang not in CHINESE:
+        return "auto"
+    ordered = [t for role, t in reversed(messages) if role == "agent"]
+    ordered += [t for role, t in reversed(messages) if role != "agent"]
+    return next((script for t in ordered if (script := chinese_script(t)) is not None), "auto")
 
 
 class GuardChanges:
@@ -161,14 +184,20 @@ async def check_draft(
     viewer's team. Without a guard (services built without one) it is the hub's plain rewrite, allowed, no hits.
     A conversation the viewer may not see is checked without its history."""
     if guard is None:
-        return await hub.rewrite(text), True, []
+        try:
+            messages = await conversation_messages(hub, conversation_id, viewer or OPEN_ACCESS)
+        except Forbidden:
+            messages = None
+        return await hub.rewrite(text, draft_lang(text, messages)), True, []
     viewer = viewer or OPEN_ACCESS
     team = viewer.team
     text = text[: hub.settings.max_text_chars]
     try:
-        replies = await conversation_replies(hub, conversation_id, viewer)
+        messages = await conversation_messages(hub, conversation_id, viewer)
     except Forbidden:
-        replies = None
-    out = await to_thread.run_sync(lambda: guard.check(text, "auto", replies, team))
+        messages = None
+    replies = None if messages is None else replies_of(messages)
+    lang = draft_lang(text, messages)
+    out = await to_thread.run_sync(lambda: guard.check(text, lang, replies, team))
     result = CheckResult.model_validate(out)
     return result.rewrite, result.allowed, result.hits

@@ -57,9 +57,9 @@ class MessagePipeline:
         conv.remember_vector(message.message_id, vector)  # feedback on this message learns from it
         return vector
 
-    async def rewrite(self, text: str) -> RewriteResult:
+    async def rewrite(self, text: str, lang: str = "auto") -> RewriteResult:
         """An agent's draft, rewritten (nothing of it is kept)."""
-        result = await to_thread.run_sync(self.rewriter.rewrite, text[: self.max_chars])
+        result = await to_thread.run_sync(self.rewriter.rewrite, text[: self.max_chars], lang)
         return RewriteResult.model_validate(result.as_dict())
 
     async def suggest(

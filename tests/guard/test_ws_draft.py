@@ -24,3 +24,32 @@ def test_ws_clean_draft_is_allowed_without_hits(client: TestClient) -> None:
         ws.send_json({"type": "draft", "conversation_id": "w-2", "text": "Thanks, your parcel is on its way."})
         frame = ws.receive_json()
     assert frame["type"] == "rewrite" and frame["allowed"] is True and frame["hits"] == []
+
+
+def test_a_draft_showing_neither_script_is_rewritten_in_the_conversations(client: TestClient) -> None:
+    # 我不知道。 is written alike in both scripts; in a Traditional conversation its rewrite must stay Traditional.
+    client.post("/api/conversations/w-3/messages", json={"role": "customer", "text": "請問我的訂單什麼時候會到？"})
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "draft", "conversation_id": "w-3", "text": "我不知道。", "seq": 1})
+        frame = ws.receive_json()
+    assert frame["type"] == "rewrite" and frame["result"]["lang"] == "zh-Hant"
+    assert frame["result"]["rewritten"] != "我不知道。" and "会" not in frame["result"]["rewritten"]
+    api = client.post("/api/check", json={"text": "我不知道。", "conversation_id": "w-3"}).json()
+    assert api["rewrite"] == frame["result"]
+    # The draft's own script wins, and with no conversation the draft is read alone (Simplified by default).
+    simplified = client.post("/api/check", json={"text": "这个我不知道。", "conversation_id": "w-3"}).json()
+    assert simplified["rewrite"]["lang"] == "zh-Hans"
+    alone = client.post("/api/check", json={"text": "我不知道。"}).json()
+    assert alone["rewrite"]["lang"] == "zh-Hans"
+
+
+def test_draft_lang_prefers_the_agents_own_script() -> None:
+    from assist.guard.service import draft_lang
+
+    history = [("customer", "我的订单到哪了？"), ("agent", "您好，請稍等，我幫您查詢。")]
+    assert draft_lang("我不知道。", history) == "zh-Hant"
+    assert draft_lang("我不知道。", history[:1]) == "zh-Hans"
+    assert draft_lang("我不知道。", [("customer", "hello?")]) == "auto"
+    assert draft_lang("I don't know.", history) == "auto"  # not Chinese: its own language
+    assert draft_lang("我不知道。", None) == "auto"
