@@ -43,14 +43,50 @@ class Hit:
 def compile_families(
     folder: str, families: Iterable[Family], flags: int, prefilter: Prefilter | None = None
 ) -> list[Detector]:
-    """One detector per pattern, so the prefilter can skip each pattern on its own literals (a family joined
-    into one regex runs whenever any of its patterns might match)."""
+    """One detector per top-level alternative of each pattern, in order, so the prefilter can skip each on its
+    own literals (a family joined into one regex runs whenever any of its alternatives might match)."""
     pf = prefilter or Prefilter(flags)
-    return [
-        Detector(f, re.compile(f"(?:{p})", flags), f"{folder}.family.{f.family}", pf.add(f"(?:{p})"), 1000 * i + j)
-        for i, f in enumerate(families)
-        for j, p in enumerate(f.patterns)
-    ]
+    out = []
+    for i, f in enumerate(families):
+        alts = [a for p in f.patterns for a in top_level_alternatives(p)]
+        for j, a in enumerate(alts):
+            out.append(Detector(f, re.compile(a, flags), f"{folder}.family.{f.family}", pf.add(a), 1000 * i + j))
+    return out
+
+
+def top_level_alternatives(pattern: str) -> list[str]:
+    """`a|b|(c|d)` → `a`, `b`, `(c|d)`: the branches of the pattern's outermost alternation, in order."""
+    parts: list[str] = []
+    depth = 0
+    in_class = False
+    start = 0
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            # a "]" right after "[" or "[^" is a literal
+            if i + 1 < n and pattern[i + 1] == "^":
+                i += 1
+            if i + 1 < n and pattern[i + 1] == "]":
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
 
 
 def clause_starts(text: str, brk: re.Pattern[str]) -> list[int]:
