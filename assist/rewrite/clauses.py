@@ -30,6 +30,7 @@ class Detector:
     regex: re.Pattern[str]
     rule: str  # "<folder>.family.<name>", the id a flag carries
     needs: Needs = ALWAYS  # prefilter: literal strings a match must contain
+    order: int = 0  # the family's position, then the pattern's: one family's patterns act as one alternation
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +43,50 @@ class Hit:
 def compile_families(
     folder: str, families: Iterable[Family], flags: int, prefilter: Prefilter | None = None
 ) -> list[Detector]:
+    """One detector per top-level alternative of each pattern, in order, so the prefilter can skip each on its
+    own literals (a family joined into one regex runs whenever any of its alternatives might match)."""
     pf = prefilter or Prefilter(flags)
-    return [
-        Detector(f, re.compile(f.pattern, flags), f"{folder}.family.{f.family}", pf.add(f.pattern)) for f in families
-    ]
+    out = []
+    for i, f in enumerate(families):
+        alts = [a for p in f.patterns for a in top_level_alternatives(p)]
+        for j, a in enumerate(alts):
+            out.append(Detector(f, re.compile(a, flags), f"{folder}.family.{f.family}", pf.add(a), 1000 * i + j))
+    return out
+
+
+def top_level_alternatives(pattern: str) -> list[str]:
+    """`a|b|(c|d)` → `a`, `b`, `(c|d)`: the branches of the pattern's outermost alternation, in order."""
+    parts: list[str] = []
+    depth = 0
+    in_class = False
+    start = 0
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            # a "]" right after "[" or "[^" is a literal
+            if i + 1 < n and pattern[i + 1] == "^":
+                i += 1
+            if i + 1 < n and pattern[i + 1] == "]":
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
 
 
 def clause_starts(text: str, brk: re.Pattern[str]) -> list[int]:
@@ -84,13 +125,26 @@ def detect(subject: str, detectors: Sequence[Detector], present: frozenset[str] 
     `present`: the prefilter's strings found in `subject` (Prefilter.present); a detector whose conditions it
     does not meet cannot match and is skipped. None runs every detector.
     """
-    return [
-        Hit(m.start(), m.end(), d)
-        for d in detectors
-        if present is None or allowed(d.needs, present)
-        for m in d.regex.finditer(subject)
-        if m.end() > m.start()
-    ]
+    found = sorted(
+        (
+            Hit(m.start(), m.end(), d)
+            for d in detectors
+            if present is None or allowed(d.needs, present)
+            for m in d.regex.finditer(subject)
+            if m.end() > m.start()
+        ),
+        key=lambda h: (h.start, h.detector.order),
+    )
+    # Within a family, leftmost first and no overlaps, as when its patterns were one alternation.
+    last_end: dict[int, int] = {}
+    hits = []
+    for h in found:
+        fam = h.detector.order // 1000
+        if h.start >= last_end.get(fam, 0):
+            hits.append(h)
+            last_end[fam] = h.end
+    hits.sort(key=lambda h: (h.detector.order // 1000, h.start))
+    return hits
 
 
 def overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:

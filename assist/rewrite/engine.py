@@ -81,6 +81,7 @@ class _Lang:
         self.offers = re.compile(self.spec.offers, flags) if self.spec.offers else None
         self.lexical = frozenset(c.rule.id for c in compiled if LEXICAL_TAGS & set(c.rule.tags))
         self.detectors = clauses.compile_families(self.name, rule_set.families, flags, self.prefilter)
+        self.detector_index = Index(self.detectors, lambda d: d.needs)
         self.flaggers = [c for c in compiled if c.rule.is_flag]
         self.flagger_index = Index(self.flaggers, _needs)
         self.sentence = re.compile(self.spec.sentence)
@@ -191,7 +192,7 @@ class Rewriter:
         """Keep a sentence's changes only when they cover its negatives, one rule per clause; else flag."""
         match_script, _ = lang.scripts(code)
         subject = _aligned(text, match_script) if match_script else text
-        hits = clauses.detect(subject, lang.detectors, lang.prefilter.present(subject))
+        hits = clauses.detect(subject, lang.detector_index.allowed(lang.prefilter.present(subject)))
         if not hits and len(changes) < 2:
             return changes, []
         scope = {c.rule.id for c in lang.clauses}
