@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.websockets import WebSocketDisconnect
 
 from assist.config import Settings
 from assist.protocol import CLIENT_TYPES, FrameError, decode
@@ -143,6 +144,14 @@ def test_bad_frames_keep_the_socket_open(fuzz_client: TestClient, draws: list[st
         for _ in range(20):
             reply = ws.receive_json()
             assert reply["type"] != "error" or reply["code"] != "internal_error", reply
+            if reply["type"] == "error" and reply["code"] == "unsupported_protocol":
+                # A `hello` whose protocol reads as another number (0, False, 2): the documented answer is this
+                # error and a close with 1002 (docs/protocol.md), not a socket left open.
+                assert frame["type"] == "hello"
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    ws.receive_json()
+                assert closed.value.code == 1002
+                return
             if reply.get("ref") == "after":
                 assert reply["type"] == "pong"
                 break
