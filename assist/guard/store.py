@@ -6,7 +6,6 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from assist.bank.db import Database
 from assist.bank.models import GuardHistory, GuardRule, utcnow
+from assist.bank.store import ImportReport
 from assist.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from assist.guard.schema import RULE_FIELDS, GuardRuleIn
 
@@ -27,23 +27,6 @@ FIELDS = RULE_FIELDS
 
 class GuardRuleNotFound(NotFound):
     code = "guard_rule_not_found"
-
-
-@dataclass(slots=True)
-class GuardImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "dry_run": self.dry_run,
-            "created": len(self.created),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "keys": {"created": self.created, "updated": self.updated},
-        }
 
 
 def entry_of(r: GuardRule) -> dict[str, Any]:
@@ -244,9 +227,9 @@ class GuardStore:
         """Soft delete: the rule stays, `retired`, with its history."""
         return self.update(rule_id, {"status": "retired"}, version, actor, action="delete")
 
-    def import_entries(self, entries: Sequence[GuardRuleIn], actor: str, dry_run: bool = False) -> GuardImportReport:
+    def import_entries(self, entries: Sequence[GuardRuleIn], actor: str, dry_run: bool = False) -> ImportReport:
         """Create or update rules by key in one transaction: all of them or none."""
-        report = GuardImportReport(dry_run=dry_run)
+        report = ImportReport(dry_run=dry_run)
         try:
             with self.db.session() as s:
                 keys = [e.key for e in entries if e.key]
