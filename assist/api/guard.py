@@ -11,9 +11,10 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.api.rewrite import MAX_DRAFT_CHARS
+from assist.api.transfer import Format, export_response, read_upload
 from assist.bank.schema import Lang, Team
 from assist.deps import GuardDep, HubDep, LeadDep, PrincipalDep, SettingsDep
-from assist.errors import Forbidden, ImportInvalid, InvalidInput, PayloadTooLarge, responses
+from assist.errors import Forbidden, responses
 from assist.guard import io
 from assist.guard.schema import Category, Expression, GuardRuleIn, Kind, RuleStatus, Severity, When
 from assist.guard.service import conversation_messages, draft_lang, replies_of
@@ -22,8 +23,6 @@ from assist.schemas._base import Schema
 from assist.schemas.guard import CheckResult
 
 router = APIRouter(tags=["guard"])
-
-Format = Literal["yaml", "csv", "jsonl"]
 
 
 class CheckIn(BaseModel):
@@ -160,13 +159,7 @@ def export_rules(
     status_: Annotated[RuleStatus | None, Query(alias="status")] = None,
 ) -> Response:
     """Download the rules as YAML, CSV or JSONL (the import formats)."""
-    body = io.dump(guard.store.entries(status_), format)
-    ext = "yml" if format == "yaml" else format
-    return Response(
-        body,
-        media_type=io.MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="guard.{ext}"'},
-    )
+    return export_response(io.dump(guard.store.entries(status_), format), format, "guard")
 
 
 @router.post("/guard/import", response_model=GuardImportReport, responses=responses(409, 413))
@@ -179,20 +172,7 @@ async def import_rules(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Import rules by key, all or nothing; `dry_run` checks without writing."""
-    data = await file.read(settings.max_import_bytes + 1)
-    if len(data) > settings.max_import_bytes:
-        raise PayloadTooLarge(f"the file is larger than {settings.max_import_bytes} bytes; split it")
-    fmt = format or io.guess_format(file.filename)
-    if fmt is None:
-        raise InvalidInput("cannot tell the format from the file name; pass ?format=yaml|csv|jsonl")
-    parsed = io.parse(data, fmt)
-    if parsed.errors:
-        raise ImportInvalid(
-            f"{len(parsed.errors)} bad row(s); nothing was imported",
-            errors=[e.as_dict() for e in parsed.errors],
-            format=fmt,
-            encoding=parsed.encoding,
-        )
+    fmt, parsed = await read_upload(file, settings, format, io.parse)
     report = await to_thread.run_sync(lambda: guard.store.import_entries(parsed.entries, lead.name, dry_run=dry_run))
     return {**report.as_dict(), "format": fmt, "encoding": parsed.encoding}
 

@@ -9,6 +9,7 @@ from anyio import to_thread
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from assist.api.transfer import Format, export_response, read_upload
 from assist.auth import Principal
 from assist.bank import io
 from assist.bank.feedback import FeedbackMemory
@@ -16,7 +17,7 @@ from assist.bank.schema import Lang, PhraseIn, Source, Status
 from assist.bank.store import PhraseFilter
 from assist.bounds import MAX_ROW_ID, CleanStr, Version
 from assist.deps import LeadDep, PrincipalDep, SettingsDep, StoreDep, SuggesterDep, UsageDep
-from assist.errors import ImportInvalid, InvalidInput, PayloadTooLarge, PhraseNotFound, StoreUnavailable, responses
+from assist.errors import PhraseNotFound, StoreUnavailable, responses
 from assist.schemas.phrase import (
     BankStats,
     HistoryEntry,
@@ -31,7 +32,6 @@ from assist.suggest import Suggester
 
 router = APIRouter(prefix="/phrases", tags=["phrases"])
 
-Format = Literal["yaml", "csv", "jsonl"]
 PhraseId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the phrase's id")]
 
 
@@ -138,13 +138,7 @@ def export_phrases(
 ) -> Response:
     """Download the bank as YAML, CSV or JSONL (the import formats)."""
     entries = store.entries(PhraseFilter(statuses=status_ or ()))
-    body = io.dump(entries, format)
-    ext = "yml" if format == "yaml" else format
-    return Response(
-        body,
-        media_type=io.MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="phrasebank.{ext}"'},
-    )
+    return export_response(io.dump(entries, format), format, "phrasebank")
 
 
 @router.post("/import", response_model=ImportReport, responses=responses(409, 413))
@@ -156,23 +150,9 @@ async def import_phrases(
     format: Format | None = None,
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Import phrases by key, all or nothing; `dry_run` checks without writing."""
-    data = await file.read(settings.max_import_bytes + 1)
-    if len(data) > settings.max_import_bytes:
-        raise PayloadTooLarge(f"the file is larger than {settings.max_import_bytes} bytes; split it")
-    fmt = format or io.guess_format(file.filename)
-    if fmt is None:
-        raise InvalidInput("cannot tell the format from the file name; pass ?format=yaml|csv|jsonl")
-    # Parsing and writing are CPU and database work: on a worker thread, so sockets and other requests go on
-    # meanwhile (issue 17, item 9); store.import_entries logs progress every 1,000 rows.
-    parsed = await to_thread.run_sync(io.parse, data, fmt)
-    if parsed.errors:
-        raise ImportInvalid(
-            f"{len(parsed.errors)} bad row(s); nothing was imported",
-            errors=[e.as_dict() for e in parsed.errors],
-            format=fmt,
-            encoding=parsed.encoding,
-        )
+    """Import phrases by key, all or nothing; `dry_run` checks without writing. store.import_entries logs
+    progress every 1,000 rows."""
+    fmt, parsed = await read_upload(file, settings, format, io.parse)
     report = await to_thread.run_sync(partial(store.import_entries, parsed.entries, lead.name, dry_run=dry_run))
     return {**report.as_dict(), "format": fmt, "encoding": parsed.encoding}
 
