@@ -66,8 +66,8 @@ def mapping() -> dict[str, dict[str, str | None]]:
 
 def load_customer(split: str, root: Path = CUSTOMER_DIR) -> list[Example]:
     """eval/customer_messages/<split>.yml: emotion, situations (first = main), cues."""
-    if split == "blind2":
-        logger.info("reading the blind split blind2 (scoring only)")
+    if split in ("blind2", "blind3"):
+        logger.info("reading the blind split %s (scoring only)", split)
     raw = yaml.load((root / f"{split}.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or []
     out = []
     for m in raw:
