@@ -89,7 +89,7 @@ def analyze(text: str | None, conversation: Path | None, as_json: bool, learned:
     default="none",
     show_default=True,
     help="also score eval/customer_messages/<split>: rules only, model only, combined, per language "
-    "(blind3: score it once, after choosing on dev; blind and blind2, each scored once already, are development data now)",
+    "(blind3: score it once, after choosing on dev; blind and blind2, scored once already, are development data)",
 )
 @click.option("--goemotions", is_flag=True, help="also score GoEmotions dev (../shared/data), mapped to our labels")
 @click.option("--encoder", "encoder_name", default=None, help="encoder for the learned model (default: configured)")
