@@ -188,8 +188,9 @@ def build_suggester(
     progress: Progress | None = None,
     background: bool = False,
     encoder: Encoder | None = None,
+    lang_encoders: dict[str, Encoder] | None = None,
 ) -> Suggester:
-    searcher = build_searcher(settings, store, progress, background, encoder)
+    searcher = build_searcher(settings, store, progress, background, encoder, lang_encoders)
     memory = FeedbackMemory(store.db, settings.feedback, query_model(searcher.encoder), searcher.encoder.dim)
     for other in searcher.routes.encoders[1:]:  # an encoder per language: its vectors are compared among themselves
         memory.add_model(query_model(other), other.dim)
@@ -246,6 +247,7 @@ async def build_services(
     settings: Settings,
     *,
     encoder: Encoder | None = None,
+    lang_encoders: dict[str, Encoder] | None = None,
     store: PhraseStore | None = None,
     analyzer: Analyzer | None = None,
     rewriter: Rewriter | None = None,
@@ -255,7 +257,7 @@ async def build_services(
 
     Pass a part to use it instead of building it (the caller then owns it: a given store is not closed, a given
     broker is neither connected nor disconnected). `encoder` replaces the settings' model (tests use a fake
-    one, tests/fakes.py)."""
+    one, tests/fakes.py), and `lang_encoders` then the settings' `lang_models`."""
     languages.use(settings.language_dirs)
     async with AsyncExitStack() as stack:
         if store is None:
@@ -272,7 +274,12 @@ async def build_services(
             stack.push_async_callback(broker.disconnect)
         analyzer = analyzer or Analyzer.load()
         suggester = build_suggester(
-            settings, store, analyzer, encoder=encoder, background=settings.retrieval.model_load == "background"
+            settings,
+            store,
+            analyzer,
+            encoder=encoder,
+            background=settings.retrieval.model_load == "background",
+            lang_encoders=lang_encoders,
         )
         # The learned models run only for their own encoder (one file per encoder, each message by its own).
         analyzer.use_routes(suggester.searcher.routes)
