@@ -105,9 +105,7 @@ class ModelLoader:
         )
 
 
-def settings_embedder(
-    retrieval: RetrievalSettings, load: bool = True, name: str | None = None
-) -> Embedder | E5Encoder:
+def settings_embedder(retrieval: RetrievalSettings, load: bool = True, name: str | None = None) -> Embedder | E5Encoder:
     """The process's embedder for these retrieval settings (model, torch or OpenMP threads, trace); `name`
     another model than `model_name` with the same settings (a language's, `lang_models`)."""
     name = name or retrieval.model_name
@@ -165,9 +163,7 @@ def build_searcher(
     tokens("预热 warm up")
     for language in registry().languages:
         detect_situations("预热 warm up", language.codes[0])
-    loading = [
-        enc for enc in searcher.routes.encoders if isinstance(enc, (Embedder, E5Encoder)) and not enc.ready
-    ]
+    loading = [enc for enc in searcher.routes.encoders if isinstance(enc, (Embedder, E5Encoder)) and not enc.ready]
     ready = not loading
     if loading:  # the default model first, then the languages' (MiniLM's torch import is the slow one)
         searcher.model_loader = ModelLoader(loading[0], started, loading[1:]).start()

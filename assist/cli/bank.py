@@ -128,9 +128,9 @@ def validate(file: Path, fmt: str | None, as_json: bool) -> None:
 )
 @click.option("--fresh", is_flag=True, help="encode every text again instead of keeping the vectors --out has")
 def vectors(out: Path, phrasebank: Path | None, fresh: bool) -> None:
-    """Write the phrase bank's vectors (texts and examples) for the configured models (the default one and those
-    of languages routed to another, `lang_models`: each for its languages), so a first start copies them
-    instead of encoding: the file shipped in the package is made this way."""
+    """Write the phrase bank's vectors (texts and examples) for the configured models (the default one for every
+    language, and those of languages routed to another, `lang_models`, for theirs), so a first start copies
+    them instead of encoding: the file shipped in the package is made this way."""
     from assist.bank.content import load_shipped
     from assist.retrieval.embedder import cache_name, encode_queries, query_cache_name, text_hash
     from assist.retrieval.routing import EncoderRoutes
@@ -143,7 +143,13 @@ def vectors(out: Path, phrasebank: Path | None, fresh: bool) -> None:
     made: dict[str, dict[str, np.ndarray]] = {}
     work = []
     for encoder in routes.encoders:
-        langs = [lang for lang in settings.retrieval.model_langs if routes.for_lang(lang) is encoder]
+        # The default model's vectors of every language (turning `lang_models` off then encodes nothing on a
+        # first start); a routed model's of its languages.
+        langs = [
+            lang
+            for lang in settings.retrieval.model_langs
+            if encoder is routes.default or routes.for_lang(lang) is encoder
+        ]
         passages, queries = bank_texts(entries, langs)
         work += [(encoder, passages, cache_name(encoder), False), (encoder, queries, query_cache_name(encoder), True)]
     for encoder, texts, model, queries_ in work:
