@@ -72,6 +72,12 @@ class ModelLoader:
         self.embedder = embedder
         self.embedders = [embedder, *more]
         self.started = started
+        # The models from `hold_from` on (a language's own, after the default one) wait for this (set when the
+        # service is up: `build_services`), so that importing torch for MiniLM does not compete with the rest of
+        # start-up for the GIL.
+        self.more_after = threading.Event()
+        self.more_after.set()
+        self.hold_from = 1
         # Run on the loader's thread once the model is in; `assist serve` freezes the model's objects with it.
         self.after_load: Callable[[], None] | None = None
         self.cancel = threading.Event()
@@ -83,10 +89,13 @@ class ModelLoader:
 
     def stop(self, timeout: float = 60) -> None:
         self.cancel.set()
+        self.more_after.set()
         self.thread.join(timeout)
 
     def _run(self) -> None:
-        for embedder in self.embedders:  # each model's languages get the dense channel once it is in
+        for n, embedder in enumerate(self.embedders):  # each model's languages get the dense channel once it is in
+            if n == self.hold_from:
+                self.more_after.wait(60)
             try:
                 embedder.load(self.cancel)
             except Exception:  # the dense channel stays off for its languages; everything else keeps working
@@ -136,13 +145,14 @@ def build_searcher(
     background: bool = False,
     encoder: Encoder | None = None,
     lang_encoders: dict[str, Encoder] | None = None,
+    hold: bool = False,
 ) -> HybridSearcher:
     """Index the bank's approved phrases (vectors from the store's cache) with the model loaded. With
     `background`, a local model is loaded on a thread after the index is built, so the service answers
     meanwhile: every language through the lexical channel and the rerank, the dense channel joining once
     the model is ready. Texts missing from the cache (a first start) still load it at once. A given `encoder`
     (tests: a fake one) replaces the settings' model, and then only `lang_encoders` are routed (the settings'
-    `lang_models` are not)."""
+    `lang_models` are not). With `hold`, models after the first wait for `model_loader.more_after`."""
     started = time.perf_counter()
     embedder: Encoder = encoder or settings_embedder(settings.retrieval, load=not background)
     routed: dict[str, Encoder] = (
@@ -166,7 +176,11 @@ def build_searcher(
     loading = [enc for enc in searcher.routes.encoders if isinstance(enc, (Embedder, E5Encoder)) and not enc.ready]
     ready = not loading
     if loading:  # the default model first, then the languages' (MiniLM's torch import is the slow one)
-        searcher.model_loader = ModelLoader(loading[0], started, loading[1:]).start()
+        loader = ModelLoader(loading[0], started, loading[1:])
+        if hold:
+            loader.more_after.clear()
+            loader.hold_from = 1 if loading[0] is embedder else 0  # the default model never waits
+        searcher.model_loader = loader.start()
     trim_heap()
     logger.info(
         "search index: %d approved phrases ready in %.1f s%s",
@@ -185,8 +199,9 @@ def build_suggester(
     background: bool = False,
     encoder: Encoder | None = None,
     lang_encoders: dict[str, Encoder] | None = None,
+    hold: bool = False,
 ) -> Suggester:
-    searcher = build_searcher(settings, store, progress, background, encoder, lang_encoders)
+    searcher = build_searcher(settings, store, progress, background, encoder, lang_encoders, hold)
     memory = FeedbackMemory(store.db, settings.feedback, query_model(searcher.encoder), searcher.encoder.dim)
     for other in searcher.routes.encoders[1:]:  # an encoder per language: its vectors are compared among themselves
         memory.add_model(query_model(other), other.dim)
@@ -276,6 +291,7 @@ async def build_services(
             encoder=encoder,
             background=settings.retrieval.model_load == "background",
             lang_encoders=lang_encoders,
+            hold=True,  # a language's own model (MiniLM: torch) loads once the service is up, below
         )
         # The learned models run only for their own encoder (one file per encoder, each message by its own).
         analyzer.use_routes(suggester.searcher.routes)
@@ -311,4 +327,6 @@ async def build_services(
         )
         if settings.demo:
             stack.callback(asyncio.create_task(play_demo(hub)).cancel)
+        if loader is not None:
+            loader.more_after.set()
         yield Services(settings, store, usage, tokens, broker, analyzer, suggester, rewriter, hub, changes, guard)
