@@ -202,3 +202,34 @@ def test_real_models_english_by_minilm_and_chinese_by_e5(tmp_path: Path) -> None
     assert np.allclose(en, routed["en"].encode(["Where is my refund?"])[0], atol=1e-5)
     assert searcher.search(Query("Where is my refund?", lang="en", k=1), channel="dense")[0].parts["dense"] > 0.5
     assert searcher.search(Query("我的退款到哪了？", lang="zh-Hans", k=1), channel="dense")[0].parts["dense"] > 0.5
+
+
+class SlowModel:
+    """A model whose load is recorded (ModelLoader's side of it)."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name, self.log, self.ready = name, log, False
+
+    def load(self, cancel: Any = None) -> SlowModel:
+        self.log.append(self.name)
+        self.ready = True
+        return self
+
+
+def test_a_languages_model_loads_once_the_service_is_up() -> None:
+    import time
+
+    from assist.services import ModelLoader
+
+    log: list[str] = []
+    loader = ModelLoader(SlowModel("e5", log), time.perf_counter(), [SlowModel("minilm", log)])  # type: ignore[arg-type, list-item]
+    loader.more_after.clear()
+    loader.start()
+    deadline = time.monotonic() + 10
+    while log != ["e5"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert log == ["e5"]  # the default model at once; the other waits for the service
+    loader.more_after.set()
+    loader.thread.join(10)
+    assert log == ["e5", "minilm"]
