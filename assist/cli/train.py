@@ -175,7 +175,8 @@ def train_emotion(
     # MODEL_CARD_minilm.md), so two files in one folder keep their own cards.
     stem = out.stem.removeprefix("learned").lstrip("_")
     card = out.parent / (f"MODEL_CARD_{stem}.md" if stem else "MODEL_CARD.md")
-    card.write_text(training.model_card(models, report, dev, ge, blind), encoding="utf-8")
+    text = training.model_card(models, report, dev, ge, blind)
+    card.write_text(text.replace("(`learned.npz`)", f"(`{out.name}`)", 1), encoding="utf-8")  # its own file
     (cache / "last_grid.json").write_text(json.dumps(report.grid, indent=1), encoding="utf-8")
     click.echo(f"wrote {out} ({out.stat().st_size} bytes) and {card}")
     for lang, v in dev.items():
