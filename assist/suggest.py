@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assist.bank.feedback import FeedbackMemory
+from assist.bank.feedback import FeedbackMemory, query_model
 from assist.lang import CACHED_CHARS
 from assist.retrieval.searcher import HybridSearcher, Query
 from assist.retrieval.situation import detect_situations
@@ -101,14 +101,16 @@ class Suggester:
         memory = self.memory
         if memory is None or not memory.learning or self.searcher.settings.w_learned <= 0:
             return {}, vector
-        teams = [team for team in dict.fromkeys(teams) if memory.has(team)]
+        encoder = self.searcher.query_encoder(text)  # the model of the message's vector (an encoder per language)
+        model = query_model(encoder)
+        teams = [team for team in dict.fromkeys(teams) if memory.has(team, model)]
         if not teams:
             return {}, vector
         if vector is None:
-            if not getattr(self.searcher.encoder, "ready", True):
+            if not getattr(encoder, "ready", True):
                 return {}, vector
             vector = self.searcher.encode_query(text)
-        return {team: found for team in teams if (found := memory.neighbours(team, vector))}, vector
+        return {team: found for team in teams if (found := memory.neighbours(team, vector, model=model))}, vector
 
     def suggest(
         self,

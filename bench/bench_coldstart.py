@@ -25,8 +25,8 @@ app = create_app(Settings(_env_file=None, data_dir={data!r}))
 with TestClient(app) as c:
     assert c.get("/api/health").status_code == 200
     answering = time.perf_counter() - t0
-    encoder = app.state.services.suggester.searcher.encoder
-    while not encoder.ready and time.perf_counter() - t0 < 120:
+    encoders = app.state.services.suggester.searcher.routes.encoders  # an encoder per language: all of them
+    while not all(getattr(e, "ready", True) for e in encoders) and time.perf_counter() - t0 < 120:
         time.sleep(0.05)
     print(f"{{answering:.2f}} {{time.perf_counter() - t0:.2f}}")
 """
@@ -46,7 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data:
         first = start(data)
         again = [start(data) for _ in range(args.restarts)]
-    print("seconds after the interpreter started: answering (health 200, every language searchable) / model loaded")
+    print("seconds after the interpreter started: answering (health 200, every language searchable) / models loaded")
     print(f"first start (empty data dir):   {first[0]:.1f} / {first[1]:.1f}")
     for n, (answering, model) in enumerate(again, 1):
         print(f"restart {n} (vector cache):      {answering:.1f} / {model:.1f}")

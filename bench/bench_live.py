@@ -326,7 +326,9 @@ def wait_ready(server: subprocess.Popen[bytes], base: str, seconds: float = 180)
     while True:
         try:
             health = httpx.get(f"{base}/api/health", timeout=1)
-            if health.status_code == 200 and health.json()["model"]["ready"]:
+            body = health.json() if health.status_code == 200 else {}
+            # Every encoder (an encoder per language: retrieval.lang_models), not only the default one.
+            if body and all(m["ready"] for m in body.get("models") or [body["model"]]):
                 return
         except httpx.TransportError:
             pass

@@ -27,9 +27,9 @@ from bench_search import synthetic
 from assist.bank.schema import PhraseIn
 from assist.bank.store import PhraseStore
 from assist.bank.vectors import VectorCache
-from assist.config import RetrievalSettings
+from assist.config import Settings
 from assist.retrieval.embedder import cache_name, text_hash
-from assist.services import settings_embedder
+from assist.services import settings_embedder, settings_lang_encoders
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DIM = 384  # multilingual-e5-small (the default) and the bundled all-MiniLM-L6-v2 alike
@@ -58,15 +58,20 @@ def fill_store(data: Path, phrases: int, cache_vectors: bool) -> int:
         store.import_entries(entries, "bench")
         records = store.records(statuses=["approved"])
         if cache_vectors:
-            settings = RetrievalSettings()
+            settings = Settings().retrieval  # the environment's (ASSIST_RETRIEVAL__LANG_MODELS too)
             rng = np.random.default_rng(7)
-            texts = {r["text"][lang] for r in records for lang in settings.model_langs if lang in r["text"]}
-            vectors = rng.standard_normal((len(texts), MODEL_DIM)).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            by_hash = {text_hash(t): v.tobytes() for t, v in zip(sorted(texts), vectors, strict=True)}
-            # Under the key the configured encoder reads (e5's passages have their own), as a restart finds them.
-            key = cache_name(settings_embedder(settings, load=False))
-            VectorCache(store.db).save_vectors(key, MODEL_DIM, by_hash)
+            routed = settings_lang_encoders(settings, load=False)
+            # Under the key each configured encoder reads (e5's passages have their own), as a restart finds
+            # them: the default model's for every language, a routed model's for its languages.
+            for encoder, langs in [
+                (settings_embedder(settings, load=False), settings.model_langs),
+                *((enc, [lang]) for lang, enc in routed.items()),
+            ]:
+                texts = {r["text"][lang] for r in records for lang in langs if lang in r["text"]}
+                vectors = rng.standard_normal((len(texts), MODEL_DIM)).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                by_hash = {text_hash(t): v.tobytes() for t, v in zip(sorted(texts), vectors, strict=True)}
+                VectorCache(store.db).save_vectors(cache_name(encoder), MODEL_DIM, by_hash)
         return len(records)
     finally:
         store.close()

@@ -11,7 +11,7 @@ import numpy as np
 
 from assist.analysis.conversation import Conversation
 from assist.analysis.emotion import EmotionDetector
-from assist.analysis.learned import LearnedModels, load_shipped
+from assist.analysis.learned import LearnedModels, load_shipped, load_shipped_others
 from assist.analysis.loader import AnalysisData, load_data
 from assist.errors import InvalidInput
 from assist.schemas import Analysis
@@ -34,41 +34,72 @@ def encoder_id(name: str) -> str:
 class Analyzer:
     """Rules and lexicons (always) and the learned emotion/situation models (when the configured encoder is
     the one they were trained on: `wants_vector`). Give the encoder with `use_encoder`; the hub then encodes
-    each customer message once and passes the vector to `Conversation.add(..., vector=...)`."""
+    each customer message once and passes the vector to `Conversation.add(..., vector=...)`.
 
-    def __init__(self, data: AnalysisData, learned: Any = None, encoder: Any = None) -> None:
+    With an encoder per language (`use_routes`, assist.retrieval.routing) the analyzer holds a learned file per
+    encoder and reads each message with the one trained on the encoder that encoded it (`learned_for`); a
+    message whose encoder has none is read by the rules alone, and its analysis says so (`model`)."""
+
+    def __init__(self, data: AnalysisData, learned: Any = None, encoder: Any = None, others: Any = ()) -> None:
         self.data = data
         self.detector = EmotionDetector(data)
         self.learned: LearnedModels | None = load_shipped() if learned is _SHIPPED else learned
+        # Every learned file by the encoder it was trained on; `learned` (the default encoder's) first.
+        mine = [self.learned] if self.learned is not None else []
+        others = load_shipped_others() if others is _SHIPPED else list(others or ())
+        self.learned_by: dict[str, LearnedModels] = {}
+        for model in [*mine, *others]:
+            self.learned_by.setdefault(encoder_id(model.encoder), model)
         self.encoder: Any = None
+        self.routes: Any = None
+        self._states: dict[str, dict[str, Any]] = {}
         self.use_encoder(encoder, log=encoder is not None)
 
     @classmethod
-    def load(cls, encoder: Any = None, learned: Any = _SHIPPED) -> Analyzer:
+    def load(cls, encoder: Any = None, learned: Any = _SHIPPED, others: Any = _SHIPPED) -> Analyzer:
         """Validate the packaged data, compile the matchers, warm the valence backends; load the learned
-        models (the packaged file unless `learned` is given: None for rules only)."""
-        analyzer = cls(load_data(), learned, encoder)
+        models (the packaged file unless `learned` is given: None for rules only; `others`, the packaged files
+        of other encoders, e.g. MiniLM's for English, unless given: () for none)."""
+        analyzer = cls(load_data(), learned, encoder, others)
         analyzer.analyze_message("ok")
         return analyzer
 
     def use_encoder(self, encoder: Any, log: bool = True) -> None:
-        """The configured encoder (assist.retrieval.embedder.Encoder). The learned models run only when its
-        name is the one they were trained on; otherwise the analyzer says so (a log line, `model_state`)."""
-        self.encoder = encoder
+        """The configured encoder (assist.retrieval.embedder.Encoder), for every language. The learned models run
+        only when its name is the one they were trained on; otherwise the analyzer says so (a log line,
+        `model_state`)."""
+        from assist.retrieval.routing import EncoderRoutes
+
+        self.use_routes(EncoderRoutes(encoder) if encoder is not None else None, log)
+
+    def use_routes(self, routes: Any, log: bool = True) -> None:
+        """The encoders (assist.retrieval.routing.EncoderRoutes): the default and those of routed languages.
+        Each message is read with the learned file of the encoder that encodes it, when there is one."""
+        self.routes = routes
+        self.encoder = routes.default if routes is not None else None
+        encoders = routes.encoders if routes is not None else []
+        self._states = {enc.name: self._encoder_state(enc) for enc in encoders}
         state = self.model_state()
-        self._active = state["active"]
+        self._active = any(s["active"] for s in self._states.values())
         self._state = state
-        if log and self.learned is not None:
-            if state["active"]:
-                logger.info("analysis: learned emotion/situation models active (encoder %s)", state["encoder"])
-            else:
-                logger.warning("analysis: rules only: %s", state["note"])
+        if log and self.learned_by:
+            for st in self._states.values() or [state]:
+                if st["active"]:
+                    logger.info("analysis: learned emotion/situation models active (encoder %s)", st["encoder"])
+                else:
+                    logger.warning("analysis: rules only for encoder %s: %s", st["encoder"], st["note"])
 
     def model_state(self) -> dict[str, Any]:
-        """`{"active", "encoder", "trained_for", "note"}`: whether the learned models run, and why not."""
-        trained = self.learned.encoder if self.learned is not None else None
-        name = getattr(self.encoder, "name", None) if self.encoder is not None else None
-        if self.learned is None:
+        """`{"active", "encoder", "trained_for", "note"}`: whether the learned models run (for the default
+        encoder), and why not."""
+        return self._encoder_state(self.encoder)
+
+    def _encoder_state(self, encoder: Any, learned: Any = _SHIPPED) -> dict[str, Any]:
+        name = getattr(encoder, "name", None) if encoder is not None else None
+        if learned is _SHIPPED:  # the file trained on this encoder, else the default one's (to say why not)
+            learned = self.learned_by.get(encoder_id(str(name)), self.learned) if name is not None else self.learned
+        trained = learned.encoder if learned is not None else None
+        if learned is None:
             note = "no learned model loaded"
         elif name is None:
             note = "no encoder given"
@@ -77,17 +108,34 @@ class Analyzer:
                 f"the configured encoder {name!r} is not the one the model was trained on ({trained!r}); "
                 f"run `assist train emotion --encoder {name}`"
             )
-        elif int(getattr(self.encoder, "dim", self.learned.dim)) != self.learned.dim:
-            note = (
-                f"the encoder gives {getattr(self.encoder, 'dim', '?')} dimensions, the model wants {self.learned.dim}"
-            )
+        elif int(getattr(encoder, "dim", learned.dim)) != learned.dim:
+            note = f"the encoder gives {getattr(encoder, 'dim', '?')} dimensions, the model wants {learned.dim}"
         else:
             return {"active": True, "encoder": name, "trained_for": trained, "note": "learned models and rules"}
         return {"active": False, "encoder": name, "trained_for": trained, "note": note}
 
-    def model_brief(self) -> dict[str, Any]:
-        """What every analysis carries as `model` (the state at `use_encoder`)."""
+    def model_brief(self, text: str | None = None) -> dict[str, Any]:
+        """What every analysis carries as `model` (the state at `use_encoder`): that of the encoder of the
+        customer message `text` when given (an encoder per language), else the default encoder's."""
+        if text is not None and self.routes is not None and self.routes.routed:
+            return self._states.get(self.routes.for_text(text).name, self._state)
         return self._state
+
+    def _encoder_of(self, text: str) -> Any:
+        if self.routes is None:
+            return self.encoder
+        return self.routes.for_text(text)
+
+    def learned_for(self, text: str) -> LearnedModels | None:
+        """The learned file that reads this customer message: the one trained on the encoder that encodes it
+        (None: the rules alone)."""
+        encoder = self._encoder_of(text)
+        if encoder is None:
+            return None
+        state = self._states.get(encoder.name)
+        if state is None or not state["active"]:
+            return None
+        return self.learned_by.get(encoder_id(encoder.name))
 
     def situations(self, text: str, lang: str, vector: np.ndarray | None = None) -> list[dict[str, Any]]:
         """Situations of a customer message, best first: `{"situation", "score", "evidence", "source"}`. The
@@ -98,9 +146,10 @@ class Analyzer:
         hits = detect_situations(text, lang, min_score=1e-9)
         evidence = {h.situation: h.evidence for h in hits}
         cue = {h.situation: h.score for h in hits}
-        if vector is not None and self.learned is not None:
-            scores = self.learned.situation_scores(vector, cue, text)
-            floor, source = self.learned.situation_min, "model+cues"
+        learned = self.learned_for(text) if vector is not None else None
+        if vector is not None and learned is not None:
+            scores = learned.situation_scores(vector, cue, text)
+            floor, source = learned.situation_min, "model+cues"
             # The best one is listed down to half the floor: mixing in the lexical head spreads the scores.
             best = max(scores, key=lambda s: scores[s])
             keep = {s for s, v in scores.items() if v >= floor or (s == best and v >= floor / 2)}
@@ -121,13 +170,14 @@ class Analyzer:
         return self._active
 
     def encode(self, text: str) -> np.ndarray | None:
-        """The message's query vector through the given encoder, or None when it cannot be had now (no
-        matching model, or the encoder still loading)."""
-        if not self._active or self.encoder is None or not getattr(self.encoder, "ready", True):
+        """The message's query vector through its encoder, or None when it cannot be had now (no matching
+        model, or the encoder still loading)."""
+        encoder = self._encoder_of(text)
+        if self.learned_for(text) is None or not getattr(encoder, "ready", True):
             return None
         from assist.retrieval.embedder import encode_queries
 
-        return np.asarray(encode_queries(self.encoder, [text])[0], dtype=np.float32)
+        return np.asarray(encode_queries(encoder, [text])[0], dtype=np.float32)
 
     def conversation(self, default_lang: str = "en", encode: bool = True) -> Conversation:
         """A conversation's state. `encode=False`: never encode (messages without a vector: rules only)."""

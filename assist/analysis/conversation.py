@@ -96,6 +96,7 @@ class Conversation:
         self._trajectory: deque[dict[str, Any]] = deque(maxlen=self.th.trajectory_max)
         self._last: Analysis | None = None
         self._situations: list[dict[str, Any]] = []
+        self._model: dict[str, Any] | None = None  # the latest customer message's `model` (Analyzer.model_brief)
 
     def add(self, role: str, text: str, t: float | None = None, vector: np.ndarray | None = None) -> Analysis:
         """Read one message. `vector`: the configured encoder's query embedding of a customer message (the hub
@@ -126,6 +127,7 @@ class Conversation:
             vector = None
         emotion = self._customer(r, t, vector)
         self._situations = self.analyzer.situations(r.text, self.lang, vector)
+        self._model = self.analyzer.model_brief(r.text)  # which learned file read it (an encoder per language)
         self._last_role, self._last_t = role, t
         self._last = self._snapshot(message, role, r.truncated, emotion)
         return self._last
@@ -153,7 +155,7 @@ class Conversation:
             for label, w in self.conf.after_refusal.items():
                 carry[label] = carry.get(label, 0.0) + w
         emotion = self.detector.score(r, cues, carry)
-        learned = self.analyzer.learned
+        learned = self.analyzer.learned_for(r.text) if vector is not None else None
         if vector is not None and learned is not None:
             emotion = self._fuse(learned, emotion, vector, r.text)
         self.profile.update(r, cues)
@@ -260,7 +262,7 @@ class Conversation:
             self.trend(),
             customer,
             situations=self._situations,
-            model=self.analyzer.model_brief(),
+            model=self._model if self._model is not None else self.analyzer.model_brief(),
         )
         if emotion is not None:
             a.hints = self.hints.select(emotion.as_dict(), customer, self.lang)

@@ -2,8 +2,10 @@
 configured encoder's query embedding) plus the rules' reading, and over the message's character n-grams (the
 lexical channel), run in numpy (inference only; `assist train emotion` fits them, assist/analysis/training.py).
 
-The shipped file is `data/learned.npz` (its card: `data/MODEL_CARD.md`). It is used only when the configured
-encoder is the one it was trained on; otherwise the analyzer runs its rules alone and says so.
+The shipped file is `data/learned.npz` (its card: `data/MODEL_CARD.md`), trained on multilingual-e5-small;
+`data/learned_minilm.npz` (card: `data/MODEL_CARD_minilm.md`) is trained on MiniLM for English messages, for
+an encoder per language. A file is used only for messages encoded by the encoder it was trained on; otherwise
+the analyzer runs its rules alone and says so.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from assist.vocab import CUE_KINDS, EMOTIONS, SITUATIONS
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "learned.npz"
+# Files trained on other encoders (an encoder per language, assist.retrieval.routing): MiniLM's, for English.
+# Each has its card beside it; the analyzer reads a message with the file of the encoder that encoded it.
+OTHER_MODEL_FILES = (Path(__file__).resolve().parent / "data" / "learned_minilm.npz",)
 FORMAT = 2
 # Rule evidence given to the models beside the vector: the rules' normalised emotion scores and one
 # indicator per message-level cue kind (burst/silence are conversation-level and never in the training text).
@@ -303,3 +308,8 @@ def load_shipped(path: Path | None = None) -> LearnedModels | None:
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("analysis: learned model %s not loaded (%s); rules only", path.name, exc)
         return None
+
+
+def load_shipped_others(paths: Sequence[Path] = OTHER_MODEL_FILES) -> list[LearnedModels]:
+    """The packaged files of other encoders than the default one's (OTHER_MODEL_FILES) that load."""
+    return [model for path in paths if (model := load_shipped(path)) is not None]

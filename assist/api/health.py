@@ -22,6 +22,11 @@ class ModelStatus(BaseModel):
     name: str
     ready: bool = Field(description="loaded; until then English leans on the lexical channel")
     traced: bool = Field(description="running as a TorchScript trace")
+    langs: list[str] = Field(
+        default_factory=list,
+        description="the languages routed to this encoder (retrieval.lang_models); empty for the default one, "
+        "which reads every other language",
+    )
 
 
 class SkippedPhrase(BaseModel):
@@ -34,7 +39,12 @@ class Health(BaseModel):
     status: str = Field(description="ok, or degraded when stored phrases had to be skipped")
     version: str
     store: str = Field(description="the store's SQL dialect: sqlite or postgresql")
-    model: ModelStatus
+    model: ModelStatus = Field(description="the default encoder (retrieval.model_name)")
+    models: list[ModelStatus] = Field(
+        default_factory=list,
+        description="every encoder, the default one first, then those of languages routed to another "
+        "(retrieval.lang_models); a language's dense channel joins when its encoder is ready",
+    )
     skipped_phrases: list[SkippedPhrase] = Field(
         default_factory=list,
         description="stored phrases that cannot be read or indexed: left out of listings and suggestions, "
@@ -65,17 +75,25 @@ async def read_health(store: StoreDep, request: Request) -> Health:
         await request.state.hub.broker.ping()
     except BrokerUnavailable as exc:  # linked instances would miss each other's events and bank changes
         raise BrokerUnavailable(exc.detail, status="unavailable") from exc
-    encoder = request.state.suggester.searcher.encoder
-    model = ModelStatus(
-        name=encoder.name, ready=bool(getattr(encoder, "ready", True)), traced=bool(getattr(encoder, "traced", False))
-    )
     searcher = request.state.suggester.searcher
+    routes = searcher.routes
+    models = [
+        ModelStatus(
+            name=enc.name,
+            ready=bool(getattr(enc, "ready", True)),
+            traced=bool(getattr(enc, "traced", False)),
+            langs=sorted(lang for lang, routed in routes.by_lang.items() if routed is enc),
+        )
+        for enc in routes.encoders
+    ]
+    model = models[0]
     skipped = {**store.skipped, **getattr(searcher, "skipped", {})}
     return Health(
         status="degraded" if skipped else "ok",
         version=__version__,
         store=store.engine.dialect.name,
         model=model,
+        models=models,
         skipped_phrases=[SkippedPhrase(**skipped[k]) for k in sorted(skipped)],
     )
 

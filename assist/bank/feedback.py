@@ -93,15 +93,29 @@ class FeedbackMemory:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.model = model
+        self.model = model  # the default model: the one of calls that name none
         self.dim = dim
+        # Every model whose vectors are kept (an encoder per language: assist.retrieval.routing), with its size.
+        # Events are compared only with events of their own model.
+        self.models: dict[str, int] = {model: dim}
         self.clock = clock
         self.origin = secrets.token_hex(6)
-        self._rows: dict[str, _TeamRows] = {}  # loaded teams
-        self._last: dict[str, int] = {}  # per loaded team: the highest event id read
-        self._stale: set[str] = set()  # loaded teams with rows newer than `_last` (or rows gone)
+        # Loaded rows per (model, team); the keys `_key` makes.
+        self._rows: dict[tuple[str, str], _TeamRows] = {}
+        self._last: dict[tuple[str, str], int] = {}  # per loaded team and model: the highest event id read
+        self._stale: set[tuple[str, str]] = set()  # loaded ones with rows newer than `_last` (or rows gone)
         self._lock = threading.Lock()
         self._announce: Callable[[dict[str, Any]], None] | None = None  # set by `follow`
+
+    def add_model(self, model: str, dim: int) -> None:
+        """Keep (and compare) the vectors of another model too: `record`, `has` and `neighbours` take it."""
+        self.models[model] = dim
+
+    def _model(self, model: str | None) -> tuple[str, int]:
+        name = model or self.model
+        if name not in self.models:
+            raise InvalidInput(f"feedback vectors of model {name!r} are not kept here")
+        return name, self.models[name]
 
     @property
     def recording(self) -> bool:
@@ -121,15 +135,18 @@ class FeedbackMemory:
         vector: np.ndarray,
         t: float | None = None,
         text: str | None = None,
+        model: str | None = None,
     ) -> None:
-        """Keep one use or dismissal. The team's oldest events beyond `max_rows_per_team` are dropped."""
+        """Keep one use or dismissal (`vector` of `model`, the default one unless given). The team's oldest
+        events beyond `max_rows_per_team` are dropped."""
         if not self.settings.record:
             return
         if action not in ACTIONS:
             raise InvalidInput(f"unknown feedback action {action!r}; expected one of {', '.join(ACTIONS)}")
+        name, dim = self._model(model)
         v = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if v.shape[0] != self.dim:
-            raise InvalidInput(f"a feedback vector has {v.shape[0]} values; the model's have {self.dim}")
+        if v.shape[0] != dim:
+            raise InvalidInput(f"a feedback vector has {v.shape[0]} values; the model's have {dim}")
         norm = float(np.linalg.norm(v))
         if not math.isfinite(norm) or norm == 0:
             raise InvalidInput("a feedback vector must be finite and not zero")
@@ -142,8 +159,8 @@ class FeedbackMemory:
                     team=key,
                     phrase_id=phrase_id,
                     action=action,
-                    model=self.model,
-                    dim=self.dim,
+                    model=name,
+                    dim=dim,
                     vector=(v / norm).tobytes(),
                     at=float(self.clock() if t is None else t),
                     text=text if self.settings.keep_text else None,
@@ -198,18 +215,27 @@ class FeedbackMemory:
 
     # ---- reading ----------------------------------------------------------------------------------
 
-    def has(self, team: str | None) -> bool:
-        """Whether the team has any event of this model (so a message is worth comparing)."""
-        return len(self._team(team_key(team))) > 0
+    def has(self, team: str | None, model: str | None = None) -> bool:
+        """Whether the team has any event of this model (the default one unless given), so a message is worth
+        comparing."""
+        if (model or self.model) not in self.models:
+            return False
+        return len(self._team(team_key(team), model or self.model)) > 0
 
-    def neighbours(self, team: str | None, vector: np.ndarray, k: int | None = None) -> dict[int, LearnedStat]:
+    def neighbours(
+        self, team: str | None, vector: np.ndarray, k: int | None = None, model: str | None = None
+    ) -> dict[int, LearnedStat]:
         """Per phrase, what the team did for the `k` past messages nearest to this one (cosine at least
-        `min_similarity`), each event weighted by its age."""
-        rows = self._team(team_key(team))
+        `min_similarity`), each event weighted by its age. `vector` is of `model` (the default one unless given):
+        only events of that model are compared."""
+        name = model or self.model
+        if name not in self.models:
+            return {}
+        rows = self._team(team_key(team), name)
         if not len(rows):
             return {}
         v = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if v.shape[0] != self.dim:
+        if v.shape[0] != self.models[name]:
             return {}
         norm = float(np.linalg.norm(v))
         if not norm:
@@ -235,7 +261,8 @@ class FeedbackMemory:
             out[int(pid)] = LearnedStat(int((mine & used).sum()), int((mine & ~used).sum()), round(score, 4))
         return out
 
-    def _team(self, key: str) -> _TeamRows:
+    def _team(self, team: str, model: str | None = None) -> _TeamRows:
+        key = (model or self.model, team)
         with self._lock:
             rows = self._rows.get(key)
             if rows is not None and key not in self._stale:
@@ -250,7 +277,9 @@ class FeedbackMemory:
             self._stale.discard(key)
             return rows
 
-    def _load(self, key: str, after: int) -> _TeamRows:
+    def _load(self, key: tuple[str, str], after: int) -> _TeamRows:
+        model, team = key
+        dim = self.models[model]
         with self.db.session() as s:
             found = s.execute(
                 select(
@@ -261,21 +290,21 @@ class FeedbackMemory:
                     FeedbackEvent.vector,
                 )
                 .where(
-                    FeedbackEvent.team == key,
+                    FeedbackEvent.team == team,
                     FeedbackEvent.id > after,
-                    FeedbackEvent.model == self.model,
-                    FeedbackEvent.dim == self.dim,
+                    FeedbackEvent.model == model,
+                    FeedbackEvent.dim == dim,
                 )
                 .order_by(FeedbackEvent.id)
             ).all()
         if not found:
-            return _TeamRows.empty(self.dim)
+            return _TeamRows.empty(dim)
         return _TeamRows(
             np.array([r[0] for r in found], np.int64),
             np.array([r[1] for r in found], np.int64),
             np.array([r[2] == "used" for r in found], bool),
             np.array([r[3] for r in found], np.float64),
-            np.frombuffer(b"".join(r[4] for r in found), dtype=np.float32).reshape(len(found), self.dim).copy(),
+            np.frombuffer(b"".join(r[4] for r in found), dtype=np.float32).reshape(len(found), dim).copy(),
         )
 
     # ---- changes between instances ------------------------------------------------------------------
@@ -288,9 +317,12 @@ class FeedbackMemory:
 
     def top_up(self, notice: dict[str, Any]) -> None:
         """Read a loaded team's new rows now (after `apply`), so the next search does not wait for them."""
-        key = notice.get("team")
-        if key is not None and str(key) in self._rows:
-            self._team(str(key))
+        team = notice.get("team")
+        if team is None:
+            return
+        for model, loaded in list(self._rows):
+            if loaded == str(team):
+                self._team(loaded, model)
 
     def apply(self, notice: dict[str, Any]) -> None:
         """Take in a change (this instance's or another's): rows to read again on the next search."""
@@ -300,14 +332,14 @@ class FeedbackMemory:
                 for name, loaded in list(self._rows.items()):
                     self._rows[name] = loaded.where(loaded.phrases != pid)
                 return
-            key = str(notice.get("team", ""))
-            rows = self._rows.get(key)
-            if rows is None:
-                return  # not loaded here: read in full when first needed
-            floor = notice.get("floor")
-            if floor is not None:  # the team's oldest events were dropped in the store
-                self._rows[key] = rows.where(rows.ids > int(floor))
-            self._stale.add(key)
+            team = str(notice.get("team", ""))
+            # Every model's rows of the team (a team not loaded here is read in full when first needed).
+            for key in [k for k in self._rows if k[1] == team]:
+                rows = self._rows[key]
+                floor = notice.get("floor")
+                if floor is not None:  # the team's oldest events were dropped in the store
+                    self._rows[key] = rows.where(rows.ids > int(floor))
+                self._stale.add(key)
 
     def forget_loaded(self) -> None:
         """Drop every team's rows held in memory; each is read in full from the store when next needed."""

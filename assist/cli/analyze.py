@@ -52,12 +52,14 @@ def analyze(text: str | None, conversation: Path | None, as_json: bool, learned:
     """Emotion, cues, customer profile and hints for one message or a conversation."""
     if (text is None) == (conversation is None):
         fail("give either TEXT or --conversation FILE", 2)
-    encoder = None
-    if learned:
-        from assist.cli.train import default_encoder, make_encoder
+    analyzer = Analyzer.load()
+    if learned:  # the configured encoders: the default one and the languages routed to another (lang_models)
+        from assist.config import get_settings
+        from assist.retrieval.routing import EncoderRoutes
+        from assist.services import settings_embedder, settings_lang_encoders
 
-        encoder = make_encoder(default_encoder())
-    analyzer = Analyzer.load(encoder=encoder)
+        retrieval = get_settings().retrieval
+        analyzer.use_routes(EncoderRoutes(settings_embedder(retrieval), settings_lang_encoders(retrieval)))
     try:
         if conversation is not None:
             result = analyzer.analyze_conversation(read_conversation(conversation))
@@ -147,16 +149,19 @@ def _learned_report(
     split: str, goemotions: bool, encoder_name: str | None, cache: Path | None, customer_dir: Path | None
 ) -> dict[str, Any]:
     from assist.analysis.analyzer import encoder_id
-    from assist.analysis.learned import load_shipped
+    from assist.analysis.learned import load_shipped, load_shipped_others
     from assist.analysis.training import evaluate_customer
     from assist.cli.train import DEFAULT_CACHE, default_encoder, make_encoder
 
-    models = load_shipped()
-    if models is None:
+    shipped = [m for m in [load_shipped(), *load_shipped_others()] if m is not None]
+    if not shipped:
         return {"skipped": "no learned model shipped (assist train emotion)"}
     name = encoder_name or default_encoder()
-    if encoder_id(name) != encoder_id(models.encoder):
-        return {"skipped": f"encoder {name!r} is not the model's ({models.encoder!r}): rules only"}
+    # The packaged file trained on this encoder (learned.npz for e5, learned_minilm.npz for MiniLM).
+    models = next((m for m in shipped if encoder_id(m.encoder) == encoder_id(name)), None)
+    if models is None:
+        trained = ", ".join(repr(m.encoder) for m in shipped)
+        return {"skipped": f"encoder {name!r} is not a shipped model's ({trained}): rules only"}
     try:
         encoder = make_encoder(name)
     except (ImportError, ValueError, OSError) as exc:

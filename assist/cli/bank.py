@@ -128,22 +128,31 @@ def validate(file: Path, fmt: str | None, as_json: bool) -> None:
 )
 @click.option("--fresh", is_flag=True, help="encode every text again instead of keeping the vectors --out has")
 def vectors(out: Path, phrasebank: Path | None, fresh: bool) -> None:
-    """Write the phrase bank's vectors (texts and examples) for the configured model, so a first start
-    copies them instead of encoding: the file shipped in the package is made this way."""
+    """Write the phrase bank's vectors (texts and examples) for the configured models (the default one for every
+    language, and those of languages routed to another, `lang_models`, for theirs), so a first start copies
+    them instead of encoding: the file shipped in the package is made this way."""
     from assist.bank.content import load_shipped
     from assist.retrieval.embedder import cache_name, encode_queries, query_cache_name, text_hash
-    from assist.services import settings_embedder
+    from assist.retrieval.routing import EncoderRoutes
+    from assist.services import settings_embedder, settings_lang_encoders
 
     settings = get_settings()
     entries = [e for _, e in load_shipped(phrasebank or settings.phrasebank_dir)]
-    passages, queries = bank_texts(entries, settings.retrieval.model_langs)
-    encoder = settings_embedder(settings.retrieval)
+    routes = EncoderRoutes(settings_embedder(settings.retrieval), settings_lang_encoders(settings.retrieval))
     old = ShippedVectors(out) if out.is_file() and not fresh else ShippedVectors(Path("/nonexistent"))
     made: dict[str, dict[str, np.ndarray]] = {}
-    for texts, model, queries_ in (
-        (passages, cache_name(encoder), False),
-        (queries, query_cache_name(encoder), True),
-    ):
+    work = []
+    for encoder in routes.encoders:
+        # The default model's vectors of every language (turning `lang_models` off then encodes nothing on a
+        # first start); a routed model's of its languages.
+        langs = [
+            lang
+            for lang in settings.retrieval.model_langs
+            if encoder is routes.default or routes.for_lang(lang) is encoder
+        ]
+        passages, queries = bank_texts(entries, langs)
+        work += [(encoder, passages, cache_name(encoder), False), (encoder, queries, query_cache_name(encoder), True)]
+    for encoder, texts, model, queries_ in work:
         hashes = [text_hash(t) for t in texts]
         kept = old.lookup(model, hashes)
         todo = [t for t, h in zip(texts, hashes, strict=True) if h not in kept]

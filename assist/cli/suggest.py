@@ -80,7 +80,7 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     from assist.bank.vectors import VectorCache
     from assist.retrieval.evaluate import DEFAULT_SET, evaluate, load_set, render
     from assist.retrieval.searcher import HybridSearcher
-    from assist.services import settings_embedder
+    from assist.services import settings_embedder, settings_lang_encoders
     from assist.suggest import Suggester
 
     settings = get_settings()
@@ -93,9 +93,14 @@ def eval_retrieval(path: Path | None, misses: bool, as_json: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bank = PhraseStore.connect(f"sqlite:///{Path(tmp) / 'eval.db'}")
         bank.seed(settings.phrasebank_dir)
-        searcher = HybridSearcher(settings_embedder(settings.retrieval), settings.retrieval)
+        searcher = HybridSearcher(
+            settings_embedder(settings.retrieval),
+            settings.retrieval,
+            lang_encoders=dict(settings_lang_encoders(settings.retrieval)),
+        )
         searcher.upsert(bank.records(statuses=["approved"]), cache=cache)
-        analyzer = Analyzer.load(encoder=searcher.encoder)  # as in service: the learned models read the message
+        analyzer = Analyzer.load()
+        analyzer.use_routes(searcher.routes)  # as in service: the learned models read the message
         report = evaluate(Suggester(analyzer, searcher, settings.retrieval.top_k), items)
         bank.close()
     if as_json:

@@ -88,6 +88,13 @@ def default_encoder() -> str:
     show_default=True,
     help="also fit the character n-gram heads and choose the weight they are mixed in at",
 )
+@click.option(
+    "--langs",
+    default=None,
+    help="train and choose on these languages' messages only, comma-separated (e.g. `en` for an encoder that "
+    "reads English alone: --encoder bundled:all-MiniLM-L6-v2 --langs en --out "
+    "assist/analysis/data/learned_minilm.npz); default: every language",
+)
 def train_emotion(
     encoder_name: str | None,
     cache: Path,
@@ -101,6 +108,7 @@ def train_emotion(
     extras: bool,
     choose_on: str,
     lexical: bool,
+    langs: str | None,
 ) -> None:
     """Fit the emotion and situation heads on the customer corpus' train split (+ GoEmotions train and CPED,
     subsampled per label), choose settings on its dev split, write the model file and MODEL_CARD.md."""
@@ -131,6 +139,11 @@ def train_emotion(
         )
     if cped_per_label:
         ext += corpora.subsample(corpora.load_cped(shared_data and shared_data / "cped"), cped_per_label)
+    if langs:  # an encoder for some languages only (retrieval.lang_models): their messages alone
+        keep = {lang.strip() for lang in langs.split(",") if lang.strip()}
+        ctrain, cdev, cblind, ext = ([e for e in part if e.lang in keep] for part in (ctrain, cdev, cblind, ext))
+        if not ctrain or not cdev:
+            fail(f"no training or dev messages in {', '.join(sorted(keep))}", 2)
     enc_train = training.encode(ctrain, rules, vc, encoder, situations=True)
     enc_dev = training.encode(cdev, rules, vc, encoder, situations=True)
     enc_blind = training.encode(cblind, rules, vc, encoder, situations=True) if cblind else None
@@ -158,8 +171,12 @@ def train_emotion(
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     models.save(out)
-    card = out.parent / "MODEL_CARD.md"
-    card.write_text(training.model_card(models, report, dev, ge, blind), encoding="utf-8")
+    # The packaged file's card is MODEL_CARD.md; another file's is named after it (learned_minilm.npz:
+    # MODEL_CARD_minilm.md), so two files in one folder keep their own cards.
+    stem = out.stem.removeprefix("learned").lstrip("_")
+    card = out.parent / (f"MODEL_CARD_{stem}.md" if stem else "MODEL_CARD.md")
+    text = training.model_card(models, report, dev, ge, blind)
+    card.write_text(text.replace("(`learned.npz`)", f"(`{out.name}`)", 1), encoding="utf-8")  # its own file
     (cache / "last_grid.json").write_text(json.dumps(report.grid, indent=1), encoding="utf-8")
     click.echo(f"wrote {out} ({out.stat().st_size} bytes) and {card}")
     for lang, v in dev.items():

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from anyio import CapacityLimiter, to_thread
 
+from assist.bank.feedback import query_model
 from assist.hub.registry import HeldConversation
 from assist.retrieval.batcher import EncodeBatcher
 from assist.schemas import Analysis, Message, RewriteResult, SuggestResult
@@ -21,7 +22,13 @@ class MessagePipeline:
         self.analyzer, self.suggester, self.rewriter, self.max_chars = analyzer, suggester, rewriter, max_chars
         searcher: Any = suggester.searcher if suggester is not None else None
         self.searcher = searcher
-        self.batcher = EncodeBatcher(searcher.encoder, searcher.settings.encode_batch) if searcher is not None else None
+        # One micro-batcher per encoder (an encoder per language: assist.retrieval.routing), by model name;
+        # `batcher` is the default encoder's.
+        self.batchers: dict[str, EncodeBatcher] = {}
+        if searcher is not None:
+            for enc in searcher.routes.encoders:
+                self.batchers[enc.name] = EncodeBatcher(enc, searcher.settings.encode_batch)
+        self.batcher = self.batchers.get(searcher.encoder.name) if searcher is not None else None
         # Analysis and search are pure Python: threads only share the GIL. One at a time, in arrival order,
         # keeps dozens of workers from fighting over it (and the encoder's thread from waiting on them).
         self.cpu = CapacityLimiter(1)
@@ -31,7 +38,11 @@ class MessagePipeline:
         learned emotion and situation models run (`Analyzer.wants_vector`), the customer message is encoded
         first, once: the same vector then serves the search (`vector`) and feedback."""
         vector = None
-        if message.role == "customer" and getattr(self.analyzer, "wants_vector", False) and self._encoder_ready():
+        if (
+            message.role == "customer"
+            and getattr(self.analyzer, "wants_vector", False)
+            and self._encoder_ready(message.text)
+        ):
             vector = await self._encode(conv, message)
 
         def add() -> Analysis | None:
@@ -43,17 +54,25 @@ class MessagePipeline:
     async def vector(self, conv: HeldConversation, message: Message, lang: str | None) -> np.ndarray | None:
         """The message's query vector, when the search reads the dense channel in its language (encoded once: the
         analysis may have asked for it already)."""
-        if self.batcher is None or self.searcher is None or not self.searcher.uses_dense(lang or "en"):
+        if self.batcher is None or self.searcher is None or not self.searcher.uses_dense(lang or "en", message.text):
             return None
         known = conv.vectors.get(message.message_id)
         return known if known is not None else await self._encode(conv, message)
 
-    def _encoder_ready(self) -> bool:
-        return self.batcher is not None and bool(getattr(self.batcher.encoder, "ready", True))
+    def batcher_for(self, text: str) -> EncodeBatcher | None:
+        """The micro-batcher of the encoder that reads this customer message (its detected language's)."""
+        if self.searcher is None:
+            return self.batcher
+        return self.batchers.get(self.searcher.query_encoder(text).name, self.batcher)
+
+    def _encoder_ready(self, text: str) -> bool:
+        batcher = self.batcher_for(text)
+        return batcher is not None and bool(getattr(batcher.encoder, "ready", True))
 
     async def _encode(self, conv: HeldConversation, message: Message) -> np.ndarray:
-        assert self.batcher is not None
-        vector = await self.batcher.encode(message.text)
+        batcher = self.batcher_for(message.text)
+        assert batcher is not None
+        vector = await batcher.encode(message.text)
         conv.remember_vector(message.message_id, vector)  # feedback on this message learns from it
         return vector
 
@@ -94,15 +113,23 @@ class MessagePipeline:
     async def learn(self, conv: HeldConversation, answered: str, phrase_id: int, action: str, team: str | None) -> None:
         """Keep an agent's use or dismissal with the answered customer message's vector, so the ranking of the
         agent's team learns from it (assist.bank.feedback)."""
-        memory, batcher = getattr(self.suggester, "memory", None), self.batcher
+        memory = getattr(self.suggester, "memory", None)
         if memory is None or not memory.recording or not answered:
             return
         text = next(
             (m.text for m in reversed(conv.messages) if m.message_id == answered and m.role == "customer"), None
         )
+        if text is not None:
+            batcher = self.batcher_for(text)
+        else:  # its text left the window: its model is known only when one model reads every language
+            routed = self.searcher is not None and self.searcher.routes.routed
+            batcher = None if routed else self.batcher
         vector = conv.vectors.get(answered)
         if vector is None and text is not None and batcher is not None and getattr(batcher.encoder, "ready", True):
             vector = await batcher.encode(text)  # not encoded here (another instance took it, or lexical-only)
-        if vector is not None:  # else a message no longer in the window: only the count is kept
+        if vector is not None and batcher is not None:
             event = "dismissed" if action == "dismissed" else "used"
-            await to_thread.run_sync(memory.record, team, phrase_id, event, vector, time.time(), text)
+            model = query_model(batcher.encoder)  # the model that encodes this message (its language's)
+            await to_thread.run_sync(
+                functools.partial(memory.record, team, phrase_id, event, vector, time.time(), text, model=model)
+            )

@@ -21,6 +21,7 @@ from assist.retrieval.hybrid import convex, normalize, rrf
 from assist.retrieval.index import DenseIndex
 from assist.retrieval.query import Hit, Query
 from assist.retrieval.rerank import Reranker, RerankPrefs, load_prefs
+from assist.retrieval.routing import EncoderRoutes
 from assist.retrieval.rows import Rows
 from assist.retrieval.sparse import BM25
 from assist.retrieval.tokenize import tokens
@@ -34,16 +35,31 @@ CHANNELS = ("dense", "lexical", "fused", "rerank")
 
 
 class HybridSearcher:
-    """Holds every approved phrase as a row: tag bitmasks, a BM25 document and up to two dense vectors."""
+    """Holds every approved phrase as a row: tag bitmasks, a BM25 document and its dense vectors.
 
-    def __init__(self, encoder: Encoder, settings: RetrievalSettings, prefs: RerankPrefs | None = None) -> None:
-        self.encoder = encoder
+    With languages routed to other encoders (`lang_encoders`, assist.retrieval.routing), the dense index holds one
+    vector space per encoder: a phrase's text or example is encoded by its language's encoder and goes in that
+    encoder's space, and a query searches only the space of the encoder that encodes it."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        settings: RetrievalSettings,
+        prefs: RerankPrefs | None = None,
+        lang_encoders: dict[str, Encoder] | None = None,
+    ) -> None:
+        self.encoder = encoder  # the default one (`model_name`)
+        self.routes = EncoderRoutes(encoder, lang_encoders)
         self.settings = settings
         self._reranker = Reranker(settings, prefs)
         self._lock = threading.RLock()
         self._languages = registry()
         self._rows = Rows(self._languages.codes)
-        self._dense = DenseIndex(encoder.dim, settings.ivf_threshold, settings.nprobe)
+        # One space per encoder, by name; `_dense` is the default encoder's.
+        self._spaces = {
+            enc.name: DenseIndex(enc.dim, settings.ivf_threshold, settings.nprobe) for enc in self.routes.encoders
+        }
+        self._dense = self._spaces[encoder.name]
         # Only texts in languages the model knows get a vector; the others would only add noise and time.
         self._dense_langs = [lang for lang in self._rows.lang if lang in settings.model_langs]
         self._bm25 = BM25(stride=self._rows.stride)
@@ -57,31 +73,38 @@ class HybridSearcher:
         return int(self._rows.active.sum())
 
     def vectors_for(
-        self, texts: Sequence[str], cache: Any = None, progress: Progress | None = None, queries: bool = False
+        self,
+        texts: Sequence[str],
+        cache: Any = None,
+        progress: Progress | None = None,
+        queries: bool = False,
+        encoder: Encoder | None = None,
     ) -> np.ndarray:
-        """Embeddings of texts, from the store's cache where present; new ones are encoded and cached.
-        `queries` embeds them as customer messages (a phrase's examples), cached under the encoder's query key."""
+        """Embeddings of texts by `encoder` (the default one unless given), from the store's cache where present;
+        new ones are encoded and cached. `queries` embeds them as customer messages (a phrase's examples),
+        cached under the encoder's query key."""
+        enc = encoder or self.encoder
         if not texts:
-            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+            return np.zeros((0, enc.dim), dtype=np.float32)
         hashes = [text_hash(t) for t in texts]
-        model = query_cache_name(self.encoder) if queries else cache_name(self.encoder)
+        model = query_cache_name(enc) if queries else cache_name(enc)
         cached = cache.cached_vectors(model, hashes) if cache is not None else {}
         missing = [i for i, h in enumerate(hashes) if h not in cached]
-        out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
+        out = np.zeros((len(texts), enc.dim), dtype=np.float32)
         for i, h in enumerate(hashes):
             if h in cached:
                 out[i] = np.frombuffer(cached[h], dtype=np.float32)
         if missing:
             todo = [texts[i] for i in missing]
             if queries:
-                encoded = _encode_queries(self.encoder, todo, progress)
+                encoded = _encode_queries(enc, todo, progress)
             else:
-                encoded = self.encoder.encode(todo, progress=progress)
+                encoded = enc.encode(todo, progress=progress)
             out[missing] = encoded
             if cache is not None:
                 cache.save_vectors(
                     model,
-                    self.encoder.dim,
+                    enc.dim,
                     {hashes[i]: encoded[j].tobytes() for j, i in enumerate(missing)},
                 )
         return out
@@ -91,12 +114,13 @@ class HybridSearcher:
 
         A phrase is found by its texts and by its examples (customer messages it answers): each is its own
         vector and its own lexical document, and the phrase scores by the best of them."""
-        todo: list[tuple[int, str]] = []  # (dense id, text)
-        todo_examples: list[tuple[int, str]] = []
+        todo: list[tuple[int, str, str]] = []  # (dense id, text, its language)
+        todo_examples: list[tuple[int, str, str]] = []
         with self._lock:
             for p in phrases:
                 row = self._rows.row_for(p["id"])
-                self._dense.remove(self._rows.dense_ids(row))
+                for space in self._spaces.values():
+                    space.remove(self._rows.dense_ids(row))
                 if p["status"] != "approved":
                     self._rows.clear(row)
                     self._bm25.remove_row(row)
@@ -118,25 +142,32 @@ class HybridSearcher:
                     continue
                 self.skipped.pop(p["id"], None)
                 todo.extend(
-                    (self._rows.text_id(row, lang), p["text"][lang]) for lang in self._dense_langs if lang in p["text"]
+                    (self._rows.text_id(row, lang), p["text"][lang], lang)
+                    for lang in self._dense_langs
+                    if lang in p["text"]
                 )
                 todo_examples.extend(
-                    (self._rows.example_id(row, place), e)
+                    (self._rows.example_id(row, place), e, lang)
                     for place, (lang, e) in enumerate(examples)
                     if lang in self._dense_langs
                 )
-        vectors = self.vectors_for([t for _, t in todo], cache, progress)
-        example_vectors = self.vectors_for([t for _, t in todo_examples], cache, progress, queries=True)
-        with self._lock:
-            self._dense.add(np.array([i for i, _ in todo], dtype=np.int64), vectors)
-            self._dense.add(np.array([i for i, _ in todo_examples], dtype=np.int64), example_vectors)
+        for enc in self.routes.encoders:  # each encoder's texts into its own space
+            mine = [(i, t) for i, t, lang in todo if self.routes.for_lang(lang) is enc]
+            mine_examples = [(i, t) for i, t, lang in todo_examples if self.routes.for_lang(lang) is enc]
+            vectors = self.vectors_for([t for _, t in mine], cache, progress, encoder=enc)
+            example_vectors = self.vectors_for([t for _, t in mine_examples], cache, progress, True, enc)
+            with self._lock:
+                space = self._spaces[enc.name]
+                space.add(np.array([i for i, _ in mine], dtype=np.int64), vectors)
+                space.add(np.array([i for i, _ in mine_examples], dtype=np.int64), example_vectors)
 
     def remove(self, phrase_ids: Sequence[int]) -> None:
         with self._lock:
             for pid in phrase_ids:
                 row = self._rows.ids.get(pid)
                 if row is not None:
-                    self._dense.remove(self._rows.dense_ids(row))
+                    for space in self._spaces.values():
+                        space.remove(self._rows.dense_ids(row))
                     self._bm25.remove_row(row)
                     self._rows.clear(row)
 
@@ -148,14 +179,16 @@ class HybridSearcher:
         settings: RetrievalSettings,
         progress: Progress | None = None,
         cache: Any = None,
+        lang_encoders: dict[str, Encoder] | None = None,
     ) -> HybridSearcher:
         """Index the store's approved phrases, their vectors from `cache` (assist.bank.vectors.VectorCache; by
-        default one on the store's database). Later changes arrive through `refresh` (assist.bank.notices)."""
+        default one on the store's database). Later changes arrive through `refresh` (assist.bank.notices).
+        `lang_encoders`: languages read by another encoder than `encoder` (assist.retrieval.routing)."""
         if cache is None:
             from assist.bank.vectors import VectorCache
 
             cache = VectorCache(store.db)
-        searcher = cls(encoder, settings)
+        searcher = cls(encoder, settings, lang_encoders=lang_encoders)
         searcher.cache = cache
         searcher.upsert(store.records(statuses=["approved"]), cache=cache, progress=progress)
         return searcher
@@ -179,19 +212,26 @@ class HybridSearcher:
 
     # ---- searching --------------------------------------------------------------------------------
 
-    def encode_query(self, text: str) -> np.ndarray:
-        return encode_queries(self.encoder, [text])[0]
+    def query_encoder(self, text: str) -> Encoder:
+        """The encoder of a customer message (its detected language's, assist.retrieval.routing)."""
+        return self.routes.for_text(text)
 
-    def _dense_weight(self, lang: str) -> float:
-        """The dense channel's weight for a language; 0 while the model is still loading."""
-        if not getattr(self.encoder, "ready", True):
+    def encode_query(self, text: str) -> np.ndarray:
+        return encode_queries(self.query_encoder(text), [text])[0]
+
+    def _dense_weight(self, lang: str, text: str | None = None) -> float:
+        """The dense channel's weight for a language; 0 while the model that encodes the message (`text`'s, else
+        the language's) is still loading."""
+        enc = self.routes.for_text(text) if text is not None else self.routes.for_lang(lang)
+        if not getattr(enc, "ready", True):
             return 0.0
         s = self.settings
         return s.lang_dense_weight.get(lang, s.dense_weight) if lang in s.model_langs else s.foreign_dense_weight
 
-    def uses_dense(self, lang: str) -> bool:
-        """Whether a reranked search in this language reads the dense channel (so needs a query vector)."""
-        return self._dense_weight(lang) > 0
+    def uses_dense(self, lang: str, text: str | None = None) -> bool:
+        """Whether a reranked search in this language (of this message) reads the dense channel (so needs a query
+        vector)."""
+        return self._dense_weight(lang, text) > 0
 
     def search(self, q: Query, channel: str = "rerank") -> list[Hit]:
         """Best phrases for a query, in the query's language and script.
@@ -213,9 +253,10 @@ class HybridSearcher:
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
         lang = q.lang or self._languages.detect(q.text).lang
-        w = self._dense_weight(lang)
+        w = self._dense_weight(lang, q.text)
         use_dense = channel == "dense" or (channel != "lexical" and w > 0)
         vector = q.vector if q.vector is not None or not use_dense else self.encode_query(q.text)
+        space = self._spaces[self.query_encoder(q.text).name]  # the space of the model that encoded the message
         with self._lock:
             rows = self._rows
             n = len(rows)
@@ -223,7 +264,7 @@ class HybridSearcher:
                 return {team: [] for team in teams}
             dense = np.zeros(n, dtype=np.float32)
             if use_dense and vector is not None:
-                ids, sims = self._dense.search(vector, self.settings.dense_depth)
+                ids, sims = space.search(vector, self.settings.dense_depth)
                 np.maximum.at(dense, ids // self._rows.stride, np.clip(sims, 0.0, 1.0))
             lexical = normalize(self._bm25.scores(tokens(q.text), n)) if channel != "dense" else np.zeros(n)
             parts = {"dense": dense, "lexical": lexical}

