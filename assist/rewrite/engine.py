@@ -88,6 +88,12 @@ class _Lang:
         ln = self.spec.long_negative
         self.markers = re.compile(ln.markers, flags) if ln else None
         self.keep_case = re.compile(self.spec.keep_case) if self.spec.keep_case else None
+        self.garbles = [(g.id, re.compile(g.pattern, flags)) for g in self.spec.garbles]
+        self.promises = re.compile(self.spec.promises, flags) if self.spec.promises else None
+        self.negation = re.compile(self.spec.negation, flags) if self.spec.negation else None
+        names = {f.family: f for f in rule_set.families}
+        self.families = names
+        self.family_of = {c.rule.id: _rule_family(c.rule, names) for c in compiled}
 
     def scripts(self, code: str) -> tuple[str | None, str | None]:
         spec = self.spec.scripts.get(code)
@@ -181,6 +187,8 @@ class Rewriter:
                 break
             changes, current = compose(text, changes, current, edits, rules_of)
         settled, checked = self._settle(text, langs[0], code, changes, rules_of)
+        settled, unsafe = self._verify(text, langs[0], code, settled, rules_of)
+        checked += unsafe
         if len(settled) != len(changes):
             current, changes = apply_changes(text, settled), settled
         flags = self._flags(text, langs, code, changes)
@@ -238,6 +246,102 @@ class Rewriter:
                 )
         kept_ids = {id(c) for c in kept}
         return [c for c in changes if id(c) in kept_ids], flags
+
+    def _verify(
+        self, text: str, lang: _Lang, code: str, changes: list[Change], rules_of: dict[tuple[int, int], list[str]]
+    ) -> tuple[list[Change], list[Flag]]:
+        """Never worse than the draft: re-read each rewritten sentence as it would be sent. If a negative family is
+        still detected in it, a known garble shows up (leftover punctuation, a lead-in with nothing after), it makes
+        two offers, or an untouched clause of it still negates, the sentence comes back as written and flagged."""
+        if not changes:
+            return changes, []
+        match_script, _ = lang.scripts(code)
+        subject = _aligned(text, match_script) if match_script else text
+        kept: list[Change] = []
+        flags: list[Flag] = []
+        for m in lang.sentence.finditer(subject):
+            ss, se = m.span()
+            mine = [c for c in changes if c.start < se and c.end > ss or ss <= c.start < se]
+            if not mine:
+                continue
+            real = [c for c in mine if any(r not in lang.lexical for r in rules_of.get((c.start, c.end), [c.rule]))]
+            why = self._worse(text, subject, lang, match_script, ss, se, mine) if real else None
+            if why is None:
+                kept.extend(mine)
+                continue
+            _, seen = why
+            situation = clauses.situation_of(text[ss:se], code)
+            for c in real:
+                fam = self._change_family(lang, c, rules_of) or (seen[0] if seen else None)
+                f = lang.families.get(fam or "")
+                if f is None:
+                    note = clauses.SPLICE_WHY.get(lang.name, clauses.SPLICE_WHY["en"])
+                    flags.append(Flag(c.start, c.end, c.before, clauses.SPLICE_RULE, note, None, None, situation))
+                else:
+                    rid = f"{lang.name}.family.{f.family}"
+                    flags.append(Flag(c.start, c.end, c.before, rid, f.note, f.family, f.principle, situation))
+        kept_ids = {id(c) for c in kept}
+        return [c for c in changes if id(c) in kept_ids], flags
+
+    def _worse(
+        self,
+        text: str,
+        subject: str,
+        lang: _Lang,
+        script: str | None,
+        ss: int,
+        se: int,
+        mine: list[Change],
+    ) -> tuple[str, list[str]] | None:
+        """Why the rewrite of text[ss:se] would read worse than the draft (a reason and the families seen), or None."""
+        out: list[str] = []
+        spans: list[tuple[int, int]] = []  # where the changes' words sit in the rewritten sentence
+        pos, length = ss, 0
+        for c in sorted(mine, key=lambda c: c.start):
+            lo, hi = max(c.start, ss), min(c.end, se)
+            if c.start < ss or c.end > se:  # a change across sentences: judge it with its whole span
+                lo, hi = c.start, c.end
+            if lo < pos:
+                continue
+            out.append(text[pos:lo])
+            length += lo - pos
+            out.append(c.after)
+            spans.append((length, length + len(c.after)))
+            length += len(c.after)
+            pos = hi
+        out.append(text[pos:se])
+        rewritten = _match_copy("".join(out), script)
+        original = subject[ss:se]
+        present = lang.prefilter.present(rewritten)
+        # a rule's own words were read when the rule was written: only hits reaching outside them count
+        hits = [
+            h
+            for h in clauses.detect(rewritten, lang.detector_index.allowed(present))
+            if not any(s <= h.start and h.end <= e for s, e in spans)
+        ]
+        if hits:
+            return "family", list(dict.fromkeys(h.detector.family.family for h in hits))
+        for gid, g in lang.garbles:
+            if len(g.findall(rewritten)) > len(g.findall(original)):
+                return f"garble:{gid}", []
+        if lang.promises is not None and lang.offers is not None:  # an offer added next to the agent's own promise
+            offered = any(lang.offers.search(rewritten, s, e) or lang.promises.search(rewritten, s, e) for s, e in spans)
+            if offered and any(not any(s <= p.start() < e for s, e in spans) for p in lang.promises.finditer(rewritten)):
+                return "two_offers", []
+        if lang.negation is not None:
+            for cs, ce in clauses.clause_spans(rewritten, lang.brk):
+                if any(cs < e and s < ce for s, e in spans):
+                    continue
+                if lang.negation.search(rewritten, cs, ce):
+                    return "negation_left", []
+        return None
+
+    def _change_family(self, lang: _Lang, c: Change, rules_of: dict[tuple[int, int], list[str]]) -> str | None:
+        for r in rules_of.get((c.start, c.end), [c.rule]):
+            fam = lang.family_of.get(r)
+            if fam:
+                return fam
+        return None
 
     def _pass(self, text: str, langs: list[_Lang], code: str) -> list[Edit]:
         candidates: list[tuple[tuple[int, int, int, int], Edit]] = []
@@ -321,6 +425,22 @@ class Rewriter:
                 rid = f"{lang.name}.long_negative"
                 flags.setdefault((s, e, rid), Flag(s, e, text[s:e], rid, ln.note))
         return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
+
+
+# A rule's family when it names none: its tags (a dismissal is impatience, talking about the person is blame).
+TAG_FAMILY = {"dismissal": "impatience", "behaviour": "blame", "time": "vague_time", "table": "dont_know"}
+
+
+def _rule_family(rule: Rule, families: dict[str, Any]) -> str | None:
+    if rule.family:
+        return rule.family
+    for t in rule.tags:
+        if t in families:
+            return t
+    for t in rule.tags:
+        if t in TAG_FAMILY:
+            return TAG_FAMILY[t]
+    return None
 
 
 def _needs(c: _Compiled) -> Needs:
