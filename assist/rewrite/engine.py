@@ -325,8 +325,10 @@ class Rewriter:
             if len(g.findall(rewritten)) > len(g.findall(original)):
                 return f"garble:{gid}", []
         if lang.promises is not None and lang.offers is not None:  # an offer added next to the agent's own promise
-            offered = any(lang.offers.search(rewritten, s, e) or lang.promises.search(rewritten, s, e) for s, e in spans)
-            if offered and any(not any(s <= p.start() < e for s, e in spans) for p in lang.promises.finditer(rewritten)):
+            offers, promises = lang.offers, lang.promises
+            offered = any(offers.search(rewritten, s, e) or promises.search(rewritten, s, e) for s, e in spans)
+            own = [p for p in promises.finditer(rewritten) if not any(s <= p.start() < e for s, e in spans)]
+            if offered and own:
                 return "two_offers", []
         if lang.negation is not None:
             for cs, ce in clauses.clause_spans(rewritten, lang.brk):
