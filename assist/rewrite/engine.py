@@ -13,6 +13,7 @@ from assist.lang import CONVERTERS, aligned
 from assist.languages import detect_lang
 from assist.rewrite import clauses
 from assist.rewrite.edits import Edit, apply_changes, compose, overlaps, trim
+from assist.rewrite.learned import Flagger
 from assist.rewrite.prefilter import Index, Needs, Prefilter
 from assist.rewrite.result import Change, Flag, RewriteResult
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
@@ -106,7 +107,14 @@ class Rewriter:
     Build once (`Rewriter.load()`) and share: it holds only compiled, read-only rules.
     """
 
-    def __init__(self, rule_sets: Iterable[RuleSet], default_lang: str = "en", max_chars: int = 20_000) -> None:
+    def __init__(
+        self,
+        rule_sets: Iterable[RuleSet],
+        default_lang: str = "en",
+        max_chars: int = 20_000,
+        flagger: Flagger | None = None,
+    ) -> None:
+        self.flagger = flagger  # the learned safety net behind the rules (assist/rewrite/learned.py), or None
         self.langs: list[_Lang] = []
         offset = 0
         for rs in rule_sets:
@@ -117,8 +125,11 @@ class Rewriter:
         self.max_chars = max_chars
 
     @classmethod
-    def load(cls, names: Iterable[str] | None = None, **kwargs: Any) -> Rewriter:
-        """Load and validate the shipped rule sets (all languages unless `names` says otherwise)."""
+    def load(cls, names: Iterable[str] | None = None, learned: bool = True, **kwargs: Any) -> Rewriter:
+        """Load and validate the shipped rule sets (all languages unless `names` says otherwise), and the shipped
+        learned flagger unless `learned` is False."""
+        if learned and "flagger" not in kwargs:
+            kwargs["flagger"] = Flagger.load()
         return cls((load_rules(n) for n in (names or available_languages())), **kwargs)
 
     @property
@@ -189,6 +200,9 @@ class Rewriter:
         settled, checked = self._settle(text, langs[0], code, changes, rules_of)
         settled, unsafe = self._verify(text, langs[0], code, settled, rules_of)
         checked += unsafe
+        if self.flagger is not None and self.flagger.has(langs[0].name):
+            settled, learned = self._learned(text, langs[0], code, settled, rules_of, checked)
+            checked += learned
         if len(settled) != len(changes):
             current, changes = apply_changes(text, settled), settled
         flags = self._flags(text, langs, code, changes)
@@ -282,6 +296,52 @@ class Rewriter:
                     flags.append(Flag(c.start, c.end, c.before, rid, f.note, f.family, f.principle, situation))
         kept_ids = {id(c) for c in kept}
         return [c for c in changes if id(c) in kept_ids], flags
+
+    def _learned(
+        self,
+        text: str,
+        lang: _Lang,
+        code: str,
+        changes: list[Change],
+        rules_of: dict[tuple[int, int], list[str]],
+        flagged: list[Flag],
+    ) -> tuple[list[Change], list[Flag]]:
+        """The learned flagger on what the rules left alone: every clause of a sentence no rule rewrote or flagged,
+        and the untouched clauses of a rewritten one. A hit flags the clause (`<folder>.learned.<family>`) and the
+        sentence comes back as written."""
+        assert self.flagger is not None
+        match_script, _ = lang.scripts(code)
+        subject = _aligned(text, match_script) if match_script else text
+        drop: set[int] = set()
+        flags: list[Flag] = []
+        for m in lang.sentence.finditer(subject):
+            ss, se = m.span()
+            if any(f.family and clauses.overlaps(f.start, f.end, ss, se) for f in flagged):
+                continue
+            mine = [c for c in changes if clauses.overlaps(c.start, c.end, ss, se)]
+            # a rule of a negative family read the clause; a bare word swap (你→您, 但是→同时) did not
+            real = [
+                c
+                for c in mine
+                if any(r not in lang.lexical or lang.family_of.get(r) for r in rules_of.get((c.start, c.end), [c.rule]))
+            ]
+            hits = []
+            for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se):
+                if any(clauses.overlaps(c.start, c.end, cs, ce) for c in real):
+                    continue
+                fam = self.flagger.flag(lang.name, subject[cs:ce])
+                if fam is not None and fam in lang.families:
+                    hits.append((cs, ce, fam))
+            if not hits:
+                continue
+            drop.update(id(c) for c in mine)
+            situation = clauses.situation_of(text[ss:se], code)
+            for cs, ce, fam in hits:
+                f = lang.families[fam]
+                cs, ce = _strip_span(text, cs, ce, lang.brk)
+                rid = f"{lang.name}.learned.{fam}"
+                flags.append(Flag(cs, ce, text[cs:ce], rid, f.note, fam, f.principle, situation))
+        return [c for c in changes if id(c) not in drop], flags
 
     def _worse(
         self,
@@ -443,6 +503,15 @@ def _rule_family(rule: Rule, families: dict[str, Any]) -> str | None:
         if t in TAG_FAMILY:
             return TAG_FAMILY[t]
     return None
+
+
+def _strip_span(text: str, start: int, end: int, brk: re.Pattern[str]) -> tuple[int, int]:
+    """A clause span without its trailing break and surrounding space."""
+    while end > start and (text[end - 1].isspace() or brk.fullmatch(text[end - 1])):
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
 
 
 def _needs(c: _Compiled) -> Needs:
