@@ -73,6 +73,7 @@ def rows_of(rewriter: Rewriter, drafts: Sequence[dict[str, Any]]) -> list[Row]:
         subject = _aligned(text, match_script) if match_script else text
         hits = clauses.detect(subject, lg.detectors)
         other = [f for f in res.flags if not f.family]
+        mine: list[Row] = []
         for m in lg.sentence.finditer(subject):
             ss, se = m.span()
             for cs, ce in clauses.clause_spans(subject, lg.brk, ss, se):
@@ -88,7 +89,9 @@ def rows_of(rewriter: Rewriter, drafts: Sequence[dict[str, Any]]) -> list[Row]:
                                 fams.append(f)
                 if not fams and any(clauses.overlaps(f.start, f.end, cs, ce) for f in other):
                     continue  # negative, family unknown
-                rows.append(Row(lg.name, piece, fams[0] if fams else CLEAN, d["id"], is_clean(d)))
+                mine.append(Row(lg.name, piece, fams[0] if fams else CLEAN, d["id"], is_clean(d)))
+        if is_clean(d) or any(r.label != CLEAN for r in mine):  # a negative draft the rules miss: left out
+            rows += mine
     return rows
 
 
@@ -191,11 +194,14 @@ def export(models: dict[str, tuple[Any, float, str]], out: Path) -> None:
     for name, (model, thr, kind) in models.items():
         vec, clf = model.steps[0][1], model.steps[1][1]
         vocab = vec.get_feature_names_out()
-        W = clf.coef_.T.astype(np.float16)  # (features, classes)
+        coef, bias = clf.coef_, clf.intercept_
+        if coef.shape[0] == 1:  # two classes: sigmoid(z) is the softmax of (0, z)
+            coef, bias = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], bias])
+        W = coef.T.astype(np.float16)  # (features, classes)
         keep = np.abs(W).max(axis=1) > 1e-3
         arrays[f"{name}_vocab"] = np.array([str(v) for v in vocab[keep]])
         arrays[f"{name}_W"] = W[keep]
-        arrays[f"{name}_b"] = clf.intercept_.astype(np.float32)
+        arrays[f"{name}_b"] = np.asarray(bias, dtype=np.float32)
         arrays[f"{name}_classes"] = np.array([str(c) for c in clf.classes_])
         arrays[f"{name}_threshold"] = np.array(thr, dtype=np.float32)
         arrays[f"{name}_kind"] = np.array(kind)
