@@ -94,7 +94,42 @@ class _Lang:
         self.negation = re.compile(self.spec.negation, flags) if self.spec.negation else None
         names = {f.family: f for f in rule_set.families}
         self.families = names
+        self.judge = lru_cache(maxsize=2048)(self._judge)
+        self.clauses_of = lru_cache(maxsize=2048)(self._clauses_of)
         self.family_of = {c.rule.id: _rule_family(c.rule, names) for c in compiled}
+
+    def _judge(self, rewritten: str, original: str, spans: tuple[tuple[int, int], ...]) -> tuple[str, list[str]] | None:
+        """Why a rewritten sentence (matching copy; `spans`: where the rules' words sit in it) reads worse than the
+        draft's sentence `original`, or None. Cached: an agent's next keystroke sends the same sentences again."""
+        present = self.prefilter.present(rewritten)
+        # a rule's own words were read when the rule was written: only hits reaching outside them count
+        hits = [
+            h
+            for h in clauses.detect(rewritten, self.detector_index.allowed(present))
+            if not any(s <= h.start and h.end <= e for s, e in spans)
+        ]
+        if hits:
+            return "family", list(dict.fromkeys(h.detector.family.family for h in hits))
+        for gid, g in self.garbles:
+            if len(g.findall(rewritten)) > len(g.findall(original)):
+                return f"garble:{gid}", []
+        if self.promises is not None and self.offers is not None:  # an offer added next to the agent's own promise
+            offers, promises = self.offers, self.promises
+            offered = any(offers.search(rewritten, s, e) or promises.search(rewritten, s, e) for s, e in spans)
+            own = [p for p in promises.finditer(rewritten) if not any(s <= p.start() < e for s, e in spans)]
+            if offered and own:
+                return "two_offers", []
+        if self.negation is not None:
+            for cs, ce in clauses.clause_spans(rewritten, self.brk):
+                if any(cs < e and s < ce for s, e in spans):
+                    continue
+                if self.negation.search(rewritten, cs, ce):
+                    return "negation_left", []
+        return None
+
+    def _clauses_of(self, sentence: str) -> tuple[tuple[int, int], ...]:
+        """The clauses of one sentence, offsets into it (cached like `judge`)."""
+        return tuple(clauses.clause_spans(sentence, self.brk))
 
     def scripts(self, code: str) -> tuple[str | None, str | None]:
         spec = self.spec.scripts.get(code)
@@ -326,8 +361,9 @@ class Rewriter:
                 if any(r not in lang.lexical or lang.family_of.get(r) for r in rules_of.get((c.start, c.end), [c.rule]))
             ]
             hits = []
-            for cs, ce in clauses.clause_spans(subject, lang.brk, ss, se):
-                if any(clauses.overlaps(c.start, c.end, cs, ce) for c in real):
+            for rs, re_ in lang.clauses_of(subject[ss:se]):
+                cs, ce = ss + rs, ss + re_
+                if real and any(clauses.overlaps(c.start, c.end, cs, ce) for c in real):
                     continue
                 fam = self.flagger.flag(lang.name, subject[cs:ce])
                 if fam is not None and fam in lang.families:
@@ -371,32 +407,7 @@ class Rewriter:
             pos = hi
         out.append(text[pos:se])
         rewritten = _match_copy("".join(out), script)
-        original = subject[ss:se]
-        present = lang.prefilter.present(rewritten)
-        # a rule's own words were read when the rule was written: only hits reaching outside them count
-        hits = [
-            h
-            for h in clauses.detect(rewritten, lang.detector_index.allowed(present))
-            if not any(s <= h.start and h.end <= e for s, e in spans)
-        ]
-        if hits:
-            return "family", list(dict.fromkeys(h.detector.family.family for h in hits))
-        for gid, g in lang.garbles:
-            if len(g.findall(rewritten)) > len(g.findall(original)):
-                return f"garble:{gid}", []
-        if lang.promises is not None and lang.offers is not None:  # an offer added next to the agent's own promise
-            offers, promises = lang.offers, lang.promises
-            offered = any(offers.search(rewritten, s, e) or promises.search(rewritten, s, e) for s, e in spans)
-            own = [p for p in promises.finditer(rewritten) if not any(s <= p.start() < e for s, e in spans)]
-            if offered and own:
-                return "two_offers", []
-        if lang.negation is not None:
-            for cs, ce in clauses.clause_spans(rewritten, lang.brk):
-                if any(cs < e and s < ce for s, e in spans):
-                    continue
-                if lang.negation.search(rewritten, cs, ce):
-                    return "negation_left", []
-        return None
+        return lang.judge(rewritten, subject[ss:se], tuple(spans))
 
     def _change_family(self, lang: _Lang, c: Change, rules_of: dict[tuple[int, int], list[str]]) -> str | None:
         for r in rules_of.get((c.start, c.end), [c.rule]):
