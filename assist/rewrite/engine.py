@@ -510,9 +510,9 @@ def _rule_family(rule: Rule, families: dict[str, Any]) -> str | None:
     for t in rule.tags:
         if t in families:
             return t
-    for t in rule.tags:
-        if t in TAG_FAMILY:
-            return TAG_FAMILY[t]
+    for tag, family in TAG_FAMILY.items():  # in this order: a time rule of the table is about vague time
+        if tag in rule.tags:
+            return family
     return None
 
 

@@ -56,15 +56,32 @@ CASES = [
     ("您必须先实名认证才可以提现。", "请您先实名认证才可以提现。", None),
     ("Just be patient, it'll ship soon.", "Thank you for your patience, it'll ship within {time}.", None),
     ("It won't take long, it's not a big deal.", "It won't take long, I understand why this matters to you.", None),
+    # round 4's own fresh drafts (dev, written after reading the rules): outputs that read worse, now held back
+    ("快递的事不归我们，你找顺丰", "快递的事不归我们，你找顺丰", "buck"),
+    ("Sorry but policy is policy, no refunds on opened items.", None, "refusal"),
+    ("Honestly no idea, someone will email you eventually.", None, "dont_know"),
+    ("系统显示已签收，我们这边没办法再查了", None, "refusal"),
+    ("我只是客服，价格的事我说了不算", None, "buck"),
+    ("您再仔细看看，肯定是您看错了", None, None),
+    ("Calm down please, shouting at me won't fix it.", None, "impatience"),
+    ("I have no idea why it's delayed, maybe try tracking it yourself.", None, "buck"),
+    ("It'll be sorted sometime next week probably.", None, "vague_time"),
+    ("Sorry, that's not something we offer, you could try another store.", None, "buck"),
+    # ... and fluent ones that stay
+    ("已經跟您講過了，運費要自付", "再為您說明一下，運費要自付", None),
+    ("Your warranty expired so there's nothing we can do.", "Your warranty expired so here's what we can do: {solution}.", None),
     # the issue's own two-offer rewrite stays (both offers are the rules' words)
     ("我不知道，您必须自己查，这不是我们的问题。", "我来帮您查一下，查到后马上回复您，我们也会帮您一起跟进。", None),
 ]
 
 
 @pytest.mark.parametrize(("draft", "expected", "family"), CASES)
-def test_never_worse_than_the_draft(draft: str, expected: str, family: str | None) -> None:
+def test_never_worse_than_the_draft(draft: str, expected: str | None, family: str | None) -> None:
+    """`expected` None: the draft comes back as written, flagged."""
     result = REWRITER.rewrite(draft)
-    assert result.rewritten == expected
+    assert result.rewritten == (draft if expected is None else expected)
+    if expected is None:
+        assert any(f.family for f in result.flags)
     if family is not None:
         assert family in {f.family for f in result.flags}
         assert all(f.principle for f in result.flags if f.family)
