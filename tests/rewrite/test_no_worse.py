@@ -69,7 +69,11 @@ CASES = [
     ("Sorry, that's not something we offer, you could try another store.", None, "buck"),
     # ... and fluent ones that stay
     ("已經跟您講過了，運費要自付", "再為您說明一下，運費要自付", None),
-    ("Your warranty expired so there's nothing we can do.", "Your warranty expired so here's what we can do: {solution}.", None),
+    (
+        "Your warranty expired so there's nothing we can do.",
+        "Your warranty expired so here's what we can do: {solution}.",
+        None,
+    ),
     # the issue's own two-offer rewrite stays (both offers are the rules' words)
     ("我不知道，您必须自己查，这不是我们的问题。", "我来帮您查一下，查到后马上回复您，我们也会帮您一起跟进。", None),
 ]
