@@ -67,6 +67,13 @@ CASES = [
     ("I have no idea why it's delayed, maybe try tracking it yourself.", None, "buck"),
     ("It'll be sorted sometime next week probably.", None, "vague_time"),
     ("Sorry, that's not something we offer, you could try another store.", None, "buck"),
+    ("亲，运费险是平台的，不是我们店铺的，理赔您要找平台客服哦", None, "buck"),
+    ("我知道你急，但是我也没办法，系统就是这么设定的", None, None),
+    ("抱歉，贈品送完就沒了，我們也沒辦法補", None, None),
+    ("I'm afraid that's impossible, the system won't let me.", None, None),
+    ("I'm not authorized to do that, you need to speak with billing.", None, None),
+    ("You should have contacted us within 14 days, now it's too late.", None, None),
+    ("Hey, so the thing is we ran out of the large size, no idea when we'll get more.", None, None),
     # ... and fluent ones that stay
     ("已經跟您講過了，運費要自付", "再為您說明一下，運費要自付", None),
     (
