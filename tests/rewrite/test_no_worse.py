@@ -74,6 +74,9 @@ CASES = [
     ("I'm not authorized to do that, you need to speak with billing.", None, None),
     ("You should have contacted us within 14 days, now it's too late.", None, None),
     ("Hey, so the thing is we ran out of the large size, no idea when we'll get more.", None, None),
+    ("Your package will arrive when it arrives, I can't speed it up.", None, None),
+    ("I don't know why the app crashes, it works fine for everyone else.", None, None),
+    ("Not my problem, I just answer chats.", None, None),
     # ... and fluent ones that stay
     ("已經跟您講過了，運費要自付", "再為您說明一下，運費要自付", None),
     (
