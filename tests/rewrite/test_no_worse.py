@@ -77,6 +77,9 @@ CASES = [
     ("Your package will arrive when it arrives, I can't speed it up.", None, None),
     ("I don't know why the app crashes, it works fine for everyone else.", None, None),
     ("Not my problem, I just answer chats.", None, None),
+    ("Sorry we're unable to help with that, it's outside our scope.", None, None),
+    ("退款到账时间不确定，您耐心等几天吧", None, None),
+    ("That's your responsibility, we just ship what you order.", None, None),
     # ... and fluent ones that stay
     ("已經跟您講過了，運費要自付", "再為您說明一下，運費要自付", None),
     (
