@@ -5,7 +5,10 @@ other work, the wall clock also counts the time the thread waited for a core.
 
 `--cold` empties the script-conversion caches before every draft (assist.lang, the engine's converted rule
 words): each draft is then converted as if no piece of it had been seen before, the worst case. Without it,
-the drafts share pieces as an agent's successive drafts do.
+the drafts share pieces as an agent's successive drafts do. It also empties the learned flagger's clause cache and
+the per-sentence caches of the checks that a rewrite is not worse than the draft.
+
+`--no-flagger` loads the rewriter without the learned flagger (the rules alone), to compare.
 """
 
 from __future__ import annotations
@@ -51,15 +54,20 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
-def clear_conversion_caches() -> None:
+def clear_conversion_caches(rewriter: Rewriter) -> None:
     for cached in (lang._convert_cached, lang._convert_piece, lang._convert_char, engine._convert_literal):
         cached.cache_clear()
+    if rewriter.flagger is not None:
+        rewriter.flagger.score.cache_clear()
+    for lg in rewriter.langs:  # round 4's per-sentence checks
+        lg.judge.cache_clear()
+        lg.clauses_of.cache_clear()
 
 
 def main() -> None:
     clock = time.thread_time if "--cpu" in sys.argv[1:] else time.perf_counter
     cold = "--cold" in sys.argv[1:]
-    rewriter = Rewriter.load()
+    rewriter = Rewriter.load(learned="--no-flagger" not in sys.argv[1:])
     batch = drafts()
     for text in batch[:200]:  # warm caches (regex, OpenCC)
         rewriter.rewrite(text)
@@ -67,7 +75,7 @@ def main() -> None:
     changed = 0
     for text in batch:
         if cold:
-            clear_conversion_caches()
+            clear_conversion_caches(rewriter)
         t0 = clock()
         result = rewriter.rewrite(text)
         times[result.lang].append((clock() - t0) * 1000)
@@ -77,6 +85,7 @@ def main() -> None:
         f"python {platform.python_version()}, {len(rewriter.rules)} rules, {len(batch)} drafts of {TARGET} chars,"
         f" {changed} changed, {'thread CPU' if clock is time.thread_time else 'wall'} clock"
         f"{', conversion caches emptied per draft' if cold else ''}"
+        f"{', learned flagger' if rewriter.flagger is not None else ', rules only'}"
     )
     for name, ts in [("all", every), *times.items()]:
         print(

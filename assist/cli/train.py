@@ -206,3 +206,43 @@ def _brief(v: dict[str, Any]) -> dict[str, Any]:
             k: {"top1_main": x["top1_main"], "top1_any": x["top1_any"]} for k, x in v["situation"].items()
         }
     return out
+
+
+@train_group.command("flagger")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="model file (default: the packaged assist/rewrite/data/flagger.npz; its card FLAGGER.md beside it)",
+)
+@click.option(
+    "--with-blind2",
+    is_flag=True,
+    help="also train on eval/rewrite_blind2.yml (by default it is held out to measure the flagger)",
+)
+@click.option(
+    "--clean-flag-rate",
+    type=float,
+    default=None,
+    help="share of the clean drafts' clauses (out of fold) the threshold may flag (default: training.CLEAN_FLAG_RATE)",
+)
+def train_flagger(out: Path | None, with_blind2: bool, clean_flag_rate: float | None) -> None:
+    """Fit the rewriter's learned flagger on the rewrite sets' clauses and write it with its card."""
+    try:
+        from assist.rewrite import training
+    except ImportError as exc:  # pragma: no cover - scikit-learn missing
+        fail(f"needs scikit-learn (pip install -e '.[train]'): {exc}", 2)
+    target = out or Path(training.__file__).with_name("data") / "flagger.npz"
+    sets = (*training.TRAIN_SETS, training.HOLDOUT_SET) if with_blind2 else training.TRAIN_SETS
+    rate = training.CLEAN_FLAG_RATE if clean_flag_rate is None else clean_flag_rate
+    report = training.train(target, sets, rate)
+    from assist.rewrite import Rewriter
+    from assist.rewrite.learned import Flagger
+
+    figures = training.measure(
+        Rewriter.load(flagger=Flagger.load(target)),
+        Rewriter.load(learned=False),
+        (*training.TRAIN_SETS, training.HOLDOUT_SET),
+    )
+    training.write_card(report, figures, target.with_name("FLAGGER.md"))
+    click.echo(json.dumps({"training": report, "figures": figures}, ensure_ascii=False, indent=1))

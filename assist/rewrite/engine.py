@@ -13,6 +13,7 @@ from assist.lang import CONVERTERS, aligned
 from assist.languages import detect_lang
 from assist.rewrite import clauses
 from assist.rewrite.edits import Edit, apply_changes, compose, overlaps, trim
+from assist.rewrite.learned import Flagger
 from assist.rewrite.prefilter import Index, Needs, Prefilter
 from assist.rewrite.result import Change, Flag, RewriteResult
 from assist.rewrite.rules import Rule, RuleSet, UnknownLanguage, available_languages, load_rules
@@ -88,6 +89,47 @@ class _Lang:
         ln = self.spec.long_negative
         self.markers = re.compile(ln.markers, flags) if ln else None
         self.keep_case = re.compile(self.spec.keep_case) if self.spec.keep_case else None
+        self.garbles = [(g.id, re.compile(g.pattern, flags)) for g in self.spec.garbles]
+        self.promises = re.compile(self.spec.promises, flags) if self.spec.promises else None
+        self.negation = re.compile(self.spec.negation, flags) if self.spec.negation else None
+        names = {f.family: f for f in rule_set.families}
+        self.families = names
+        self.judge = lru_cache(maxsize=2048)(self._judge)
+        self.clauses_of = lru_cache(maxsize=2048)(self._clauses_of)
+        self.family_of = {c.rule.id: _rule_family(c.rule, names) for c in compiled}
+
+    def _judge(self, rewritten: str, original: str, spans: tuple[tuple[int, int], ...]) -> tuple[str, list[str]] | None:
+        """Why a rewritten sentence (matching copy; `spans`: where the rules' words sit in it) reads worse than the
+        draft's sentence `original`, or None. Cached: an agent's next keystroke sends the same sentences again."""
+        present = self.prefilter.present(rewritten)
+        # a rule's own words were read when the rule was written: only hits reaching outside them count
+        hits = [
+            h
+            for h in clauses.detect(rewritten, self.detector_index.allowed(present))
+            if not any(s <= h.start and h.end <= e for s, e in spans)
+        ]
+        if hits:
+            return "family", list(dict.fromkeys(h.detector.family.family for h in hits))
+        for gid, g in self.garbles:
+            if len(g.findall(rewritten)) > len(g.findall(original)):
+                return f"garble:{gid}", []
+        if self.promises is not None and self.offers is not None:  # an offer added next to the agent's own promise
+            offers, promises = self.offers, self.promises
+            offered = any(offers.search(rewritten, s, e) or promises.search(rewritten, s, e) for s, e in spans)
+            own = [p for p in promises.finditer(rewritten) if not any(s <= p.start() < e for s, e in spans)]
+            if offered and own:
+                return "two_offers", []
+        if self.negation is not None:
+            for cs, ce in clauses.clause_spans(rewritten, self.brk):
+                if any(cs < e and s < ce for s, e in spans):
+                    continue
+                if self.negation.search(rewritten, cs, ce):
+                    return "negation_left", []
+        return None
+
+    def _clauses_of(self, sentence: str) -> tuple[tuple[int, int], ...]:
+        """The clauses of one sentence, offsets into it (cached like `judge`)."""
+        return tuple(clauses.clause_spans(sentence, self.brk))
 
     def scripts(self, code: str) -> tuple[str | None, str | None]:
         spec = self.spec.scripts.get(code)
@@ -100,7 +142,14 @@ class Rewriter:
     Build once (`Rewriter.load()`) and share: it holds only compiled, read-only rules.
     """
 
-    def __init__(self, rule_sets: Iterable[RuleSet], default_lang: str = "en", max_chars: int = 20_000) -> None:
+    def __init__(
+        self,
+        rule_sets: Iterable[RuleSet],
+        default_lang: str = "en",
+        max_chars: int = 20_000,
+        flagger: Flagger | None = None,
+    ) -> None:
+        self.flagger = flagger  # the learned safety net behind the rules (assist/rewrite/learned.py), or None
         self.langs: list[_Lang] = []
         offset = 0
         for rs in rule_sets:
@@ -111,8 +160,11 @@ class Rewriter:
         self.max_chars = max_chars
 
     @classmethod
-    def load(cls, names: Iterable[str] | None = None, **kwargs: Any) -> Rewriter:
-        """Load and validate the shipped rule sets (all languages unless `names` says otherwise)."""
+    def load(cls, names: Iterable[str] | None = None, learned: bool = True, **kwargs: Any) -> Rewriter:
+        """Load and validate the shipped rule sets (all languages unless `names` says otherwise), and the shipped
+        learned flagger unless `learned` is False."""
+        if learned and "flagger" not in kwargs:
+            kwargs["flagger"] = Flagger.load()
         return cls((load_rules(n) for n in (names or available_languages())), **kwargs)
 
     @property
@@ -181,6 +233,11 @@ class Rewriter:
                 break
             changes, current = compose(text, changes, current, edits, rules_of)
         settled, checked = self._settle(text, langs[0], code, changes, rules_of)
+        settled, unsafe = self._verify(text, langs[0], code, settled, rules_of)
+        checked += unsafe
+        if self.flagger is not None and self.flagger.has(langs[0].name):
+            settled, learned = self._learned(text, langs[0], code, settled, rules_of, checked)
+            checked += learned
         if len(settled) != len(changes):
             current, changes = apply_changes(text, settled), settled
         flags = self._flags(text, langs, code, changes)
@@ -238,6 +295,126 @@ class Rewriter:
                 )
         kept_ids = {id(c) for c in kept}
         return [c for c in changes if id(c) in kept_ids], flags
+
+    def _verify(
+        self, text: str, lang: _Lang, code: str, changes: list[Change], rules_of: dict[tuple[int, int], list[str]]
+    ) -> tuple[list[Change], list[Flag]]:
+        """Never worse than the draft: re-read each rewritten sentence as it would be sent. If a negative family is
+        still detected in it, a known garble shows up (leftover punctuation, a lead-in with nothing after), it makes
+        two offers, or an untouched clause of it still negates, the sentence comes back as written and flagged."""
+        if not changes:
+            return changes, []
+        match_script, _ = lang.scripts(code)
+        subject = _aligned(text, match_script) if match_script else text
+        kept: list[Change] = []
+        flags: list[Flag] = []
+        for m in lang.sentence.finditer(subject):
+            ss, se = m.span()
+            mine = [c for c in changes if c.start < se and c.end > ss or ss <= c.start < se]
+            if not mine:
+                continue
+            real = [c for c in mine if any(r not in lang.lexical for r in rules_of.get((c.start, c.end), [c.rule]))]
+            why = self._worse(text, subject, lang, match_script, ss, se, mine) if real else None
+            if why is None:
+                kept.extend(mine)
+                continue
+            _, seen = why
+            situation = clauses.situation_of(text[ss:se], code)
+            for c in real:
+                fam = self._change_family(lang, c, rules_of) or (seen[0] if seen else None)
+                f = lang.families.get(fam or "")
+                if f is None:
+                    note = clauses.SPLICE_WHY.get(lang.name, clauses.SPLICE_WHY["en"])
+                    flags.append(Flag(c.start, c.end, c.before, clauses.SPLICE_RULE, note, None, None, situation))
+                else:
+                    rid = f"{lang.name}.family.{f.family}"
+                    flags.append(Flag(c.start, c.end, c.before, rid, f.note, f.family, f.principle, situation))
+        kept_ids = {id(c) for c in kept}
+        return [c for c in changes if id(c) in kept_ids], flags
+
+    def _learned(
+        self,
+        text: str,
+        lang: _Lang,
+        code: str,
+        changes: list[Change],
+        rules_of: dict[tuple[int, int], list[str]],
+        flagged: list[Flag],
+    ) -> tuple[list[Change], list[Flag]]:
+        """The learned flagger on what the rules left alone: every clause of a sentence no rule rewrote or flagged,
+        and the untouched clauses of a rewritten one. A hit flags the clause (`<folder>.learned.<family>`) and the
+        sentence comes back as written."""
+        assert self.flagger is not None
+        match_script, _ = lang.scripts(code)
+        subject = _aligned(text, match_script) if match_script else text
+        drop: set[int] = set()
+        flags: list[Flag] = []
+        for m in lang.sentence.finditer(subject):
+            ss, se = m.span()
+            if any(f.family and clauses.overlaps(f.start, f.end, ss, se) for f in flagged):
+                continue
+            mine = [c for c in changes if clauses.overlaps(c.start, c.end, ss, se)]
+            # a rule of a negative family read the clause; a bare word swap (你→您, 但是→同时) did not
+            real = [
+                c
+                for c in mine
+                if any(r not in lang.lexical or lang.family_of.get(r) for r in rules_of.get((c.start, c.end), [c.rule]))
+            ]
+            hits = []
+            for rs, re_ in lang.clauses_of(subject[ss:se]):
+                cs, ce = ss + rs, ss + re_
+                if real and any(clauses.overlaps(c.start, c.end, cs, ce) for c in real):
+                    continue
+                fam = self.flagger.flag(lang.name, subject[cs:ce])
+                if fam is not None and fam in lang.families:
+                    hits.append((cs, ce, fam))
+            if not hits:
+                continue
+            drop.update(id(c) for c in mine)
+            situation = clauses.situation_of(text[ss:se], code)
+            for cs, ce, fam in hits:
+                f = lang.families[fam]
+                cs, ce = _strip_span(text, cs, ce, lang.brk)
+                rid = f"{lang.name}.learned.{fam}"
+                flags.append(Flag(cs, ce, text[cs:ce], rid, f.note, fam, f.principle, situation))
+        return [c for c in changes if id(c) not in drop], flags
+
+    def _worse(
+        self,
+        text: str,
+        subject: str,
+        lang: _Lang,
+        script: str | None,
+        ss: int,
+        se: int,
+        mine: list[Change],
+    ) -> tuple[str, list[str]] | None:
+        """Why the rewrite of text[ss:se] would read worse than the draft (a reason and the families seen), or None."""
+        out: list[str] = []
+        spans: list[tuple[int, int]] = []  # where the changes' words sit in the rewritten sentence
+        pos, length = ss, 0
+        for c in sorted(mine, key=lambda c: c.start):
+            lo, hi = max(c.start, ss), min(c.end, se)
+            if c.start < ss or c.end > se:  # a change across sentences: judge it with its whole span
+                lo, hi = c.start, c.end
+            if lo < pos:
+                continue
+            out.append(text[pos:lo])
+            length += lo - pos
+            out.append(c.after)
+            spans.append((length, length + len(c.after)))
+            length += len(c.after)
+            pos = hi
+        out.append(text[pos:se])
+        rewritten = _match_copy("".join(out), script)
+        return lang.judge(rewritten, subject[ss:se], tuple(spans))
+
+    def _change_family(self, lang: _Lang, c: Change, rules_of: dict[tuple[int, int], list[str]]) -> str | None:
+        for r in rules_of.get((c.start, c.end), [c.rule]):
+            fam = lang.family_of.get(r)
+            if fam:
+                return fam
+        return None
 
     def _pass(self, text: str, langs: list[_Lang], code: str) -> list[Edit]:
         candidates: list[tuple[tuple[int, int, int, int], Edit]] = []
@@ -321,6 +498,31 @@ class Rewriter:
                 rid = f"{lang.name}.long_negative"
                 flags.setdefault((s, e, rid), Flag(s, e, text[s:e], rid, ln.note))
         return sorted(flags.values(), key=lambda f: (f.start, f.end, f.rule))
+
+
+# A rule's family when it names none: its tags (a dismissal is impatience, talking about the person is blame).
+TAG_FAMILY = {"dismissal": "impatience", "behaviour": "blame", "time": "vague_time", "table": "dont_know"}
+
+
+def _rule_family(rule: Rule, families: dict[str, Any]) -> str | None:
+    if rule.family:
+        return rule.family
+    for t in rule.tags:
+        if t in families:
+            return t
+    for tag, family in TAG_FAMILY.items():  # in this order: a time rule of the table is about vague time
+        if tag in rule.tags:
+            return family
+    return None
+
+
+def _strip_span(text: str, start: int, end: int, brk: re.Pattern[str]) -> tuple[int, int]:
+    """A clause span without its trailing break and surrounding space."""
+    while end > start and (text[end - 1].isspace() or brk.fullmatch(text[end - 1])):
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
 
 
 def _needs(c: _Compiled) -> Needs:

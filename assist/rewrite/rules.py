@@ -155,6 +155,28 @@ class LongNegative(BaseModel):
     note: str
 
 
+class Garble(BaseModel):
+    """A known garble class: a rewritten sentence that matches it (more often than the draft's sentence did) is
+    not offered (never worse than the draft). Examples are whole rewritten sentences."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z_]+$")
+    pattern: str
+    note: str
+    examples: list[FamilyExample] = Field(min_length=2)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        return _check_pattern(v)
+
+    @model_validator(mode="after")
+    def _examples_both_ways(self) -> Garble:
+        if len({ex.fires for ex in self.examples}) < 2:
+            raise ValueError("a garble needs examples that fire and examples that must not fire")
+        return self
+
+
 class Language(BaseModel):
     model_config = ConfigDict(extra="forbid")
     codes: list[str] = Field(min_length=1)
@@ -167,6 +189,13 @@ class Language(BaseModel):
     clause_break: str = Field(r"[,.!?;\n]+", description="regex: what ends a clause (clause rules, one rule a clause)")
     long_negative: LongNegative | None = None
     offers: str | None = Field(None, description="regex: offer phrasing; two offers in one sentence are not offered")
+    promises: str | None = Field(
+        None, description="regex: the agent's own promise; a rewrite adding an offer next to one is not offered"
+    )
+    garbles: list[Garble] = Field([], description="known garble classes a rewritten sentence must not show")
+    negation: str | None = Field(
+        None, description="regex: negation; a rewritten sentence with an untouched clause holding one is not offered"
+    )
 
     @field_validator("flags")
     @classmethod
