@@ -6,14 +6,21 @@ import json
 import logging
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from assist.cli import fail, main
 
+if TYPE_CHECKING:
+    from assist.analysis import corpora as corpora_t
+
 DEFAULT_CACHE = Path.home() / ".cache" / "agent-assist" / "emotion"
+# Corpus splits fitted on beside train.yml (round 3): another author's train split and the second blind split,
+# which was scored once and is development data since (eval/customer_messages/README.md).
+ADD_TRAIN = ("train2", "blind2")
 
 
 @main.group("train")
@@ -83,6 +90,15 @@ def default_encoder() -> str:
     "development data since)",
 )
 @click.option(
+    "--add-train",
+    "add_train",
+    multiple=True,
+    default=ADD_TRAIN,
+    show_default=True,
+    help="further corpus splits fitted on beside train.yml (a missing file is noted and skipped); give "
+    "--add-train none for train.yml alone",
+)
+@click.option(
     "--lexical/--no-lexical",
     default=True,
     show_default=True,
@@ -100,6 +116,7 @@ def train_emotion(
     augment: bool,
     extras: bool,
     choose_on: str,
+    add_train: tuple[str, ...],
     lexical: bool,
 ) -> None:
     """Fit the emotion and situation heads on the customer corpus' train split (+ GoEmotions train and CPED,
@@ -116,12 +133,14 @@ def train_emotion(
     out = out or learned.MODEL_FILE
     vc = corpora.VectorCache(cache, name)
     rules = training.rules_analyzer()
-    ctrain = corpora.load_customer("train", customer_dir)
-    if extras:
-        sit = corpora.load_situation_examples()
-        ctrain += corpora.load_analysis_messages() + sit + (corpora.augment_scripts(sit) if augment else [])
-    if augment:
-        ctrain += corpora.augment_scripts([e for e in ctrain if e.source == "customer"])
+    splits = ["train", *(s for s in add_train if s not in ("train", "dev", "blind", "none"))]
+    missing = [s for s in splits if not (customer_dir / f"{s}.yml").is_file()]
+    if "train" in missing:
+        fail(f"{customer_dir / 'train.yml'} is missing", 2)
+    for s in missing:
+        click.echo(f"note: {s}.yml not found in {customer_dir}: not trained on")
+    splits = [s for s in splits if s not in missing]
+    ctrain = training_examples(customer_dir, splits, augment, extras)
     cdev = corpora.load_customer("dev", customer_dir)
     cblind = corpora.load_customer("blind", customer_dir) if choose_on == "dev+blind" else []
     ext: list[corpora.Example] = []
@@ -140,6 +159,7 @@ def train_emotion(
         enc_train, enc_choose, enc_ext, name, int(encoder.dim), log=click.echo, lexical=lexical
     )
     report.choice["chosen_on"] = choose_on
+    report.choice["trained_on"] = splits
     dev = training.evaluate_encoded(models, enc_dev)
     blind = training.evaluate_encoded(models, enc_blind) if enc_blind is not None else None
     ge = None
@@ -173,6 +193,106 @@ def train_emotion(
             f"GoEmotions dev (mapped) macro-F1: rules {ge['rules']['macro_f1']:.3f} model {ge['model']['macro_f1']:.3f}"
             f" combined {ge['combined']['macro_f1']:.3f}"
         )
+
+
+@train_group.command("cross-author")
+@click.option("--encoder", "encoder_name", default=None, help="encoder model name (default: the configured one)")
+@click.option(
+    "--cache", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CACHE, show_default=True
+)
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="whose chosen settings are refitted (default: the packaged learned.npz)",
+)
+@click.option("--customer-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--held", default="blind2", show_default=True, help="the other author's split scored (in halves)")
+@click.option(
+    "--extra",
+    multiple=True,
+    default=("train2",),
+    show_default=True,
+    help="further training splits, each measured added to train.yml (a missing file is skipped)",
+)
+@click.option("--augment/--no-augment", default=True, show_default=True)
+@click.option("--extras/--no-extras", default=True, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+def train_cross_author(
+    encoder_name: str | None,
+    cache: Path,
+    model_file: Path | None,
+    customer_dir: Path | None,
+    held: str,
+    extra: tuple[str, ...],
+    augment: bool,
+    extras: bool,
+    as_json: bool,
+) -> None:
+    """Does another author's data help on another author's messages? Refit a model file's chosen settings on
+    train.yml (+ each --extra split), with and without half of the --held split as training rows, and score
+    the held split's halves (two folds, pooled): docs/analysis.md § Round 3. Writes no model."""
+    from assist.analysis import corpora, learned, training
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    models = learned.LearnedModels.load(model_file or learned.MODEL_FILE)
+    choice = models.meta.get("choice")
+    if not choice:
+        fail("the model file records no chosen settings", 2)
+    name = encoder_name or default_encoder()
+    try:
+        encoder = make_encoder(name)
+    except (ImportError, ValueError, OSError) as exc:
+        fail(f"encoder {name!r}: {exc}", 2)
+    customer_dir = customer_dir or corpora.CUSTOMER_DIR
+    vc = corpora.VectorCache(cache, name)
+    rules = training.rules_analyzer()
+
+    def enc(examples: list[corpora.Example]) -> training.Encoded:
+        return training.encode(examples, rules, vc, encoder, situations=True)
+
+    base = enc(training_examples(customer_dir, ["train"], augment, extras))
+    held_ex = corpora.load_customer(held, customer_dir)
+    held_script = corpora.augment_scripts(held_ex) if augment else []
+    added: dict[str, training.Encoded] = {}
+    for s in extra:
+        if (customer_dir / f"{s}.yml").is_file():
+            written = corpora.load_customer(s, customer_dir)
+            added[s] = enc(written + (corpora.augment_scripts(written) if augment else []))
+        else:
+            click.echo(f"note: {s}.yml not found: skipped")
+    result = training.cross_author(
+        base, enc(held_ex), enc(held_script) if held_script else None, added, choice, name, int(encoder.dim)
+    )
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    click.echo(f"scored on {held}.yml, each half predicted by a model that did not see it (settings of the file)")
+    click.echo(f"{'training rows':<34}{'lang':<9}{'emo F1':>8}{'neutral%':>9}{'sit top1':>9}")
+    for variant, per in result.items():
+        for lang, v in per.items():
+            click.echo(
+                f"{variant:<34}{lang:<9}{v['macro_f1']:>8.3f}{100 * v['neutral_rate_on_emotional']:>8.1f}%"
+                f"{v['situation_top1']:>9.3f}"
+            )
+
+
+def training_examples(
+    customer_dir: Path, splits: Sequence[str], augment: bool, extras: bool
+) -> list[corpora_t.Example]:
+    """The in-domain training examples: the corpus splits `splits`, eval/analysis_messages.yml and the situation
+    cue files' examples (`extras`), and the Chinese ones written in the other script (`augment`)."""
+    from assist.analysis import corpora
+
+    written = [e for s in splits for e in corpora.load_customer(s, customer_dir)]
+    out = list(written)
+    if extras:
+        sit = corpora.load_situation_examples()
+        out += corpora.load_analysis_messages() + sit + (corpora.augment_scripts(sit) if augment else [])
+    if augment:
+        out += corpora.augment_scripts(written)
+    return out
 
 
 def _brief_emotion(v: dict[str, Any]) -> dict[str, Any]:
