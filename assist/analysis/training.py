@@ -388,6 +388,8 @@ def train(
         "in_domain": dict(Counter(f"{e.source}:{e.emotion or e.situations[0]}" for e in customer_train.examples)),
         "external": dict(Counter(f"{e.source}:{e.emotion}" for e in external.examples)) if external else {},
     }
+    # messages per corpus split fitted on (ids name their split: train-…, train2-…, blind2-…)
+    splits = Counter(e.id.split("-")[0] for e in customer_train.examples if e.source == "customer")
     return models, TrainReport(
         {
             **choice,
@@ -402,7 +404,7 @@ def train(
             "lex_ngrams": len(lex.vocab) if use_lex and lex is not None else 0,
         },
         grid,
-        counts,
+        {**counts, "customer_splits": dict(splits)},
     )
 
 
@@ -760,6 +762,9 @@ def model_card(
         "| source:label | n |",
         "|---|---:|",
     ]
+    if report.counts.get("customer_splits"):
+        per_split = ", ".join(f"{k} {v:,}" for k, v in report.counts["customer_splits"].items())
+        lines[-4:-4] = [f"Corpus messages fitted on, per split: {per_split} (the `customer:` rows below).", ""]
     counts = report.counts["in_domain"] | report.counts["external"]
     lines += [f"| {k} | {v} |" for k, v in sorted(counts.items())]
     lines += ["", "## Label mapping (assist/analysis/data/learned_mapping.yml)", ""]

@@ -119,8 +119,9 @@ def train_emotion(
     add_train: tuple[str, ...],
     lexical: bool,
 ) -> None:
-    """Fit the emotion and situation heads on the customer corpus' train split (+ GoEmotions train and CPED,
-    subsampled per label), choose settings on its dev split, write the model file and MODEL_CARD.md."""
+    """Fit the emotion and situation heads on the customer corpus' train split and the --add-train splits
+    (train2.yml, blind2.yml; + GoEmotions train and CPED, subsampled per label, when asked), choose settings on
+    its dev and old blind splits, write the model file and MODEL_CARD.md."""
     from assist.analysis import corpora, learned, training
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -197,9 +198,7 @@ def train_emotion(
 
 @train_group.command("cross-author")
 @click.option("--encoder", "encoder_name", default=None, help="encoder model name (default: the configured one)")
-@click.option(
-    "--cache", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CACHE, show_default=True
-)
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CACHE, show_default=True)
 @click.option(
     "--model",
     "model_file",
