@@ -39,10 +39,12 @@ _TINY = [
 ]
 
 
-def _write_tiny(root: Path) -> Path:
+def _write_tiny(root: Path, blind2: bool = False) -> Path:
     root.mkdir(parents=True)
     # train2: "another author's" split, fitted on by default (--add-train) and the held split of cross-author
-    splits = (("train", slice(0, 2)), ("dev", slice(2, 3)), ("blind", slice(2, 3)), ("train2", slice(1, 3)))
+    splits = [("train", slice(0, 2)), ("dev", slice(2, 3)), ("blind", slice(2, 3)), ("train2", slice(1, 3))]
+    if blind2:
+        splits.append(("blind2", slice(0, 3)))
     for split, pick in splits:
         rows = []
         for lang, emotion, situations, texts in _TINY:
@@ -186,6 +188,22 @@ def test_cross_author_command_refits_the_file_settings(
     for per in figures.values():
         assert set(per) == {"zh-Hans", "zh-Hant", "en", "all"}
         assert all(0 <= v["macro_f1"] <= 1 and 0 <= v["situation_top1"] <= 1 for v in per.values())
+
+
+def test_settings_chosen_with_another_authors_halves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With blind2.yml there, the default --choose-on also scores each half of it by the grid point fitted
+    without that half, and the card says so."""
+    customer = _write_tiny(tmp_path / "customer", blind2=True)
+    monkeypatch.setattr("assist.cli.train.make_encoder", lambda name: HashedEncoder(name=name))
+    out = tmp_path / "model" / "learned.npz"
+    args = ["train", "emotion", "--encoder", "fake:hashed-char-ngrams", "--cache", str(tmp_path / "cache")]
+    args += ["--out", str(out), "--customer-dir", str(customer), "--no-goemotions-dev", "--no-augment", "--no-extras"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    choice = learned.LearnedModels.load(out).meta["choice"]
+    assert choice["chosen_on"] == "dev+blind+blind2" and choice["trained_on"] == ["train", "train2", "blind2"]
+    assert 0 <= choice["cross_author"] <= 1 and 0 <= choice["situation_cross_author_top1"] <= 1
+    assert "in two halves" in (out.parent / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
 def test_author_halves_are_stratified_and_disjoint() -> None:
