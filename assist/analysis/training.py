@@ -37,11 +37,11 @@ RULE_SCALE = 2.0  # rule features are on [0, 1]; the vector's entries are about 
 # never chosen; round 3 dropped it to keep the cross-author folds' cost down).
 SECONDARY_WEIGHT_GRID = (0.0,)
 STANDARDISE = True  # fit on z-scored features (chosen on dev; folded back into the weights)
-SITUATION_C_GRID = (0.002, 0.005, 0.01)
+SITUATION_C_GRID = (0.001, 0.002, 0.005, 0.01)
 CUE_WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 # The lexical channel (character 1-3-gram TF-IDF, learned.Lexical): its heads' C and the weight it is mixed in at.
 LEX_MIN_DF = 2
-LEX_C_GRID = (10.0, 30.0, 100.0)
+LEX_C_GRID = (10.0, 30.0, 100.0, 300.0)
 LEX_WEIGHT_GRID = (0.0, 0.2, 0.35, 0.5, 0.65)
 SITUATION_LEX_WEIGHT_GRID = (0.0, 0.3, 0.45, 0.6, 0.75, 0.9)
 
@@ -350,7 +350,7 @@ def train(
                         grid.append(row)
                         if best is None or score > best[0] + 1e-9:
                             best = (score, row)
-                log(f"emotion C={C} customer_weight={wc} rules_as_features={rules}: dev {max(scores):.3f}")
+                log(f"emotion C={C} customer_weight={wc} rules_as_features={rules}: best score {max(scores):.3f}")
     assert best is not None
     choice = best[1]
     emotion = heads_by_key[(choice["C"], choice["customer_weight"], choice["rules_as_features"])]
@@ -434,7 +434,7 @@ def train(
         sp["situation_lex_weight"],
     )
     sec, balanced = sp["secondary_weight"], sp["balanced"]
-    log(f"chosen: emotion {choice}; situation {sp} (dev {sbest[0]:.3f})")
+    log(f"chosen: emotion {choice}; situation {sp} (score {sbest[0]:.3f})")
     heads = {"emotion": emotion, "emotion_vector": vector_only, "situation": sheads[("vec", sC, s_cues, sec, balanced)]}
     use_lex = lex is not None and (choice["lex_weight"] > 0 or slw > 0)
     if use_lex:
