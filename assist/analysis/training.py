@@ -887,7 +887,8 @@ def model_card(
         "",
         "- `train.yml`, `dev.yml` and `blind.yml` were written and labelled by one AI helper session, in one style; "
         "`train2.yml` and `blind2.yml` by two other sessions. Settings are chosen on the first author's dev and "
-        "old blind splits.",
+        "old blind splits (and, with `--choose-on dev+blind+blind2`, on blind2's halves); no split of a fourth "
+        "author is read here.",
         "- GoEmotions and CPED are not customer service; their labels are mapped, and some mapped labels are loose "
         "(disapproval → frustration, curiosity → confusion).",
         "- The model reads one message; conversation context (carry-over, after a refusal) reaches it only through "
