@@ -6,14 +6,21 @@ import json
 import logging
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from assist.cli import fail, main
 
+if TYPE_CHECKING:
+    from assist.analysis import corpora as corpora_t
+
 DEFAULT_CACHE = Path.home() / ".cache" / "agent-assist" / "emotion"
+# Corpus splits fitted on beside train.yml (round 3): another author's train split and the second blind split,
+# which was scored once and is development data since (eval/customer_messages/README.md).
+ADD_TRAIN = ("train2", "blind2")
 
 
 @main.group("train")
@@ -76,11 +83,21 @@ def default_encoder() -> str:
 )
 @click.option(
     "--choose-on",
-    type=click.Choice(["dev", "dev+blind"]),
-    default="dev+blind",
+    type=click.Choice(["dev", "dev+blind", "dev+blind+blind2"]),
+    default="dev+blind+blind2",
     show_default=True,
-    help="the corpus splits the settings are chosen on (blind.yml was scored once on 2026-12-02 and is "
-    "development data since)",
+    help="the corpus splits the settings are chosen on (blind.yml and blind2.yml were scored once on 2026-12-02 "
+    "and are development data since); blind2, another author's split, in two halves by id, each scored by "
+    "the grid point fitted without it (the mean of the dev+blind score and that one decides)",
+)
+@click.option(
+    "--add-train",
+    "add_train",
+    multiple=True,
+    default=ADD_TRAIN,
+    show_default=True,
+    help="further corpus splits fitted on beside train.yml (a missing file is noted and skipped); give "
+    "--add-train none for train.yml alone",
 )
 @click.option(
     "--lexical/--no-lexical",
@@ -107,11 +124,15 @@ def train_emotion(
     augment: bool,
     extras: bool,
     choose_on: str,
+    add_train: tuple[str, ...],
     lexical: bool,
     langs: str | None,
 ) -> None:
-    """Fit the emotion and situation heads on the customer corpus' train split (+ GoEmotions train and CPED,
-    subsampled per label), choose settings on its dev split, write the model file and MODEL_CARD.md."""
+    """Fit the emotion and situation heads on the customer corpus' train split and the --add-train splits
+    (train2.yml, blind2.yml; + GoEmotions train and CPED, subsampled per label, when asked), choose settings on
+    its dev and old blind splits, write the model file and MODEL_CARD.md."""
+    import numpy as np
+
     from assist.analysis import corpora, learned, training
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -124,14 +145,16 @@ def train_emotion(
     out = out or learned.MODEL_FILE
     vc = corpora.VectorCache(cache, name)
     rules = training.rules_analyzer()
-    ctrain = corpora.load_customer("train", customer_dir)
-    if extras:
-        sit = corpora.load_situation_examples()
-        ctrain += corpora.load_analysis_messages() + sit + (corpora.augment_scripts(sit) if augment else [])
-    if augment:
-        ctrain += corpora.augment_scripts([e for e in ctrain if e.source == "customer"])
+    splits = ["train", *(s for s in add_train if s not in ("train", "dev", "blind", "none"))]
+    missing = [s for s in splits if not (customer_dir / f"{s}.yml").is_file()]
+    if "train" in missing:
+        fail(f"{customer_dir / 'train.yml'} is missing", 2)
+    for s in missing:
+        click.echo(f"note: {s}.yml not found in {customer_dir}: not trained on")
+    splits = [s for s in splits if s not in missing]
+    ctrain = training_examples(customer_dir, splits, augment, extras)
     cdev = corpora.load_customer("dev", customer_dir)
-    cblind = corpora.load_customer("blind", customer_dir) if choose_on == "dev+blind" else []
+    cblind = corpora.load_customer("blind", customer_dir) if choose_on.startswith("dev+blind") else []
     ext: list[corpora.Example] = []
     if goemotions_per_label:
         ext += corpora.subsample(
@@ -149,10 +172,21 @@ def train_emotion(
     enc_blind = training.encode(cblind, rules, vc, encoder, situations=True) if cblind else None
     enc_choose = training.concat([enc_dev, enc_blind]) if enc_blind is not None else enc_dev
     enc_ext = training.encode(ext, rules, vc, encoder, situations=False) if ext else None
+    folds: list[tuple[Any, training.Encoded]] = []
+    if choose_on == "dev+blind+blind2" and not (customer_dir / "blind2.yml").is_file():
+        click.echo(f"note: blind2.yml not found in {customer_dir}: settings chosen on dev+blind")
+        choose_on = "dev+blind"
+    if choose_on == "dev+blind+blind2":
+        held = training.encode(corpora.load_customer("blind2", customer_dir), rules, vc, encoder, situations=True)
+        for half in training.author_halves(held.examples):
+            # the half's rows (its script copies carry the same ids) are left out of the fit that scores it
+            keep = np.array([e.id not in half for e in enc_train.examples])
+            folds.append((keep, held.subset(np.array([e.id in half for e in held.examples]))))
     models, report = training.train(
-        enc_train, enc_choose, enc_ext, name, int(encoder.dim), log=click.echo, lexical=lexical
+        enc_train, enc_choose, enc_ext, name, int(encoder.dim), log=click.echo, lexical=lexical, folds=folds
     )
     report.choice["chosen_on"] = choose_on
+    report.choice["trained_on"] = splits
     dev = training.evaluate_encoded(models, enc_dev)
     blind = training.evaluate_encoded(models, enc_blind) if enc_blind is not None else None
     ge = None
@@ -190,6 +224,104 @@ def train_emotion(
             f"GoEmotions dev (mapped) macro-F1: rules {ge['rules']['macro_f1']:.3f} model {ge['model']['macro_f1']:.3f}"
             f" combined {ge['combined']['macro_f1']:.3f}"
         )
+
+
+@train_group.command("cross-author")
+@click.option("--encoder", "encoder_name", default=None, help="encoder model name (default: the configured one)")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CACHE, show_default=True)
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="whose chosen settings are refitted (default: the packaged learned.npz)",
+)
+@click.option("--customer-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--held", default="blind2", show_default=True, help="the other author's split scored (in halves)")
+@click.option(
+    "--extra",
+    multiple=True,
+    default=("train2",),
+    show_default=True,
+    help="further training splits, each measured added to train.yml (a missing file is skipped)",
+)
+@click.option("--augment/--no-augment", default=True, show_default=True)
+@click.option("--extras/--no-extras", default=True, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+def train_cross_author(
+    encoder_name: str | None,
+    cache: Path,
+    model_file: Path | None,
+    customer_dir: Path | None,
+    held: str,
+    extra: tuple[str, ...],
+    augment: bool,
+    extras: bool,
+    as_json: bool,
+) -> None:
+    """Does another author's data help on another author's messages? Refit a model file's chosen settings on
+    train.yml (+ each --extra split), with and without half of the --held split as training rows, and score
+    the held split's halves (two folds, pooled): docs/analysis.md § Round 3. Writes no model."""
+    from assist.analysis import corpora, learned, training
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    models = learned.LearnedModels.load(model_file or learned.MODEL_FILE)
+    choice = models.meta.get("choice")
+    if not choice:
+        fail("the model file records no chosen settings", 2)
+    name = encoder_name or default_encoder()
+    try:
+        encoder = make_encoder(name)
+    except (ImportError, ValueError, OSError) as exc:
+        fail(f"encoder {name!r}: {exc}", 2)
+    customer_dir = customer_dir or corpora.CUSTOMER_DIR
+    vc = corpora.VectorCache(cache, name)
+    rules = training.rules_analyzer()
+
+    def enc(examples: list[corpora.Example]) -> training.Encoded:
+        return training.encode(examples, rules, vc, encoder, situations=True)
+
+    base = enc(training_examples(customer_dir, ["train"], augment, extras))
+    held_ex = corpora.load_customer(held, customer_dir)
+    held_script = corpora.augment_scripts(held_ex) if augment else []
+    added: dict[str, training.Encoded] = {}
+    for s in extra:
+        if (customer_dir / f"{s}.yml").is_file():
+            written = corpora.load_customer(s, customer_dir)
+            added[s] = enc(written + (corpora.augment_scripts(written) if augment else []))
+        else:
+            click.echo(f"note: {s}.yml not found: skipped")
+    result = training.cross_author(
+        base, enc(held_ex), enc(held_script) if held_script else None, added, choice, name, int(encoder.dim)
+    )
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    click.echo(f"scored on {held}.yml, each half predicted by a model that did not see it (settings of the file)")
+    click.echo(f"{'training rows':<34}{'lang':<9}{'emo F1':>8}{'neutral%':>9}{'sit top1':>9}")
+    for variant, per in result.items():
+        for lang, v in per.items():
+            click.echo(
+                f"{variant:<34}{lang:<9}{v['macro_f1']:>8.3f}{100 * v['neutral_rate_on_emotional']:>8.1f}%"
+                f"{v['situation_top1']:>9.3f}"
+            )
+
+
+def training_examples(
+    customer_dir: Path, splits: Sequence[str], augment: bool, extras: bool
+) -> list[corpora_t.Example]:
+    """The in-domain training examples: the corpus splits `splits`, eval/analysis_messages.yml and the situation
+    cue files' examples (`extras`), and the Chinese ones written in the other script (`augment`)."""
+    from assist.analysis import corpora
+
+    written = [e for s in splits for e in corpora.load_customer(s, customer_dir)]
+    out = list(written)
+    if extras:
+        sit = corpora.load_situation_examples()
+        out += corpora.load_analysis_messages() + sit + (corpora.augment_scripts(sit) if augment else [])
+    if augment:
+        out += corpora.augment_scripts(written)
+    return out
 
 
 def _brief_emotion(v: dict[str, Any]) -> dict[str, Any]:
