@@ -163,10 +163,10 @@ def train_emotion(
     if cped_per_label:
         ext += corpora.subsample(corpora.load_cped(shared_data and shared_data / "cped"), cped_per_label)
     if langs:  # an encoder for some languages only (retrieval.lang_models): their messages alone
-        keep = {lang.strip() for lang in langs.split(",") if lang.strip()}
-        ctrain, cdev, cblind, ext = ([e for e in part if e.lang in keep] for part in (ctrain, cdev, cblind, ext))
+        only = {lang.strip() for lang in langs.split(",") if lang.strip()}
+        ctrain, cdev, cblind, ext = ([e for e in part if e.lang in only] for part in (ctrain, cdev, cblind, ext))
         if not ctrain or not cdev:
-            fail(f"no training or dev messages in {', '.join(sorted(keep))}", 2)
+            fail(f"no training or dev messages in {', '.join(sorted(only))}", 2)
     enc_train = training.encode(ctrain, rules, vc, encoder, situations=True)
     enc_dev = training.encode(cdev, rules, vc, encoder, situations=True)
     enc_blind = training.encode(cblind, rules, vc, encoder, situations=True) if cblind else None
@@ -177,7 +177,10 @@ def train_emotion(
         click.echo(f"note: blind2.yml not found in {customer_dir}: settings chosen on dev+blind")
         choose_on = "dev+blind"
     if choose_on == "dev+blind+blind2":
-        held = training.encode(corpora.load_customer("blind2", customer_dir), rules, vc, encoder, situations=True)
+        held_rows = corpora.load_customer("blind2", customer_dir)
+        if langs:  # the same languages as the fit: another language's messages would score a model never meant for them
+            held_rows = [e for e in held_rows if e.lang in only]
+        held = training.encode(held_rows, rules, vc, encoder, situations=True)
         for half in training.author_halves(held.examples):
             # the half's rows (its script copies carry the same ids) are left out of the fit that scores it
             keep = np.array([e.id not in half for e in enc_train.examples])
