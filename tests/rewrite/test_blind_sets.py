@@ -32,7 +32,10 @@ def _load(name: str) -> list[dict[str, Any]]:
     return data
 
 
-@pytest.mark.parametrize(("name", "tag"), [("rewrite_blind2.yml", "b2"), ("rewrite_blind3.yml", "b3")])
+@pytest.mark.parametrize(
+    ("name", "tag"),
+    [("rewrite_blind2.yml", "b2"), ("rewrite_blind3.yml", "b3"), ("rewrite_blind4.yml", "b4")],
+)
 def test_blind_set_shape(name: str, tag: str) -> None:
     drafts = _load(name)
     ids = [d["id"] for d in drafts]
@@ -49,8 +52,9 @@ def test_blind_set_shape(name: str, tag: str) -> None:
     assert Counter(d["lang"] for d in drafts) == {"zh-Hans": 70, "zh-Hant": 70, "en": 70}
 
 
-def test_blind3_mix() -> None:
-    drafts = _load("rewrite_blind3.yml")
+@pytest.mark.parametrize("name", ["rewrite_blind3.yml", "rewrite_blind4.yml"])
+def test_blind_mix(name: str) -> None:
+    drafts = _load(name)
     negative = [d for d in drafts if d["families"]]
     assert len(drafts) == 210
     assert (len(drafts) - len(negative)) / len(drafts) >= 0.25
