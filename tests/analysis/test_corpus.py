@@ -19,7 +19,9 @@ SPLITS = ("blind", "dev", "train", "train2")
 BLIND2 = "blind2"
 # A third blind split (README: "blind3"), written for round 3 of issue 15; likewise apart from the corpus.
 BLIND3 = "blind3"
-FILES = (*SPLITS, BLIND2, BLIND3)
+# A fourth blind split (README: "blind4"), written for round 4 of issue 15; likewise apart from the corpus.
+BLIND4 = "blind4"
+FILES = (*SPLITS, BLIND2, BLIND3, BLIND4)
 LANG_CODES = {"zh-Hans": "zhs", "zh-Hant": "zht", "en": "en"}
 KEYS = {"id", "lang", "emotion", "also", "situations", "cues", "text"}
 REQUIRED = KEYS - {"also"}
@@ -36,6 +38,8 @@ BLIND2_LANG_MIN, BLIND2_EMOTION_MIN, BLIND2_MAIN_SITUATION_MIN = 90, 10, 3  # pe
 BLIND2_CANTONESE_MIN = 0.40  # share of its zh-Hant messages
 BLIND3_LANG_MIN, BLIND3_EMOTION_MIN, BLIND3_MAIN_SITUATION_MIN = 95, 11, 3  # per language; every emotion
 BLIND3_CANTONESE_MIN = 0.45  # share of its zh-Hant messages
+BLIND4_LANG_MIN, BLIND4_EMOTION_MIN, BLIND4_MAIN_SITUATION_MIN = 95, 11, 3  # per language; every emotion
+BLIND4_CANTONESE_MIN = 0.45  # share of its zh-Hant messages
 CANTONESE_MARKS = set("係唔咗嘅啲冇喺哋嘢嚟㗎喎")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a few times faster
 
@@ -152,6 +156,20 @@ def test_blind3_coverage(corpus: dict[str, list[dict[str, Any]]], lang: str) -> 
     if lang == "zh-Hant":
         cantonese = sum(bool(CANTONESE_MARKS & set(m["text"])) for m in msgs)
         assert cantonese / len(msgs) >= BLIND3_CANTONESE_MIN
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_blind4_coverage(corpus: dict[str, list[dict[str, Any]]], lang: str) -> None:
+    msgs = [m for m in corpus[BLIND4] if m["lang"] == lang]
+    assert len(msgs) >= BLIND4_LANG_MIN
+    emotions = Counter(m["emotion"] for m in msgs)
+    assert {e: emotions[e] for e in EMOTIONS if emotions[e] < BLIND4_EMOTION_MIN} == {}
+    main = Counter(m["situations"][0] for m in msgs)
+    assert {s: main[s] for s in SITUATIONS if main[s] < BLIND4_MAIN_SITUATION_MIN} == {}
+    assert 0.10 <= emotions["neutral"] / len(msgs) <= 0.20
+    if lang == "zh-Hant":
+        cantonese = sum(bool(CANTONESE_MARKS & set(m["text"])) for m in msgs)
+        assert cantonese / len(msgs) >= BLIND4_CANTONESE_MIN
 
 
 @pytest.mark.parametrize("lang", LANGS)
