@@ -26,6 +26,9 @@ HELD_BACK = [
     ("no idea, maybe ask the store", None),  # fresh: "maybe I'll get in touch"
     ("it's not our fault the courier was late", None),  # fresh: the template ran into the clause
     ("没货了，别等了", "impatience"),  # fresh: an offer before a dismissal
+    ("这个价格已经是底价了，再低做不到", None),  # fresh: a template after the draft's own adverb
+    ("系统升级中，今天都办不了", None),  # fresh: the same class
+    ("你要的那个型号我们不卖", "refusal"),  # fresh: a swap-only rewrite that kept the refusal
     # partial outputs: an element the rewrite kept
     ("工程师这两天会联系你的", "vague_time"),  # b3h.04
     ("退款到账慢要问银行，跟我们没关系", "buck"),  # b3h.10
