@@ -356,19 +356,28 @@ def _brief(v: dict[str, Any]) -> dict[str, Any]:
     help="also train on eval/rewrite_blind2.yml (by default it is held out to measure the flagger)",
 )
 @click.option(
+    "--with-blind3",
+    is_flag=True,
+    help="also train on eval/rewrite_blind3.yml (development data since round 5; by default held out)",
+)
+@click.option(
     "--clean-flag-rate",
     type=float,
     default=None,
     help="share of the clean drafts' clauses (out of fold) the threshold may flag (default: training.CLEAN_FLAG_RATE)",
 )
-def train_flagger(out: Path | None, with_blind2: bool, clean_flag_rate: float | None) -> None:
+def train_flagger(out: Path | None, with_blind2: bool, with_blind3: bool, clean_flag_rate: float | None) -> None:
     """Fit the rewriter's learned flagger on the rewrite sets' clauses and write it with its card."""
     try:
         from assist.rewrite import training
     except ImportError as exc:  # pragma: no cover - scikit-learn missing
         fail(f"needs scikit-learn (pip install -e '.[train]'): {exc}", 2)
     target = out or Path(training.__file__).with_name("data") / "flagger.npz"
-    sets = (*training.TRAIN_SETS, training.HOLDOUT_SET) if with_blind2 else training.TRAIN_SETS
+    sets = (
+        *training.TRAIN_SETS,
+        *((training.HOLDOUT_SET,) if with_blind2 else ()),
+        *((training.BLIND3_SET,) if with_blind3 else ()),
+    )
     rate = training.CLEAN_FLAG_RATE if clean_flag_rate is None else clean_flag_rate
     report = training.train(target, sets, rate)
     from assist.rewrite import Rewriter
@@ -377,7 +386,7 @@ def train_flagger(out: Path | None, with_blind2: bool, clean_flag_rate: float | 
     figures = training.measure(
         Rewriter.load(flagger=Flagger.load(target)),
         Rewriter.load(learned=False),
-        (*training.TRAIN_SETS, training.HOLDOUT_SET),
+        (*training.TRAIN_SETS, training.HOLDOUT_SET, training.BLIND3_SET),
     )
     training.write_card(report, figures, target.with_name("FLAGGER.md"))
     click.echo(json.dumps({"training": report, "figures": figures}, ensure_ascii=False, indent=1))

@@ -51,7 +51,6 @@ def test_clean_look_alikes_are_not_flagged() -> None:
 
 MISSED_BY_RULES = [
     "刷退的問題請您自己打給發卡銀行問",
-    "這要找物流，不是我們這邊處理的",
     "這是原廠的規定，我們也只能照做",
     "可能明天吧，也可能後天，不一定",
     "再等等，應該快到了",
