@@ -81,14 +81,18 @@ class RetrievalSettings(BaseModel):
         description="weight of the fused text score in the rerank (0.3 before phrases had example messages; "
         "0.45 chosen on eval/retrieval.yml once examples made the text channels stronger, docs/retrieval.md)",
     )
-    w_situation: float = 0.35
+    w_situation: float = Field(
+        0.25,
+        description="weight of the situations' share a phrase answers (0.35 until round 3; 0.25 chosen on the pooled "
+        "development sets with learned_situations 0.7, docs/retrieval.md)",
+    )
     learned_situations: float = Field(
-        0.5,
+        0.7,
         ge=0,
         le=1,
         description="weight of the situations the analysis read (the learned model fused with the cue "
         "patterns, when it read the message with its vector) beside the cue patterns' in the ranking; "
-        "0: the cue patterns alone (0.5 chosen on the development sets, docs/retrieval.md)",
+        "0: the cue patterns alone (0.7 chosen on the five development sets in round 3, docs/retrieval.md)",
     )
     w_emotion: float = 0.2
     w_customer: float = 0.1
