@@ -191,8 +191,8 @@ def test_cross_author_command_refits_the_file_settings(
 
 
 def test_settings_chosen_with_another_authors_halves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With blind2.yml there, the default --choose-on also scores each half of it by the grid point fitted
-    without that half, and the card says so."""
+    """With blind2.yml there, the default --choose-on (dev+blind+authors) also scores each half of it by the grid
+    point fitted without that half, and the card says so."""
     customer = _write_tiny(tmp_path / "customer", blind2=True)
     monkeypatch.setattr("assist.cli.train.make_encoder", lambda name: HashedEncoder(name=name))
     out = tmp_path / "model" / "learned.npz"
@@ -201,7 +201,9 @@ def test_settings_chosen_with_another_authors_halves(tmp_path: Path, monkeypatch
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     choice = learned.LearnedModels.load(out).meta["choice"]
-    assert choice["chosen_on"] == "dev+blind+blind2" and choice["trained_on"] == ["train", "train2", "blind2"]
+    assert choice["chosen_on"] == "dev+blind+authors" and choice["held_out"] == ["blind2"]
+    assert choice["trained_on"] == ["train", "train2", "blind2"]
+    assert "note: blind3.yml not found" in result.output  # held out and fitted on when there, skipped here
     assert 0 <= choice["cross_author"] <= 1 and 0 <= choice["situation_cross_author_top1"] <= 1
     assert "in two halves" in (out.parent / "MODEL_CARD.md").read_text(encoding="utf-8")
 
