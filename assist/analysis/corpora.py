@@ -66,9 +66,9 @@ def mapping() -> dict[str, dict[str, str | None]]:
 
 def load_customer(split: str, root: Path = CUSTOMER_DIR) -> list[Example]:
     """eval/customer_messages/<split>.yml: emotion, situations (first = main), cues."""
-    if split.startswith("blind") and split not in ("blind", "blind2"):
-        # blind.yml (round 1) and blind2.yml (round 2) were scored once and are development data since; a
-        # later blind split is for scoring once, never for fitting or choosing.
+    if split.startswith("blind") and split not in ("blind", "blind2", "blind3"):
+        # blind.yml (round 1), blind2.yml (round 2) and blind3.yml (round 3) were scored once and are development
+        # data since; a later blind split (blind4.yml) is for scoring once, never for fitting or choosing.
         logger.info("reading the blind split %s (scoring only)", split)
     raw = yaml.load((root / f"{split}.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or []
     out = []

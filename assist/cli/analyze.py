@@ -87,11 +87,12 @@ def analyze(text: str | None, conversation: Path | None, as_json: bool, learned:
 @click.option("--errors", "show_errors", is_flag=True, help="list the misread cases")
 @click.option(
     "--customer",
-    type=click.Choice(["dev", "blind", "blind2", "blind3", "train", "none"]),
+    type=click.Choice(["dev", "blind", "blind2", "blind3", "blind4", "train", "none"]),
     default="none",
     show_default=True,
     help="also score eval/customer_messages/<split>: rules only, model only, combined, per language "
-    "(blind3: score it once, after choosing on dev; blind and blind2, scored once already, are development data)",
+    "(blind4: score it once, after choosing on dev; blind, blind2 and blind3, scored once already, are "
+    "development data)",
 )
 @click.option("--goemotions", is_flag=True, help="also score GoEmotions dev (../shared/data), mapped to our labels")
 @click.option("--encoder", "encoder_name", default=None, help="encoder for the learned model (default: configured)")

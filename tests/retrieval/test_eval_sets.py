@@ -16,11 +16,12 @@ HOLDOUT = DEFAULT_SET.with_name("retrieval_holdout.yml")
 BLIND = DEFAULT_SET.with_name("retrieval_blind.yml")  # issue 14's blind set: schema only here, never scored in tests
 BLIND2 = DEFAULT_SET.with_name("retrieval_blind2.yml")  # the second blind set (round 2): likewise never scored here
 BLIND3 = DEFAULT_SET.with_name("retrieval_blind3.yml")  # the third blind set (round 3): likewise never scored here
+BLIND4 = DEFAULT_SET.with_name("retrieval_blind4.yml")  # the fourth blind set (round 4): likewise never scored here
 CANTONESE = re.compile("[咗嘅係唔冇哋喺嚟㗎啲嗰]")
 
 
 @pytest.mark.parametrize(
-    ("path", "least"), [(DEFAULT_SET, 120), (HOLDOUT, 90), (BLIND, 210), (BLIND2, 225), (BLIND3, 225)]
+    ("path", "least"), [(DEFAULT_SET, 120), (HOLDOUT, 90), (BLIND, 210), (BLIND2, 225), (BLIND3, 225), (BLIND4, 225)]
 )
 def test_eval_set_is_complete(path: Path, least: int) -> None:
     items = load_set(path)
@@ -75,6 +76,20 @@ def test_blind3_set_shape() -> None:
     assert sum(1 for i in items if i.lang == "zh-Hant" and CANTONESE.search(i.text)) >= 25
 
 
+def test_blind4_set_shape() -> None:
+    """75 messages per language, every situation the main one at least 3 times in each, 30 Hong Kong ones, no
+    earlier turns, every emotion the main one somewhere in each language."""
+    items = load_set(BLIND4)
+    assert Counter(i.lang for i in items) == dict.fromkeys(LANGS, 75)
+    for lang in LANGS:
+        main = Counter(i.situations[0] for i in items if i.lang == lang)
+        assert {s: main[s] for s in SITUATIONS if main[s] < 3} == {}, lang
+        assert {i.emotions[0] for i in items if i.lang == lang} == set(EMOTIONS), lang
+    assert all(len(set(i.situations)) == len(i.situations) and len(set(i.emotions)) == len(i.emotions) for i in items)
+    assert all(not i.context for i in items)
+    assert sum(1 for i in items if i.lang == "zh-Hant" and CANTONESE.search(i.text)) >= 25
+
+
 def _norm(text: str) -> str:
     return re.sub(r"[\s\W_]+", "", text.lower()) or text.strip()
 
@@ -89,7 +104,7 @@ def _texts(node: object) -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("path", [BLIND, BLIND2, BLIND3])
+@pytest.mark.parametrize("path", [BLIND, BLIND2, BLIND3, BLIND4])
 def test_blind_set_repeats_no_other_eval_text(path: Path) -> None:
     """Written fresh: no blind text is (up to case, spaces and punctuation) a text of another eval file."""
     blind = [_norm(i.text) for i in load_set(path)]
