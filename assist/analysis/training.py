@@ -870,6 +870,15 @@ def model_card(
             if models.lexical is not None
             else "  - no lexical channel in this file."
         ),
+        (
+            f"  - k-NN (round 4): the {len(models.neighbours.codes)} in-domain training messages' vectors, projected "
+            f"on their first {models.neighbours.proj.shape[1]} principal directions and stored as int8; the share of "
+            f"each emotion and main situation among the {models.neighbours.k} most cosine-similar is mixed in after "
+            f"the lexical heads at {models.knn_weight} (emotion) and {models.situation_knn_weight} (situation), "
+            "weights fixed from the round-4 held-out measurements (docs/analysis.md § Round 4)."
+            if models.neighbours is not None
+            else "  - no k-NN table in this file."
+        ),
         "- Vector and rule features are z-scored for fitting; the scaling is folded back into the stored weights.",
         "",
         "## Data",
@@ -929,8 +938,9 @@ def model_card(
         "",
         f"`{json.dumps(report.choice)}` — the grid: rules as features or not × C × customer-example weight × "
         "lexical C × lexical weight × late rule-fusion weight, scored by the mean over zh-Hans, zh-Hant, en of "
-        "emotion macro-F1 on the chosen-on splits; situations: cues as features or not × C × secondary-situation row "
-        "weight × balanced or not × lexical C × lexical weight × cue weight by top-1 (main situation).",
+        "emotion macro-F1 on the chosen-on splits; situations: C × lexical C × lexical weight × cue weight by top-1 "
+        "(main situation; rows balanced per main situation, cue patterns fused late, no further-situation rows: "
+        "chosen in every earlier round, fixed since round 4); the k-NN weights are fixed (§ Heads).",
         "",
         "## Figures (emotion macro-F1 and neutral rate on emotional messages, situation top-1)",
         "",
