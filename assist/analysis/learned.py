@@ -144,6 +144,76 @@ class Linear:
         return softmax(val @ self._WT[idx] + self.b)
 
 
+KNN_K = 10
+KNN_DIMS = 96  # 128 / 96 / 64 scored the same held out (docs/analysis.md § Round 4); 96 keeps the file under 2 MB
+
+
+@dataclass(slots=True)
+class Neighbours:
+    """Nearest labelled messages (round 4): the in-domain training messages' vectors projected on their first
+    principal directions (`proj`), L2-normalised and stored as int8 codes with a scale per row, each with its
+    emotion and main situation (index into EMOTIONS / SITUATIONS, -1 for none). `votes` gives, per query
+    vector, the share of each emotion and main situation among the `k` most cosine-similar rows."""
+
+    proj: np.ndarray  # (dim, r)
+    codes: np.ndarray  # (n, r) int8
+    scale: np.ndarray  # (n,)
+    emotion: np.ndarray  # (n,) int
+    situation: np.ndarray  # (n,) int
+    k: int = KNN_K
+    _T: np.ndarray | None = None  # the rows decoded (float32), made on first use
+    _last: tuple[bytes, tuple[np.ndarray, np.ndarray]] | None = None
+
+    @classmethod
+    def fit(
+        cls,
+        X: np.ndarray,
+        emotions: Sequence[str | None],
+        situations: Sequence[str | None],
+        dims: int = KNN_DIMS,
+        k: int = KNN_K,
+    ) -> Neighbours:
+        X = np.asarray(X, dtype=np.float32)
+        _, _, vt = np.linalg.svd(X - X.mean(axis=0), full_matrices=False)
+        proj = np.ascontiguousarray(vt[: min(dims, vt.shape[0])].T.astype(np.float32))
+        T = X @ proj
+        T /= np.linalg.norm(T, axis=1, keepdims=True) + 1e-12
+        scale = np.abs(T).max(axis=1) / 127 + 1e-12
+        codes = np.round(T / scale[:, None]).astype(np.int8)
+        emo = np.array([EMOTIONS.index(e) if e else -1 for e in emotions], dtype=np.int16)
+        sit = np.array([SITUATIONS.index(s) if s else -1 for s in situations], dtype=np.int16)
+        return cls(proj, codes, scale.astype(np.float32), emo, sit, k)
+
+    def votes(self, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(emotion shares (n, 7) in EMOTIONS order, main-situation shares (n, 14) in SITUATIONS order)."""
+        Q = np.asarray(Q, dtype=np.float32)
+        key = Q.tobytes() if Q.ndim == 1 else None
+        if key is not None and self._last is not None and self._last[0] == key:
+            return self._last[1]  # the emotion and situation heads read the same message
+        out = self._votes(Q)
+        if key is not None:
+            self._last = (key, out)
+        return out
+
+    def _votes(self, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._T is None:
+            self._T = np.ascontiguousarray((self.codes.astype(np.float32) * self.scale[:, None]).T)
+        Q = np.atleast_2d(np.asarray(Q, dtype=np.float32)) @ self.proj
+        Q /= np.linalg.norm(Q, axis=1, keepdims=True) + 1e-12
+        sims = Q @ self._T
+        k = min(self.k, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else np.argsort(-sims, axis=1)
+        ke = np.zeros((len(Q), len(EMOTIONS)), np.float32)
+        ks = np.zeros((len(Q), len(SITUATIONS)), np.float32)
+        for i, row in enumerate(top):
+            e, st = self.emotion[row], self.situation[row]
+            np.add.at(ke[i], e[e >= 0], 1.0)
+            np.add.at(ks[i], st[st >= 0], 1.0)
+        ke /= np.maximum(ke.sum(axis=1, keepdims=True), 1.0)
+        ks /= np.maximum(ks.sum(axis=1, keepdims=True), 1.0)
+        return ke, ks
+
+
 HEADS = ("emotion", "emotion_vector", "situation")
 LEX_HEADS = ("emotion_lex", "situation_lex")  # over the lexical channel; present when `lexical` is
 
@@ -167,6 +237,10 @@ class LearnedModels:
     lexical: Lexical | None = None
     lex_weight: float = 0.0
     situation_lex_weight: float = 0.0
+    # k-NN over the training messages (round 4), mixed in after the lexical heads at these weights
+    neighbours: Neighbours | None = None
+    knn_weight: float = 0.0
+    situation_knn_weight: float = 0.0
 
     @property
     def emotion(self) -> Linear:
@@ -196,6 +270,18 @@ class LearnedModels:
                 lexical = Lexical({g: i for i, g in enumerate(vocab)}, z["lex_idf"].astype(np.float32))
                 if set(LEX_HEADS) - set(heads) or any(heads[h].W.shape[1] != len(vocab) for h in LEX_HEADS):
                     raise ValueError(f"{path.name}: lexical heads do not match the n-gram vocabulary")
+            neighbours = None
+            if "knn_codes" in z.files:
+                neighbours = Neighbours(
+                    z["knn_proj"].astype(np.float32),
+                    z["knn_codes"],
+                    z["knn_scale"].astype(np.float32),
+                    z["knn_emotion"].astype(np.int64),
+                    z["knn_situation"].astype(np.int64),
+                    int(meta.get("fusion", {}).get("knn_k", KNN_K)),
+                )
+                if neighbours.proj.shape[0] != int(meta["dim"]) or len(neighbours.codes) != len(neighbours.emotion):
+                    raise ValueError(f"{path.name}: the neighbour table does not match the encoder's dimensions")
         for name in ("emotion", "emotion_vector"):
             if set(heads[name].labels) != set(EMOTIONS):
                 raise ValueError(f"{path.name}: {name} labels differ from assist/vocab.py EMOTIONS")
@@ -213,6 +299,9 @@ class LearnedModels:
             lexical,
             float(fusion.get("lex_weight", 0.0)) if lexical is not None else 0.0,
             float(fusion.get("situation_lex_weight", 0.0)) if lexical is not None else 0.0,
+            neighbours,
+            float(fusion.get("knn_weight", 0.0)) if neighbours is not None else 0.0,
+            float(fusion.get("situation_knn_weight", 0.0)) if neighbours is not None else 0.0,
         )
 
     def save(self, path: Path) -> None:
@@ -227,6 +316,9 @@ class LearnedModels:
                 "situation_min": self.situation_min,
                 "lex_weight": self.lex_weight,
                 "situation_lex_weight": self.situation_lex_weight,
+                "knn_weight": self.knn_weight,
+                "situation_knn_weight": self.situation_knn_weight,
+                "knn_k": self.neighbours.k if self.neighbours is not None else KNN_K,
             },
             heads={
                 name: {"labels": list(h.labels), "rules": h.rules, "rule_scale": h.rule_scale}
@@ -240,6 +332,13 @@ class LearnedModels:
         if self.lexical is not None:
             arrays["lex_vocab"] = np.array(sorted(self.lexical.vocab, key=self.lexical.vocab.__getitem__))
             arrays["lex_idf"] = self.lexical.idf.astype(np.float32)
+        if self.neighbours is not None:
+            nb = self.neighbours
+            arrays["knn_proj"] = nb.proj.astype(np.float16)
+            arrays["knn_codes"] = nb.codes.astype(np.int8)
+            arrays["knn_scale"] = nb.scale.astype(np.float32)
+            arrays["knn_emotion"] = nb.emotion.astype(np.int8)
+            arrays["knn_situation"] = nb.situation.astype(np.int8)
         np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
     def lex_proba(self, head: str, text: str | None) -> np.ndarray | None:
@@ -263,6 +362,9 @@ class LearnedModels:
         lex = self.lex_proba("emotion_lex", text) if head == "emotion" and self.lex_weight else None
         if lex is not None:
             p = (1 - self.lex_weight) * p + self.lex_weight * lex
+        if head == "emotion" and self.neighbours is not None and self.knn_weight:
+            ke = self.neighbours.votes(vector)[0][0]
+            p = (1 - self.knn_weight) * p + self.knn_weight * ke[[EMOTIONS.index(x) for x in h.labels]]
         out = {label: float(v) for label, v in zip(h.labels, p, strict=True)}
         if head == "emotion" and self.rule_weight:
             w = self.rule_weight
@@ -281,6 +383,10 @@ class LearnedModels:
         lex = self.lex_proba("situation_lex", text) if self.situation_lex_weight else None
         if lex is not None:
             p = (1 - self.situation_lex_weight) * p + self.situation_lex_weight * lex
+        if self.neighbours is not None and self.situation_knn_weight:
+            ks = self.neighbours.votes(vector)[1][0]
+            w = self.situation_knn_weight
+            p = (1 - w) * p + w * ks[[SITUATIONS.index(x) for x in h.labels]]
         return {s: float(p[i]) for i, s in enumerate(h.labels)}
 
     def situation_scores(self, vector: np.ndarray, cue: dict[str, float], text: str | None = None) -> dict[str, float]:

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from assist.analysis import corpora as corpora_t
 
 DEFAULT_CACHE = Path.home() / ".cache" / "agent-assist" / "emotion"
-# Corpus splits fitted on beside train.yml (round 3): another author's train split and the second blind split,
-# which was scored once and is development data since (eval/customer_messages/README.md).
-ADD_TRAIN = ("train2", "blind2")
+# Corpus splits fitted on beside train.yml (round 4): other authors' train splits and the second and third blind
+# splits, which were scored once and are development data since (eval/customer_messages/README.md).
+ADD_TRAIN = ("train2", "blind2", "blind3", "train3")
+# Other authors' splits held out in halves to choose the settings (`--choose-on dev+blind+authors`, round 4).
+HELD_OUT = ("blind2", "blind3")
 
 
 @main.group("train")
@@ -83,12 +85,22 @@ def default_encoder() -> str:
 )
 @click.option(
     "--choose-on",
-    type=click.Choice(["dev", "dev+blind", "dev+blind+blind2"]),
-    default="dev+blind+blind2",
+    type=click.Choice(["dev", "dev+blind", "dev+blind+blind2", "dev+blind+authors"]),
+    default="dev+blind+authors",
     show_default=True,
-    help="the corpus splits the settings are chosen on (blind.yml and blind2.yml were scored once on 2026-12-02 "
-    "and are development data since); blind2, another author's split, in two halves by id, each scored by "
-    "the grid point fitted without it (the mean of the dev+blind score and that one decides)",
+    help="the corpus splits the settings are chosen on (blind.yml, blind2.yml and blind3.yml were scored once on "
+    "2026-12-02 and are development data since); +authors: each --held-out split (other authors') in two halves "
+    "by id, each scored by the grid point fitted without it (the mean of the dev+blind score and that pooled "
+    "one decides); +blind2: blind2's halves alone (round 3)",
+)
+@click.option(
+    "--held-out",
+    "held_out",
+    multiple=True,
+    default=HELD_OUT,
+    show_default=True,
+    help="with --choose-on dev+blind+authors: the other authors' splits held out in halves (a missing file is "
+    "noted and skipped)",
 )
 @click.option(
     "--add-train",
@@ -124,6 +136,7 @@ def train_emotion(
     augment: bool,
     extras: bool,
     choose_on: str,
+    held_out: tuple[str, ...],
     add_train: tuple[str, ...],
     lexical: bool,
     langs: str | None,
@@ -173,11 +186,15 @@ def train_emotion(
     enc_choose = training.concat([enc_dev, enc_blind]) if enc_blind is not None else enc_dev
     enc_ext = training.encode(ext, rules, vc, encoder, situations=False) if ext else None
     folds: list[tuple[Any, training.Encoded]] = []
-    if choose_on == "dev+blind+blind2" and not (customer_dir / "blind2.yml").is_file():
-        click.echo(f"note: blind2.yml not found in {customer_dir}: settings chosen on dev+blind")
+    held_splits = {"dev+blind+blind2": ["blind2"], "dev+blind+authors": list(held_out)}.get(choose_on, [])
+    for s in [s for s in held_splits if not (customer_dir / f"{s}.yml").is_file()]:
+        click.echo(f"note: {s}.yml not found in {customer_dir}: not held out")
+        held_splits.remove(s)
+    if choose_on in ("dev+blind+blind2", "dev+blind+authors") and not held_splits:
+        click.echo("note: no other author's split held out: settings chosen on dev+blind")
         choose_on = "dev+blind"
-    if choose_on == "dev+blind+blind2":
-        held_rows = corpora.load_customer("blind2", customer_dir)
+    for s in held_splits:
+        held_rows = corpora.load_customer(s, customer_dir)
         if langs:  # the same languages as the fit: another language's messages would score a model never meant for them
             held_rows = [e for e in held_rows if e.lang in only]
         held = training.encode(held_rows, rules, vc, encoder, situations=True)
@@ -189,6 +206,7 @@ def train_emotion(
         enc_train, enc_choose, enc_ext, name, int(encoder.dim), log=click.echo, lexical=lexical, folds=folds
     )
     report.choice["chosen_on"] = choose_on
+    report.choice["held_out"] = held_splits
     report.choice["trained_on"] = splits
     dev = training.evaluate_encoded(models, enc_dev)
     blind = training.evaluate_encoded(models, enc_blind) if enc_blind is not None else None
