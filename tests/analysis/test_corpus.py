@@ -33,18 +33,22 @@ EMOTION_MIN = 15  # per emotion and language, whole corpus and blind split
 SITUATION_MIN = 8  # per situation and language, whole corpus (any position)
 BLIND_MIN, BLIND_LANG_MIN, TOTAL_MIN = 360, 120, 1500
 DEV_SHARE = (0.12, 0.23)  # of the corpus; 15.0 % since train2, 12.9 % since train3 (2026-12-02)
-TRAIN2_LANG_MIN, TRAIN2_EMOTION_MIN, TRAIN2_MAIN_SITUATION_MIN = 100, 12, 4  # per language
-TRAIN2_CANTONESE_MIN = 0.50  # share of its zh-Hant messages
-TRAIN3_LANG_MIN = {"zh-Hans": 100, "zh-Hant": 100, "en": 160}  # English first
-TRAIN3_EMOTION_MIN = {"zh-Hans": 12, "zh-Hant": 12, "en": 20}
-TRAIN3_MAIN_SITUATION_MIN = {"zh-Hans": 4, "zh-Hant": 4, "en": 8}
-TRAIN3_CANTONESE_MIN = 0.50  # share of its zh-Hant messages
+# Balance each later file was written with, per language: (messages, every emotion, every main situation,
+# share of Cantonese among the zh-Hant ones); the blind splits also keep neutral at 10-20 %.
+Minimums = tuple[dict[str, int], int | dict[str, int], int | dict[str, int], float]
+WRITTEN_TO: dict[str, Minimums] = {
+    "train2": (dict.fromkeys(LANGS, 100), 12, 4, 0.50),
+    "train3": (
+        {"zh-Hans": 100, "zh-Hant": 100, "en": 160},
+        {"zh-Hans": 12, "zh-Hant": 12, "en": 20},
+        {"zh-Hans": 4, "zh-Hant": 4, "en": 8},
+        0.50,
+    ),  # English first
+    "blind3": (dict.fromkeys(LANGS, 95), 11, 3, 0.45),
+    "blind4": (dict.fromkeys(LANGS, 95), 11, 3, 0.45),
+}
 BLIND2_LANG_MIN, BLIND2_EMOTION_MIN, BLIND2_MAIN_SITUATION_MIN = 90, 10, 3  # per language
 BLIND2_CANTONESE_MIN = 0.40  # share of its zh-Hant messages
-BLIND3_LANG_MIN, BLIND3_EMOTION_MIN, BLIND3_MAIN_SITUATION_MIN = 95, 11, 3  # per language; every emotion
-BLIND3_CANTONESE_MIN = 0.45  # share of its zh-Hant messages
-BLIND4_LANG_MIN, BLIND4_EMOTION_MIN, BLIND4_MAIN_SITUATION_MIN = 95, 11, 3  # per language; every emotion
-BLIND4_CANTONESE_MIN = 0.45  # share of its zh-Hant messages
 CANTONESE_MARKS = set("係唔咗嘅啲冇喺哋嘢嚟㗎喎")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a few times faster
 
@@ -150,56 +154,22 @@ def test_blind2_coverage(corpus: dict[str, list[dict[str, Any]]], lang: str) -> 
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_blind3_coverage(corpus: dict[str, list[dict[str, Any]]], lang: str) -> None:
-    msgs = [m for m in corpus[BLIND3] if m["lang"] == lang]
-    assert len(msgs) >= BLIND3_LANG_MIN
+@pytest.mark.parametrize("split", sorted(WRITTEN_TO))
+def test_written_balance(corpus: dict[str, list[dict[str, Any]]], split: str, lang: str) -> None:
+    """train2, train3, blind3 and blind4 keep the balance they were written with (README: one paragraph each)."""
+    size, per_emotion, per_main, cantonese_min = WRITTEN_TO[split]
+
+    def at(v: int | dict[str, int]) -> int:
+        return v[lang] if isinstance(v, dict) else v
+
+    msgs = [m for m in corpus[split] if m["lang"] == lang]
+    assert len(msgs) >= size[lang]
     emotions = Counter(m["emotion"] for m in msgs)
-    assert {e: emotions[e] for e in EMOTIONS if emotions[e] < BLIND3_EMOTION_MIN} == {}
+    assert {e: emotions[e] for e in EMOTIONS if emotions[e] < at(per_emotion)} == {}
     main = Counter(m["situations"][0] for m in msgs)
-    assert {s: main[s] for s in SITUATIONS if main[s] < BLIND3_MAIN_SITUATION_MIN} == {}
-    assert 0.10 <= emotions["neutral"] / len(msgs) <= 0.20
+    assert {s: main[s] for s in SITUATIONS if main[s] < at(per_main)} == {}
+    if split.startswith("blind"):
+        assert 0.10 <= emotions["neutral"] / len(msgs) <= 0.20
     if lang == "zh-Hant":
         cantonese = sum(bool(CANTONESE_MARKS & set(m["text"])) for m in msgs)
-        assert cantonese / len(msgs) >= BLIND3_CANTONESE_MIN
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_blind4_coverage(corpus: dict[str, list[dict[str, Any]]], lang: str) -> None:
-    msgs = [m for m in corpus[BLIND4] if m["lang"] == lang]
-    assert len(msgs) >= BLIND4_LANG_MIN
-    emotions = Counter(m["emotion"] for m in msgs)
-    assert {e: emotions[e] for e in EMOTIONS if emotions[e] < BLIND4_EMOTION_MIN} == {}
-    main = Counter(m["situations"][0] for m in msgs)
-    assert {s: main[s] for s in SITUATIONS if main[s] < BLIND4_MAIN_SITUATION_MIN} == {}
-    assert 0.10 <= emotions["neutral"] / len(msgs) <= 0.20
-    if lang == "zh-Hant":
-        cantonese = sum(bool(CANTONESE_MARKS & set(m["text"])) for m in msgs)
-        assert cantonese / len(msgs) >= BLIND4_CANTONESE_MIN
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_train2_coverage(corpus: dict[str, list[dict[str, Any]]], lang: str) -> None:
-    """The second author's training messages keep the balance they were written with (README: "train2")."""
-    msgs = [m for m in corpus["train2"] if m["lang"] == lang]
-    assert len(msgs) >= TRAIN2_LANG_MIN
-    emotions = Counter(m["emotion"] for m in msgs)
-    assert {e: emotions[e] for e in EMOTIONS if emotions[e] < TRAIN2_EMOTION_MIN} == {}
-    main = Counter(m["situations"][0] for m in msgs)
-    assert {s: main[s] for s in SITUATIONS if main[s] < TRAIN2_MAIN_SITUATION_MIN} == {}
-    if lang == "zh-Hant":
-        cantonese = sum(bool(CANTONESE_MARKS & set(m["text"])) for m in msgs)
-        assert cantonese / len(msgs) >= TRAIN2_CANTONESE_MIN
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_train3_coverage(corpus: dict[str, list[dict[str, Any]]], lang: str) -> None:
-    """The third author's training messages keep the balance they were written with (README: "train3")."""
-    msgs = [m for m in corpus["train3"] if m["lang"] == lang]
-    assert len(msgs) >= TRAIN3_LANG_MIN[lang]
-    emotions = Counter(m["emotion"] for m in msgs)
-    assert {e: emotions[e] for e in EMOTIONS if emotions[e] < TRAIN3_EMOTION_MIN[lang]} == {}
-    main = Counter(m["situations"][0] for m in msgs)
-    assert {s: main[s] for s in SITUATIONS if main[s] < TRAIN3_MAIN_SITUATION_MIN[lang]} == {}
-    if lang == "zh-Hant":
-        cantonese = sum(bool(CANTONESE_MARKS & set(m["text"])) for m in msgs)
-        assert cantonese / len(msgs) >= TRAIN3_CANTONESE_MIN
+        assert cantonese / len(msgs) >= cantonese_min

@@ -62,24 +62,11 @@ def test_blind2_set_shape() -> None:
     assert sum(1 for i in items if i.lang == "zh-Hant" and CANTONESE.search(i.text)) >= 25
 
 
-def test_blind3_set_shape() -> None:
-    """75 messages per language, every situation the main one at least 3 times in each, 30 Hong Kong ones, no
-    earlier turns, every emotion the main one somewhere in each language."""
-    items = load_set(BLIND3)
-    assert Counter(i.lang for i in items) == dict.fromkeys(LANGS, 75)
-    for lang in LANGS:
-        main = Counter(i.situations[0] for i in items if i.lang == lang)
-        assert {s: main[s] for s in SITUATIONS if main[s] < 3} == {}, lang
-        assert {i.emotions[0] for i in items if i.lang == lang} == set(EMOTIONS), lang
-    assert all(len(set(i.situations)) == len(i.situations) and len(set(i.emotions)) == len(i.emotions) for i in items)
-    assert all(not i.context for i in items)
-    assert sum(1 for i in items if i.lang == "zh-Hant" and CANTONESE.search(i.text)) >= 25
-
-
-def test_blind4_set_shape() -> None:
-    """75 messages per language, every situation the main one at least 3 times in each, 30 Hong Kong ones, no
-    earlier turns, every emotion the main one somewhere in each language."""
-    items = load_set(BLIND4)
+@pytest.mark.parametrize("path", [BLIND3, BLIND4], ids=["blind3", "blind4"])
+def test_later_blind_set_shape(path: Path) -> None:
+    """The third and fourth blind sets: 75 messages per language, every situation the main one at least 3 times
+    in each, 30 Hong Kong ones, no earlier turns, every emotion the main one somewhere in each language."""
+    items = load_set(path)
     assert Counter(i.lang for i in items) == dict.fromkeys(LANGS, 75)
     for lang in LANGS:
         main = Counter(i.situations[0] for i in items if i.lang == lang)
