@@ -43,6 +43,19 @@ def default_encoder() -> str:
     return get_settings().retrieval.model_name
 
 
+def encoding_parts(encoder_name: str | None, cache: Path) -> tuple[str, Any, Any, Any]:
+    """(name, loaded encoder, its vector cache under `cache`, the rules analyzer): what both training commands
+    encode the corpus with. Exits with code 2 when the encoder cannot be loaded."""
+    from assist.analysis import corpora, training
+
+    name = encoder_name or default_encoder()
+    try:
+        encoder = make_encoder(name)
+    except (ImportError, ValueError, OSError) as exc:
+        fail(f"encoder {name!r}: {exc}", 2)
+    return name, encoder, corpora.VectorCache(cache, name), training.rules_analyzer()
+
+
 @train_group.command("emotion")
 @click.option("--encoder", "encoder_name", default=None, help="encoder model name (default: the configured one)")
 @click.option(
@@ -149,15 +162,9 @@ def train_emotion(
     from assist.analysis import corpora, learned, training
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    name = encoder_name or default_encoder()
-    try:
-        encoder = make_encoder(name)
-    except (ImportError, ValueError, OSError) as exc:
-        fail(f"encoder {name!r}: {exc}", 2)
+    name, encoder, vc, rules = encoding_parts(encoder_name, cache)
     customer_dir = customer_dir or corpora.CUSTOMER_DIR
     out = out or learned.MODEL_FILE
-    vc = corpora.VectorCache(cache, name)
-    rules = training.rules_analyzer()
     splits = ["train", *(s for s in add_train if s not in ("train", "dev", "blind", "none"))]
     missing = [s for s in splits if not (customer_dir / f"{s}.yml").is_file()]
     if "train" in missing:
@@ -290,14 +297,8 @@ def train_cross_author(
     choice = models.meta.get("choice")
     if not choice:
         fail("the model file records no chosen settings", 2)
-    name = encoder_name or default_encoder()
-    try:
-        encoder = make_encoder(name)
-    except (ImportError, ValueError, OSError) as exc:
-        fail(f"encoder {name!r}: {exc}", 2)
+    name, encoder, vc, rules = encoding_parts(encoder_name, cache)
     customer_dir = customer_dir or corpora.CUSTOMER_DIR
-    vc = corpora.VectorCache(cache, name)
-    rules = training.rules_analyzer()
 
     def enc(examples: list[corpora.Example]) -> training.Encoded:
         return training.encode(examples, rules, vc, encoder, situations=True)
